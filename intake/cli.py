@@ -1,0 +1,361 @@
+"""The `intake` command: argument parsing and printing only; the work is in the modules it calls.
+
+Exit codes (cli.md): 0 done; 1 done, but some input was refused (or the audit
+trail is broken); 2 usage or configuration error; 3 an external service
+(here: the database) could not be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError as SQLInterfaceError
+
+from intake import config as configuration
+from intake import deadlines
+from intake.access import AccessDenied, NotHeld, export, open_demande, render, write_private, \
+    EXPORT_WARNING
+from intake.app import App
+from intake.clock import Clock, SystemClock
+from intake.config import Config, ConfigError
+from intake.feed import FeedHeader
+from intake.pipeline import Line, Result
+from storage import audit
+from storage import demandes as store
+from storage.db import make_engine, transaction, upgrade
+from storage.models import Status
+from storage.vault import VaultError, generate_master_key_file
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+STATUSES = [s.value for s in Status]
+log = logging.getLogger("intake")
+
+
+class UsageError(Exception):
+    pass
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+class _FrenchParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"intake : erreur : {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _FrenchParser(prog="intake", description="Demandes de mode d'accueil mon-enfant.fr "
+                           "pour un lieu d'information.")
+    parser.add_argument("-c", "--config", help="fichier de configuration (défaut : $INTAKE_CONFIG, "
+                        "sinon ./intake.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE",
+                                     parser_class=_FrenchParser)
+
+    init = commands.add_parser("init", help="crée la configuration, la clé et la base")
+    init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
+
+    commands.add_parser("check-config", help="vérifie la configuration")
+
+    ingest = commands.add_parser("ingest", help="intègre des flux téléchargés à la main")
+    ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier de flux XML ou dossier")
+    ingest.add_argument("--agent", metavar="COURRIEL",
+                        help="personne habilitée qui a téléchargé les fichiers (journal d'audit)")
+
+    listing = commands.add_parser("demandes", help="les demandes détenues, sans données personnelles")
+    listing.add_argument("--commune", metavar="INSEE")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--json", action="store_true")
+
+    show = commands.add_parser("show", help="une demande en entier, pour une personne habilitée")
+    show.add_argument("numero", metavar="NUMERO")
+    show.add_argument("--agent", required=True, metavar="COURRIEL")
+    show.add_argument("--pdf", type=Path, metavar="FICHIER", help="écrit aussi le PDF de la demande")
+
+    exporter = commands.add_parser("export", help="les demandes en entier, pour le logiciel du lieu")
+    exporter.add_argument("--agent", required=True, metavar="COURRIEL")
+    exporter.add_argument("--format", required=True, choices=["csv", "json"])
+    exporter.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+
+    audit_cmd = commands.add_parser("audit", help="journal d'audit")
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True, metavar="ACTION",
+                                         parser_class=_FrenchParser)
+    verify = audit_sub.add_parser("verify", help="vérifie le chaînage du journal")
+    verify.add_argument("--json", action="store_true")
+    return parser
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None,
+         out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = _COMMANDS[args.command]
+    try:
+        return handler(args, clock or SystemClock(), out)
+    except ConfigError as exc:
+        where = f" ({exc.path})" if exc.path else ""
+        print(f"Configuration invalide{where} :", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, AccessDenied, VaultError) as exc:
+        print(f"intake : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `intake demandes | head`: the reader left, nothing more to say
+        sys.stderr.close()
+        return EXIT_OK
+    except (OperationalError, SQLInterfaceError) as exc:
+        # The driver's text may name the server and port, never a demande's content.
+        print(f"intake : base de données injoignable ({type(exc.orig).__name__})", file=sys.stderr)
+        log.debug("database error", exc_info=True)
+        return EXIT_UNREACHABLE
+
+
+def _app(args: argparse.Namespace, clock: Clock) -> App:
+    return App(configuration.load(configuration.locate(args.config)), clock)
+
+
+# --- init and check-config -------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    folder = Path(args.directory)
+    config_path = folder / configuration.DEFAULT_CONFIG_NAME
+    template = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
+    key_path = folder / "secrets" / "master.key"
+    existing = [p for p in (config_path, key_path) if p.exists()]
+    if existing:
+        raise UsageError("refus d'écraser : " + ", ".join(str(p) for p in existing) + " existe déjà")
+    folder.mkdir(parents=True, exist_ok=True)
+    with config_path.open("x", encoding="utf-8") as stream:
+        stream.write(template)
+    generate_master_key_file(key_path)
+    config = configuration.load(config_path)
+    upgrade(make_engine(config.database_url))
+    print(f"Configuration écrite : {config_path}", file=out)
+    print(f"Clé maîtresse créée (0600) : {key_path} — sauvegardez-la à part des données ; "
+          "sans elle, rien n'est lisible.", file=out)
+    print(f"Base de données prête : {config.database_url}", file=out)
+    print(f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
+          "habilitées), puis lancez « intake check-config ».", file=out)
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    config = configuration.load(configuration.locate(args.config))
+    App(config).vault  # noqa: B018  (reads and checks the master key)
+    print(f"Configuration valide : {config.path} — lieu {config.lieu.id} ({config.lieu.name}), "
+          f"{len(config.raw.communes)} commune(s), {len(config.raw.staff)} personne(s) habilitée(s).",
+          file=out)
+    return EXIT_OK
+
+
+# --- ingest --------------------------------------------------------------------------------------
+
+_RESULT_LABEL = {Result.INGESTED: "intégrée", Result.HELD: "déjà détenue", Result.REFUSED: "refusée"}
+
+
+def _feed_files(paths: Sequence[str]) -> list[tuple[Path, str | None]]:
+    """Each path, or each *.xml of a folder; a path that cannot be read gets its French reason."""
+    found: list[tuple[Path, str | None]] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found += [(p, None) for p in sorted(path.glob("*.xml"))]
+        elif not path.exists():
+            found.append((path, "fichier introuvable"))
+        elif not path.is_file():
+            found.append((path, "ce n'est pas un fichier"))
+        else:
+            try:
+                with path.open("rb"):
+                    pass
+                found.append((path, None))
+            except OSError as exc:
+                found.append((path, f"fichier illisible ({exc.strerror})"))
+    return found
+
+
+def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    actor = _actor(app.config, args.agent)
+    ingestor = app.ingestor(actor)
+    counts = {result: 0 for result in Result}
+    for path, problem in _feed_files(args.paths):
+        if problem is not None:
+            print(f"{path} : refusé — {problem}", file=out)
+            counts[Result.REFUSED] += 1
+            continue
+        for line in ingestor.ingest_file(path):
+            if isinstance(line, FeedHeader):
+                _print_header(app.config, path, line, out)
+                continue
+            counts[line.result] += 1
+            print(_ingest_line(app, line, clock), file=out)
+    print(f"Bilan : {counts[Result.INGESTED]} intégrée(s), {counts[Result.HELD]} déjà détenue(s), "
+          f"{counts[Result.REFUSED]} refusée(s).", file=out)
+    return EXIT_REFUSED if counts[Result.REFUSED] else EXIT_OK
+
+
+def _actor(config: Config, agent: str | None) -> str:
+    if agent is None:
+        return f"système:{getpass.getuser()}"
+    member = config.staff_member(agent)
+    if member is None:
+        raise AccessDenied(f"{agent} n'est pas une personne habilitée de la configuration ([[staff]])")
+    return member.email
+
+
+def _print_header(config: Config, path: Path, header: FeedHeader, out: TextIO) -> None:
+    print(f"{path.name} : flux de la commune {header.commune} "
+          f"({config.commune_name(header.commune)})", file=out)
+    if header.lieu_id != config.lieu.id:
+        print(f"  attention : ce flux est adressé au lieu {header.lieu_id}, pas à {config.lieu.id}",
+              file=out)
+
+
+def _ingest_line(app: App, line: Line, clock: Clock) -> str:
+    label = f"{line.label}  {_RESULT_LABEL[line.result]}"
+    if line.result == Result.REFUSED:
+        return f"{label} [{line.code}] {line.message}"
+    if line.retrieval_due is None:
+        return label
+    today = deadlines.local_date(clock.now(), app.config.timezone)
+    timing = "dans le délai" if today <= line.retrieval_due else "délai de récupération dépassé"
+    return f"{label} — {timing} (échéance {line.retrieval_due:%d/%m/%Y})"
+
+
+# --- demandes ------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | date | None, app: App) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(app.config.timezone).isoformat()
+    return value.isoformat()
+
+
+def cmd_demandes(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    tz = app.config.timezone
+    items: list[dict[str, Any]] = []
+    with transaction(app.engine) as session:
+        for row in store.listing(session, commune=args.commune, status=args.status):
+            met = (deadlines.retrieval_met(row.retrieved_at, row.retrieval_due, tz)
+                   if row.retrieval_due and row.status == Status.RECEIVED else None)
+            items.append({
+                "numero": row.numero, "commune": row.commune, "status": row.status,
+                "transmitted_at": _iso(row.transmitted_at, app),
+                "notified_at": _iso(_notified(row), app),
+                "retrieved_at": _iso(row.retrieved_at, app),
+                "retrieval_due": _iso(row.retrieval_due, app), "retrieval_met": met,
+                "purge_due": _iso(row.purge_due, app),
+            })
+    if args.json:
+        json.dump(items, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    _print_table(items, out)
+    return EXIT_OK
+
+
+def _notified(row: Any) -> datetime | None:
+    known = [t for t in (row.mail_notified_at, row.notified_at) if t is not None]
+    return min(known) if known else None
+
+
+def _fr_date(value: str | None) -> str:
+    return "—" if not value else date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+
+
+def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
+    if not items:
+        print("Aucune demande.", file=out)
+        return
+    met_label = {True: "dans le délai", False: "en retard", None: "—"}
+    header = ("Numéro", "Commune", "Statut", "Transmise le", "À récupérer avant", "Récupérée",
+              "Détruite avant")
+    rows = [(i["numero"], i["commune"], i["status"], _fr_date(i["transmitted_at"]),
+             _fr_date(i["retrieval_due"]), met_label[i["retrieval_met"]], _fr_date(i["purge_due"]))
+            for i in items]
+    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip(), file=out)
+    print(f"{len(items)} demande(s).", file=out)
+
+
+# --- show and export -----------------------------------------------------------------------------
+
+
+def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    try:
+        opened = open_demande(app.engine, app.vault, app.config, args.numero, args.agent,
+                              clock.now(), with_pdf=args.pdf is not None)
+    except NotHeld as exc:
+        print(f"intake : {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    out.write(render(opened, app.config.timezone))
+    if args.pdf is not None:
+        if opened.pdf is None:
+            print("Aucun PDF conservé pour cette demande.", file=sys.stderr)
+            return EXIT_REFUSED
+        write_private(args.pdf, opened.pdf)
+        print(f"PDF écrit (lisible par vous seul) : {args.pdf}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    count = export(app.engine, app.vault, app.config, args.agent, args.format, args.output,
+                   clock.now())
+    print(f"{count} demande(s) exportée(s) dans {args.output} (lisible par vous seul).", file=out)
+    print(EXPORT_WARNING, file=sys.stderr)
+    return EXIT_OK
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    with transaction(app.engine) as session:
+        result = audit.verify(session)
+    if args.json:
+        json.dump({"ok": result.ok, "events": result.events, "first_bad": result.first_bad}, out)
+        out.write("\n")
+    elif result.ok:
+        print(f"Journal d'audit intact : {result.events} événement(s) chaînés.", file=out)
+    else:
+        print(f"Journal d'audit ALTÉRÉ à partir de l'événement {result.first_bad} : {result.reason}.",
+              file=out)
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
+    "init": cmd_init,
+    "check-config": cmd_check_config,
+    "ingest": cmd_ingest,
+    "demandes": cmd_demandes,
+    "show": cmd_show,
+    "export": cmd_export,
+    "audit": cmd_audit,
+}

@@ -1,0 +1,227 @@
+"""Parse, guard and validate one feed: XML in, accepted demandes or refusals out.
+
+Nothing outside this package depends on version 1's element names.
+The document is read twice: once by the guard (whole-document safety, constant
+memory), then streamed one `demande` at a time, each validated by the XSD,
+decoded, checked against the rules and matched with its PDF. One bad demande
+never blocks the others.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lxml import etree
+
+from intake.deadlines import past_retention
+from intake.feed.decode import decode_demande, parse_datetime
+from intake.feed.errors import NOTHING_PERSONAL, Code, Violation, ordered
+from intake.feed.guard import check_document, hardened_parser_options
+from intake.feed.model import Demande, DocumentPdf
+from intake.feed.pdf import FolderPdfSource, PdfMissingError, PdfSource, check_pdf
+from intake.feed.rules import RuleContext, check
+from intake.feed.schema import NAMESPACE_V1, FeedSchema
+
+__all__ = [
+    "Accepted",
+    "Code",
+    "DocumentRefused",
+    "FeedHeader",
+    "FeedSchema",
+    "FolderPdfSource",
+    "Outcome",
+    "Refused",
+    "RuleContext",
+    "Violation",
+    "read_feed",
+]
+
+_NS = f"{{{NAMESPACE_V1}}}"
+_NUMERO = r"ME-[0-9]{4}-[0-9]{7}"
+
+
+@dataclass(frozen=True)
+class FeedHeader:
+    lieu_id: str
+    commune: str
+    generated_at: datetime
+
+
+@dataclass(frozen=True)
+class DocumentRefused:
+    """The whole document is refused; nothing of it is stored."""
+
+    violation: Violation
+
+
+@dataclass(frozen=True)
+class Accepted:
+    demande: Demande
+    xml: bytes
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """An encrypted copy kept for the agents, under the same retention as any demande."""
+
+    transmitted_at: datetime
+    xml: bytes
+    pdf: bytes | None
+
+
+@dataclass(frozen=True)
+class Refused:
+    position: int
+    numero: str | None
+    commune: str | None
+    violations: tuple[Violation, ...]
+    quarantine: Quarantine | None = field(default=None, repr=False)
+
+    @property
+    def code(self) -> Code:
+        return self.violations[0].code
+
+    @property
+    def label(self) -> str:
+        return self.numero or f"demande n° {self.position} du flux"
+
+
+Outcome = FeedHeader | DocumentRefused | Accepted | Refused
+
+
+def read_feed(
+    path: Path, *, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource | None = None
+) -> Iterator[Outcome]:
+    guard = check_document(path)
+    if guard.violation is not None:
+        yield DocumentRefused(guard.violation)
+        return
+    yield from _stream(path, schema, ctx, pdfs or FolderPdfSource(path.parent))
+
+
+def _stream(path: Path, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource) -> Iterator[Outcome]:
+    tags = (_NS + "lieuInformation", _NS + "commune", _NS + "demande")
+    events = etree.iterparse(str(path), events=("end",), tag=tags, **hardened_parser_options())
+    lieu: etree._Element | None = None
+    header: FeedHeader | None = None
+    position = 0
+    try:
+        for _, element in events:
+            if element.tag == _NS + "lieuInformation":
+                lieu = element
+            elif element.tag == _NS + "commune":
+                header, refusal = _envelope(element, lieu, schema)
+                if refusal is not None:
+                    yield refusal
+                    return
+                yield header
+            elif header is not None:
+                position += 1
+                yield _demande(element, position, header, schema, ctx, pdfs)
+                _forget(element)
+    except etree.XMLSyntaxError as exc:  # the file changed since the guard read it
+        yield DocumentRefused(Violation(Code.XML_MALFORME, f"XML mal formé en cours de lecture : {exc}"))
+
+
+def _forget(element: etree._Element) -> None:
+    """Keep memory flat while streaming: drop the demande and what came before it."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    while element.getprevious() is not None and parent is not None:
+        del parent[0]
+
+
+def _envelope(
+    commune: etree._Element, lieu: etree._Element | None, schema: FeedSchema
+) -> tuple[FeedHeader, DocumentRefused | None]:
+    root = commune.getparent()
+    shell = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
+    if lieu is not None:
+        shell.append(copy.deepcopy(lieu))
+    shell.append(copy.deepcopy(commune))
+    header = FeedHeader(lieu_id=lieu.get("identifiant", "") if lieu is not None else "",
+                        commune=commune.get("codeInsee", ""), generated_at=datetime.min)
+    if not schema.is_valid(shell):
+        detail = " ; ".join(schema.explain(shell))
+        return header, DocumentRefused(Violation(Code.SCHEMA_INVALIDE, f"en-tête du flux : {detail}"))
+    header = FeedHeader(lieu_id=header.lieu_id, commune=header.commune,
+                        generated_at=parse_datetime(root.get("genereLe", "")))
+    return header, None
+
+
+def _demande(
+    element: etree._Element, position: int, header: FeedHeader, schema: FeedSchema,
+    ctx: RuleContext, pdfs: PdfSource,
+) -> Accepted | Refused:
+    raw = etree.tostring(element)
+    if not schema.is_valid(element):
+        return _invalid(element, position, raw, header, schema, ctx)
+    try:
+        demande = decode_demande(element)
+    except ValueError:  # e.g. 24:00:00, which the XSD allows and Python does not read
+        return _invalid(element, position, raw, header, schema, ctx)
+    violations = check(demande, ctx)
+    if header.commune not in ctx.communes and demande.commune_insee in ctx.communes:
+        violations.append(Violation(Code.COMMUNE_NON_HABILITEE,
+                                    f"le flux est celui de la commune {header.commune}, "
+                                    "absente de l'annexe 1"))
+    if any(v.code in NOTHING_PERSONAL for v in violations):
+        return Refused(position, demande.numero, demande.commune_insee,
+                       tuple(ordered(violations)))
+    pdf, pdf_violation = _load_pdf(pdfs, demande.document, demande.numero)
+    if pdf_violation is not None:
+        violations.append(pdf_violation)
+    if violations:
+        kept_pdf = pdf if pdf is not None and len(pdf) == demande.document.taille else None
+        return Refused(position, demande.numero, demande.commune_insee, tuple(ordered(violations)),
+                       Quarantine(demande.date_transmission, raw, kept_pdf))
+    return Accepted(demande, raw, pdf or b"")
+
+
+def _load_pdf(pdfs: PdfSource, document: DocumentPdf, numero: str) -> tuple[bytes | None, Violation | None]:
+    try:
+        content = pdfs.fetch(document, numero)
+    except PdfMissingError as missing:
+        return None, Violation(Code.PDF_INVALIDE, f"PDF introuvable : {missing}")
+    return content, check_pdf(document, content)
+
+
+def _invalid(
+    element: etree._Element, position: int, raw: bytes, header: FeedHeader, schema: FeedSchema,
+    ctx: RuleContext,
+) -> Refused:
+    """A demande the XSD refuses. Its copy is kept only when its numero, commune and
+    transmission date can be read, so that its retention can be enforced like any other."""
+    violations = (Violation(Code.SCHEMA_INVALIDE, " ; ".join(schema.explain(element))),)
+    numero = element.get("numero")
+    numero = numero if numero and re.fullmatch(_NUMERO, numero) else None
+    concerned = element.find(_NS + "communeConcernee")
+    commune = concerned.get("codeInsee") if concerned is not None else None
+    commune = commune if commune and re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{3}", commune) else None
+    transmitted = _readable_datetime(element.findtext(_NS + "dateTransmission"))
+    keep = (
+        numero is not None and transmitted is not None
+        and commune in ctx.communes and header.commune in ctx.communes
+        and not past_retention(transmitted, ctx.now, ctx.timezone)
+    )
+    if not keep and commune is not None and (commune not in ctx.communes
+                                             or header.commune not in ctx.communes):
+        violations += (Violation(Code.COMMUNE_NON_HABILITEE,
+                                 f"la commune {commune} n'est pas dans l'annexe 1 de la convention"),)
+    quarantine = Quarantine(transmitted, raw, None) if keep and transmitted else None
+    return Refused(position, numero, commune, violations, quarantine)
+
+
+def _readable_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None

@@ -1,0 +1,69 @@
+"""The PDF of a demande: found beside the feed (or given by the extranet), checked against
+its `documentPdf` declaration, and readable by a real PDF reader."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import stat
+from pathlib import Path
+from typing import Protocol
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from intake.feed.errors import Code, Violation
+from intake.feed.model import DocumentPdf
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+class PdfMissingError(Exception):
+    pass
+
+
+class PdfSource(Protocol):
+    def fetch(self, document: DocumentPdf, numero: str) -> bytes:
+        """The bytes of the PDF, at most `document.taille + 1` of them; PdfMissingError if absent."""
+        ...
+
+
+class FolderPdfSource:
+    """PDFs dropped beside the feed file, as an agent downloads them by hand."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def fetch(self, document: DocumentPdf, numero: str) -> bytes:
+        # `nom` has no separator (XSD pattern), so the file is always directly in the folder.
+        path = self.folder / document.nom
+        try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise PdfMissingError(document.nom)
+            with path.open("rb") as stream:
+                # Never read more than one byte past the declared size, whatever the file holds.
+                return stream.read(document.taille + 1)
+        except FileNotFoundError:
+            raise PdfMissingError(document.nom) from None
+        except OSError as exc:
+            raise PdfMissingError(f"{document.nom} ({exc.strerror})") from None
+
+
+def check_pdf(document: DocumentPdf, content: bytes) -> Violation | None:
+    if len(content) != document.taille:
+        more = "plus grand" if len(content) > document.taille else "plus petit"
+        return Violation(Code.PDF_INVALIDE,
+                         f"{document.nom} est {more} que la taille déclarée ({document.taille} octets)")
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        return Violation(Code.PDF_INVALIDE, f"{document.nom} : empreinte SHA-256 différente")
+    if not content.startswith(b"%PDF-"):
+        return Violation(Code.PDF_INVALIDE, f"{document.nom} n'est pas un PDF")
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if len(reader.pages) < 1:
+            return Violation(Code.PDF_INVALIDE, f"{document.nom} ne contient aucune page")
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError):
+        return Violation(Code.PDF_INVALIDE, f"{document.nom} n'est pas un PDF lisible")
+    return None

@@ -1,0 +1,101 @@
+"""The XSD of the feed: lxml validates on the hot path, xmlschema explains a failure.
+
+lxml's messages quote the offending value (a name, a postal code...), which
+is personal data; xmlschema gives the element path and the facet that failed,
+from which the French message is written without the value.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from importlib import resources
+
+import xmlschema
+from lxml import etree
+from xmlschema.validators import (
+    XsdEnumerationFacets,
+    XsdMaxLengthFacet,
+    XsdMinLengthFacet,
+    XsdPatternFacets,
+)
+from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
+NAMESPACE_V1 = "urn:monenfant-intake:flux-demandes:1"
+XSD_V1 = "flux-demandes-v1.xsd"
+MAX_EXPLANATIONS = 5
+
+
+def _local(tag: object) -> str:
+    text = str(tag)
+    return text.rsplit("}", 1)[-1].split(":")[-1]
+
+
+class FeedSchema:
+    """One version of the feed's XSD."""
+
+    def __init__(self, xsd_name: str = XSD_V1) -> None:
+        self._xsd_name = xsd_name
+        with resources.files("schemas").joinpath(xsd_name).open("rb") as stream:
+            self._lxml = etree.XMLSchema(etree.parse(stream, etree.XMLParser(no_network=True)))
+
+    @cached_property
+    def _explainer(self) -> xmlschema.XMLSchema10:
+        # Loaded only when something failed: xmlschema is slower and not needed otherwise.
+        with resources.as_file(resources.files("schemas").joinpath(self._xsd_name)) as path:
+            return xmlschema.XMLSchema10(str(path))
+
+    def is_valid(self, element: etree._Element) -> bool:
+        return bool(self._lxml.validate(element))
+
+    def explain(self, element: etree._Element) -> list[str]:
+        """French explanations (path + what was expected), never quoting a value."""
+        explanations: list[str] = []
+        for error in self._explainer.iter_errors(element):
+            explanations.append(_explain(error))
+            if len(explanations) >= MAX_EXPLANATIONS:
+                break
+        return explanations or ["document non conforme au schéma"]
+
+
+def _explain(error: xmlschema.XMLSchemaValidationError) -> str:
+    path = error.path or "/"
+    reason = error.reason or ""
+    attribute = re.match(r"attribute (\w+)=", reason)
+    if attribute:
+        path = f"{path}/@{attribute.group(1)}"
+    return f"{path} : {_expectation(error, reason)}"
+
+
+def _expectation(error: xmlschema.XMLSchemaValidationError, reason: str) -> str:
+    validator = error.validator
+    if isinstance(error, XMLSchemaChildrenValidationError):
+        expected = ", ".join(_local(getattr(e, "name", e)) for e in (error.expected or [])[:5])
+        if error.invalid_tag is not None:
+            found = f"élément « {_local(error.invalid_tag)} » inattendu"
+        else:
+            found = "contenu incomplet"
+        return f"{found}" + (f" ; attendu : {expected}" if expected else "")
+    if isinstance(validator, XsdPatternFacets):
+        return f"format invalide (motif attendu : {' ou '.join(validator.regexps)})"
+    if isinstance(validator, XsdMaxLengthFacet):
+        return f"trop long (au plus {validator.value} caractères)"
+    if isinstance(validator, XsdMinLengthFacet):
+        return f"trop court (au moins {validator.value} caractère(s))"
+    if isinstance(validator, XsdEnumerationFacets):
+        return f"valeur non prévue (attendu : {', '.join(map(str, validator.enumeration))})"
+    missing = re.match(r"missing required attribute '?(\w+)'?", reason)
+    if missing:
+        return f"attribut obligatoire « {missing.group(1)} » manquant"
+    if "not allowed" in reason.lower() and "attribute" in reason.lower():
+        return "attribut non prévu"
+    type_name = getattr(getattr(validator, "name", None), "__str__", lambda: None)()
+    if type_name:
+        return f"valeur invalide pour le type {_local(type_name)}"
+    return f"valeur invalide ({_without_values(reason)})"
+
+
+def _without_values(reason: str) -> str:
+    # Whatever xmlschema quotes may be what the family typed: drop it.
+    reason = re.sub(r"=\S+", "", reason)
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", reason)[:200]

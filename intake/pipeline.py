@@ -1,0 +1,206 @@
+"""source -> feed -> storage -> (acknowledge -> notify, later issues); the only place that orders
+these steps.
+
+Each demande is stored in its own transaction, its record, XML and PDF together
+or not at all, with its audit event. Ingesting the same demande again changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from intake import deadlines
+from intake.clock import Clock
+from intake.feed import (
+    Accepted,
+    Code,
+    DocumentRefused,
+    FeedHeader,
+    FeedSchema,
+    Refused,
+    RuleContext,
+    read_feed,
+)
+from intake.feed.model import RECORD
+from intake.feed.pdf import PdfSource
+from storage import audit
+from storage import demandes as store
+from storage.db import transaction
+from storage.models import BlobKind, DemandeRow, Status
+from storage.vault import Vault
+
+
+class Result(StrEnum):
+    INGESTED = "ingested"
+    HELD = "held"        # already held with identical content: nothing changed
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Line:
+    """What happened to one demande (or to the whole document when `numero` is None)."""
+
+    label: str
+    result: Result
+    numero: str | None = None
+    commune: str | None = None
+    code: str | None = None
+    message: str | None = None
+    retrieval_due: date | None = None
+
+
+@dataclass(frozen=True)
+class Ingestor:
+    engine: Engine
+    vault: Vault
+    schema: FeedSchema
+    clock: Clock
+    communes: frozenset[str]
+    timezone: ZoneInfo
+    retrieval_days: int
+    actor: str
+
+    def ingest_file(self, path: Path, *, source: str = "depot",
+                    pdfs: PdfSource | None = None) -> Iterator[Line | FeedHeader]:
+        ctx = RuleContext(self.communes, self.timezone, self.clock.now())
+        for outcome in read_feed(path, schema=self.schema, ctx=ctx, pdfs=pdfs):
+            if isinstance(outcome, FeedHeader):
+                yield outcome
+            elif isinstance(outcome, DocumentRefused):
+                yield self._refuse_document(path, outcome)
+            elif isinstance(outcome, Accepted):
+                yield self._accept(outcome, source)
+            else:
+                yield self._refuse(path, outcome)
+
+    # --- whole documents --------------------------------------------------------------------
+
+    def _refuse_document(self, path: Path, refused: DocumentRefused) -> Line:
+        now = self.clock.now()
+        violation = refused.violation
+        with transaction(self.engine) as session:
+            store.record_refusal(session, at=now, source=path.name, numero=None, commune=None,
+                                 code=violation.code, message=violation.message)
+            audit.record(session, at=now, actor=self.actor, action="refus-flux",
+                         detail={"fichier": path.name, "code": violation.code})
+        return Line(path.name, Result.REFUSED, code=violation.code, message=violation.message)
+
+    # --- valid demandes -----------------------------------------------------------------------
+
+    def _accept(self, accepted: Accepted, source: str) -> Line:
+        demande, now = accepted.demande, self.clock.now()
+        record = RECORD.dump_json(demande)
+        fingerprint = self.vault.fingerprint(record)
+        with transaction(self.engine) as session:
+            row = store.get(session, demande.numero, for_update=True)
+            if row is not None and row.status == Status.RECEIVED:
+                return self._already_received(session, row, accepted, fingerprint, now)
+            if row is not None and row.status == Status.PURGED:
+                return self._after_purge(session, row, now)
+            replaced = row.status if row is not None else None
+            row = row or DemandeRow(numero=demande.numero, commune=demande.commune_insee,
+                                    status=Status.RECEIVED, created_at=now, updated_at=now)
+            self._fill(row, demande.commune_insee, demande.date_transmission,
+                       demande.date_notification, now)
+            row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
+            row.retrieved_at, row.source = now, source
+            store.save(session, row)
+            store.put_secrets(session, self.vault, demande.numero, {
+                BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: accepted.pdf,
+            })
+            detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
+            if replaced:
+                detail["remplace"] = replaced
+            audit.record(session, at=now, actor=self.actor, action="reception",
+                         numero=demande.numero, detail=detail)
+        return Line(demande.numero, Result.INGESTED, demande.numero, demande.commune_insee,
+                    retrieval_due=row.retrieval_due)
+
+    def _already_received(self, session: Session, row: DemandeRow, accepted: Accepted,
+                          fingerprint: str, now: datetime) -> Line:
+        numero = row.numero
+        if row.fingerprint == fingerprint:
+            return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
+        message = ("une demande de même numéro est déjà détenue avec un contenu différent ; "
+                   "la copie reçue est conservée chiffrée en quarantaine, la demande détenue "
+                   "est inchangée")
+        self._quarantine_copy(session, numero, accepted.xml, accepted.pdf)
+        self._log_refusal(session, numero, row.commune, Code.DOUBLON_DIVERGENT, message, now)
+        return Line(numero, Result.REFUSED, numero, row.commune, Code.DOUBLON_DIVERGENT, message)
+
+    def _after_purge(self, session: Session, row: DemandeRow, now: datetime) -> Line:
+        message = "cette demande a déjà été détruite au terme de sa conservation ; rien n'est gardé"
+        self._log_refusal(session, row.numero, row.commune, Code.DEJA_EXPIREE, message, now)
+        return Line(row.numero, Result.REFUSED, row.numero, row.commune, Code.DEJA_EXPIREE, message)
+
+    # --- refused demandes ---------------------------------------------------------------------
+
+    def _refuse(self, path: Path, refused: Refused) -> Line:
+        now = self.clock.now()
+        message = " ; ".join(str(v) for v in refused.violations)
+        with transaction(self.engine) as session:
+            if refused.quarantine is not None and refused.numero is not None:
+                self._quarantine(session, refused, now)
+            self._log_refusal(session, refused.numero, refused.commune, refused.code, message, now,
+                              source=path.name)
+        return Line(refused.label, Result.REFUSED, refused.numero, refused.commune,
+                    refused.code, message)
+
+    def _quarantine(self, session: Session, refused: Refused, now: datetime) -> None:
+        assert refused.quarantine is not None and refused.numero is not None
+        row = store.get(session, refused.numero, for_update=True)
+        quarantine = refused.quarantine
+        if row is not None and row.status in (Status.RECEIVED, Status.PURGED):
+            if row.status == Status.RECEIVED:  # a held demande re-sent in a refused form
+                self._quarantine_copy(session, row.numero, quarantine.xml, quarantine.pdf)
+            return
+        fingerprint = self.vault.fingerprint(quarantine.xml)
+        if row is not None and row.status == Status.QUARANTINED and row.fingerprint == fingerprint:
+            return
+        row = row or DemandeRow(numero=refused.numero, commune=refused.commune or "",
+                                status=Status.QUARANTINED, created_at=now, updated_at=now)
+        self._fill(row, refused.commune or row.commune, quarantine.transmitted_at, None, now)
+        row.status, row.refusal_code, row.fingerprint = Status.QUARANTINED, refused.code, fingerprint
+        store.save(session, row)
+        secrets = {BlobKind.QUARANTINE_XML: quarantine.xml}
+        if quarantine.pdf is not None:
+            secrets[BlobKind.QUARANTINE_PDF] = quarantine.pdf
+        store.put_secrets(session, self.vault, row.numero, secrets)
+        audit.record(session, at=now, actor=self.actor, action="quarantaine",
+                     numero=row.numero, detail={"code": refused.code})
+
+    def _quarantine_copy(self, session: Session, numero: str, xml: bytes, pdf: bytes | None) -> None:
+        # One quarantined copy is enough for the agents; a feed polled again adds nothing.
+        if store.has_secret(session, numero, BlobKind.QUARANTINE_XML):
+            return
+        store.add_secret(session, self.vault, numero, BlobKind.QUARANTINE_XML, xml)
+        if pdf:
+            store.add_secret(session, self.vault, numero, BlobKind.QUARANTINE_PDF, pdf)
+
+    def _log_refusal(self, session: Session, numero: str | None, commune: str | None, code: str,
+                     message: str, now: datetime, source: str = "") -> None:
+        if store.record_refusal(session, at=now, source=source, numero=numero,
+                                commune=commune, code=code, message=message):
+            audit.record(session, at=now, actor=self.actor, action="refus",
+                         numero=numero, detail={"code": code, "commune": commune})
+
+    # --- deadlines ----------------------------------------------------------------------------
+
+    def _fill(self, row: DemandeRow, commune: str, transmitted_at: datetime,
+              notified_at: datetime | None, now: datetime) -> None:
+        row.commune = commune
+        row.transmitted_at = transmitted_at
+        row.notified_at = notified_at
+        start = deadlines.retrieval_clock_start(transmitted_at, notified_at, row.mail_notified_at)
+        row.retrieval_due = deadlines.retrieval_due(start, self.retrieval_days, self.timezone)
+        row.purge_due = deadlines.purge_due(transmitted_at, self.timezone)
+        row.updated_at = now

@@ -1,0 +1,108 @@
+"""The demandes store: the only code that touches the demande tables and their vault blobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
+from storage.vault import Vault
+
+
+def get(session: Session, numero: str, *, for_update: bool = False) -> DemandeRow | None:
+    query = select(DemandeRow).where(DemandeRow.numero == numero)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def save(session: Session, row: DemandeRow) -> DemandeRow:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def put_secrets(session: Session, vault: Vault, numero: str, blobs: Mapping[BlobKind, bytes]) -> None:
+    """Replace every secret of a demande by `blobs`, under a fresh data key."""
+    destroy_secrets(session, numero)
+    data_key = vault.new_data_key()
+    session.add(DemandeKey(numero=numero, wrapped_key=vault.wrap(data_key, numero),
+                           master_key_id=vault.key_id))
+    session.flush()
+    for kind, plaintext in blobs.items():
+        session.add(DemandeBlob(numero=numero, kind=kind,
+                                ciphertext=vault.encrypt(data_key, numero, kind, plaintext)))
+    session.flush()
+
+
+def add_secret(session: Session, vault: Vault, numero: str, kind: BlobKind, plaintext: bytes) -> None:
+    """Add one blob under the demande's existing data key (a quarantined copy, say)."""
+    data_key = _data_key(session, vault, numero)
+    session.add(DemandeBlob(numero=numero, kind=kind,
+                            ciphertext=vault.encrypt(data_key, numero, kind, plaintext)))
+    session.flush()
+
+
+def has_secret(session: Session, numero: str, kind: BlobKind) -> bool:
+    query = select(DemandeBlob.id).where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
+    return session.exec(query).first() is not None
+
+
+def read_secret(session: Session, vault: Vault, numero: str, kind: BlobKind) -> bytes | None:
+    blob = session.exec(
+        select(DemandeBlob).where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
+        .order_by(col(DemandeBlob.id))
+    ).first()
+    if blob is None:
+        return None
+    return vault.decrypt(_data_key(session, vault, numero), numero, kind, blob.ciphertext)
+
+
+def destroy_secrets(session: Session, numero: str) -> None:
+    """Delete the ciphertexts and the wrapped key: what remains can never be read again."""
+    session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero) == numero))
+    session.exec(delete(DemandeKey).where(col(DemandeKey.numero) == numero))
+    session.flush()
+
+
+def _data_key(session: Session, vault: Vault, numero: str) -> bytes:
+    key = session.get(DemandeKey, numero)
+    if key is None:
+        raise LookupError(f"aucune clé pour {numero} (données détruites ?)")
+    return vault.unwrap(key.wrapped_key, numero)
+
+
+def listing(
+    session: Session, *, commune: str | None = None, status: str | None = None,
+    communes: frozenset[str] | None = None,
+) -> Iterator[DemandeRow]:
+    query = select(DemandeRow).order_by(col(DemandeRow.transmitted_at), col(DemandeRow.numero))
+    if commune:
+        query = query.where(DemandeRow.commune == commune)
+    if communes is not None:
+        query = query.where(col(DemandeRow.commune).in_(sorted(communes)))
+    if status:
+        query = query.where(DemandeRow.status == status)
+    yield from session.exec(query.execution_options(yield_per=500))
+
+
+def record_refusal(
+    session: Session, *, at: datetime, source: str, numero: str | None, commune: str | None,
+    code: str, message: str,
+) -> bool:
+    """Log a refusal, unless it repeats the last one of the same demande (a feed polled again)."""
+    if numero is not None:
+        last = session.exec(
+            select(Refusal).where(Refusal.numero == numero).order_by(col(Refusal.id).desc())
+        ).first()
+        if last is not None and last.code == code and last.message == message:
+            return False
+    session.add(Refusal(at=at, source=source[:255], numero=numero, commune=commune, code=code,
+                        message=message[:4000]))
+    session.flush()
+    return True
+
+
+__all__ = ["BlobKind", "DemandeRow", "Status"]

@@ -1,0 +1,130 @@
+"""Tables. Clear columns hold only what is not personal: numero, commune, dates, status.
+
+Everything personal lives in `demande_blob`, encrypted with the demande's own
+data key (`demande_key`), itself wrapped by the master key. Destroying a
+demande deletes both; the `demande` row stays as its tombstone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no zone) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _instant(nullable: bool = True, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Status(StrEnum):
+    NOTIFIED = "notified"        # announced by email, not yet retrieved
+    RECEIVED = "received"        # retrieved, valid, stored encrypted
+    QUARANTINED = "quarantined"  # retrieved, refused by a rule, kept encrypted for the agents
+    PURGED = "purged"            # destroyed; this row is the tombstone
+
+
+class BlobKind(StrEnum):
+    RECORD = "record"            # the decoded demande, JSON
+    XML = "xml"                  # the demande element as received
+    PDF = "pdf"
+    QUARANTINE_XML = "quarantine-xml"  # a divergent or refused copy
+    QUARANTINE_PDF = "quarantine-pdf"
+
+
+class DemandeRow(SQLModel, table=True):
+    __tablename__ = "demande"
+
+    numero: str = Field(primary_key=True, max_length=15)
+    commune: str = Field(max_length=5, index=True)
+    status: str = Field(max_length=12, index=True)
+    refusal_code: str | None = Field(default=None, max_length=40)
+    transmitted_at: datetime | None = Field(default=None, sa_column=_instant())
+    notified_at: datetime | None = Field(default=None, sa_column=_instant())
+    mail_notified_at: datetime | None = Field(default=None, sa_column=_instant())
+    retrieved_at: datetime | None = Field(default=None, sa_column=_instant())
+    retrieval_due: date | None = Field(default=None)
+    purge_due: date | None = Field(default=None, index=True)
+    fingerprint: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=20)
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    updated_at: datetime = Field(sa_column=_instant(nullable=False))
+    purged_at: datetime | None = Field(default=None, sa_column=_instant())
+    purge_reason: str | None = Field(default=None, max_length=40)
+
+
+class DemandeKey(SQLModel, table=True):
+    __tablename__ = "demande_key"
+
+    numero: str = Field(sa_column=Column(String(15), ForeignKey("demande.numero"), primary_key=True))
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    master_key_id: str = Field(max_length=16)
+
+
+class DemandeBlob(SQLModel, table=True):
+    __tablename__ = "demande_blob"
+
+    id: int | None = Field(default=None, primary_key=True)
+    numero: str = Field(sa_column=Column(String(15), ForeignKey("demande_key.numero"), index=True,
+                                         nullable=False))
+    kind: str = Field(max_length=20)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Refusal(SQLModel, table=True):
+    """A refused demande or document. Never personal: numero, commune, code, French message."""
+
+    __tablename__ = "refusal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_instant(nullable=False, index=True))
+    source: str = Field(max_length=255)
+    numero: str | None = Field(default=None, max_length=15, index=True)
+    commune: str | None = Field(default=None, max_length=5)
+    code: str = Field(max_length=40)
+    message: str = Field(max_length=4000)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    seq: int = Field(primary_key=True)
+    at: datetime = Field(sa_column=_instant(nullable=False))
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=40)
+    numero: str | None = Field(default=None, max_length=15, index=True)
+    detail: str = Field(default="{}", max_length=4000)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's last link, updated with each append: deleting the newest events shows."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)
