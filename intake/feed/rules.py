@@ -8,6 +8,7 @@ never names, and bounds derived from the deposit date, never a birth date.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,6 +126,29 @@ def contact(d: Demande, ctx: RuleContext) -> list[Violation]:
     return found
 
 
+NAME_PUNCTUATION = frozenset(" '’-")
+
+
+def _is_name(value: str) -> bool:
+    return all(c in NAME_PUNCTUATION or unicodedata.category(c)[0] in "LM" for c in value)
+
+
+def names(d: Demande, ctx: RuleContext) -> list[Violation]:
+    """The spec's "any Unicode letters with spaces, apostrophes and hyphens", exactly
+    (the XSD's pattern is looser: see the comment on PersonName)."""
+    fields: list[tuple[str, str | None]] = []
+    for r in d.responsables:
+        fields += [(f"/demande/famille/responsable[{r.rang}]/nom", r.nom),
+                   (f"/demande/famille/responsable[{r.rang}]/prenom", r.prenom)]
+    for i, child in enumerate(d.enfants, start=1):
+        fields += [(f"/demande/enfants/*[{i}]/prenom", child.prenom)]
+        if isinstance(child, Enfant):
+            fields.append((f"/demande/enfants/*[{i}]/nom", child.nom))
+    return [Violation(Code.SCHEMA_INVALIDE, f"{path} : format invalide (lettres, espaces, "
+                      "apostrophes et tirets seulement)")
+            for path, value in fields if value is not None and not _is_name(value)]
+
+
 def retention(d: Demande, ctx: RuleContext) -> list[Violation]:
     if not past_retention(d.date_transmission, ctx.now, ctx.timezone):
         return []
@@ -135,7 +159,7 @@ def retention(d: Demande, ctx: RuleContext) -> list[Violation]:
 
 
 RULES: tuple[Callable[[Demande, RuleContext], list[Violation]], ...] = (
-    commune, dates, children, modes, slots, contact, retention,
+    names, commune, dates, children, modes, slots, contact, retention,
 )
 
 

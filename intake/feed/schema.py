@@ -25,6 +25,22 @@ NAMESPACE_V1 = "urn:monenfant-intake:flux-demandes:1"
 XSD_V1 = "flux-demandes-v1.xsd"
 MAX_EXPLANATIONS = 5
 
+# What each pattern of the XSD means, for the agent who reads the refusal.
+_PATTERN_HINTS = {
+    "[\\w '’\\--[\\p{N}\\p{S}]]+": "lettres, espaces, apostrophes et tirets seulement",
+    "[0-9]{5}": "5 chiffres",
+    "\\+?[0-9 .()\\-]{6,20}": "numéro de téléphone de 6 à 20 chiffres, espaces, points, "
+                                 "parenthèses ou tirets",
+    "[^@\\s]+@[^@\\s]+\\.[^@\\s]+": "adresse électronique",
+    "ME-[0-9]{4}-[0-9]{7}": "numéro de la forme ME-AAAA-NNNNNNN",
+    "([0-9]{2}|2A|2B)[0-9]{3}": "code INSEE à 5 caractères",
+    "[0-9a-f]{64}": "64 caractères hexadécimaux minuscules",
+    "([01][0-9]|2[0-3]):[0-5][0-9]": "heure hh:mm sur 24 h",
+    ".+(Z|[+\\-][0-9]{2}:[0-9]{2})": "date et heure avec décalage horaire (Z ou ±hh:mm)",
+    "[0-9]{7}": "7 chiffres",
+    "[A-Za-z0-9._\\-]{1,96}\\.pdf": "nom de fichier .pdf sans chemin",
+}
+
 
 def _local(tag: object) -> str:
     text = str(tag)
@@ -59,7 +75,7 @@ class FeedSchema:
 
 
 def _explain(error: xmlschema.XMLSchemaValidationError) -> str:
-    path = error.path or "/"
+    path = re.sub(r"\{[^}]*\}|\b\w+:(?=\w)", "", error.path or "/")
     reason = error.reason or ""
     attribute = re.match(r"attribute (\w+)=", reason)
     if attribute:
@@ -77,7 +93,8 @@ def _expectation(error: xmlschema.XMLSchemaValidationError, reason: str) -> str:
             found = "contenu incomplet"
         return f"{found}" + (f" ; attendu : {expected}" if expected else "")
     if isinstance(validator, XsdPatternFacets):
-        return f"format invalide (motif attendu : {' ou '.join(validator.regexps)})"
+        hints = [_PATTERN_HINTS.get(p, f"motif {p}") for p in validator.regexps]
+        return f"format invalide (attendu : {' ou '.join(hints)})"
     if isinstance(validator, XsdMaxLengthFacet):
         return f"trop long (au plus {validator.value} caractères)"
     if isinstance(validator, XsdMinLengthFacet):

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import Engine, text
+
+from intake.clock import FixedClock
+from intake.feed import FeedSchema
+from intake.pipeline import Ingestor
+from storage.db import make_engine, upgrade
+from storage.vault import Vault
+from tests.feeds import SAMPLES
+
+# The samples pass every rule between 2026-11-10 and 2027-05-02: the suite lives inside.
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
+PG_ENV = "INTAKE_TEST_DATABASE_URL"
+
+
+@pytest.fixture
+def now() -> Iterator[datetime]:
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    folder = tmp_path / "samples"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def schema() -> FeedSchema:
+    return FeedSchema()
+
+
+@pytest.fixture
+def vault() -> Vault:
+    return Vault(bytes(range(32)))
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    if not url and os.environ.get("CI"):
+        pytest.fail(f"{PG_ENV} is required in CI (the PostgreSQL tier must run)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'intake.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    url = _postgres_url()
+    if not url:
+        pytest.skip(f"PostgreSQL tier skipped: set {PG_ENV} (e.g. "
+                    "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    schema_name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema_name}"})
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
+    return Ingestor(engine=engine, vault=vault, schema=schema, clock=FixedClock(NOW),
+                    communes=frozenset({"69273"}), timezone=PARIS, retrieval_days=15,
+                    actor="l.feuga@ville-corbas.fr")

@@ -1,0 +1,98 @@
+import os
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from intake import config as configuration
+from intake.config import ConfigError
+from storage.vault import generate_master_key_file
+
+TEMPLATE = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    generate_master_key_file(tmp_path / "secrets" / "master.key")
+    return tmp_path
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "intake.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(folder: Path, text: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(write(folder, text), environ or {})
+    return {p.key: p.message for p in caught.value.problems}
+
+
+def test_the_template_is_valid_and_paths_are_relative_to_the_file(folder: Path):
+    loaded = configuration.load(write(folder, TEMPLATE), {})
+    assert loaded.commune_codes == {"69273"}
+    assert loaded.key_file == folder.resolve() / "secrets" / "master.key"
+    assert loaded.database_url == f"sqlite:///{folder.resolve() / 'data' / 'intake.db'}"
+    assert loaded.timezone.key == "Europe/Paris"
+
+
+def test_every_problem_is_named_by_its_key(folder: Path):
+    text = (TEMPLATE
+            .replace('timezone = "Europe/Paris"', 'timezone = "Europe/Corbas"')
+            .replace('insee = "69273"', 'insee = "20123"')
+            .replace("retrieval_days = 15", "retrieval_days = 0\ncolour = 'bleu'"))
+    text += ('\n[extranet]\nurl = "https://extranet.example/partenaires"\n'
+             'account = "accueil@ville-corbas.fr"\npassword_env = "INTAKE_EXTRANET_PASSWORD"\n')
+    text += ('\n[[staff]]\nname = "Autre"\nemail = "L.Feuga@ville-corbas.fr"\n'
+             'duties = ["recipient", "chef"]\n')
+    found = problems(folder, text)
+    assert "convention.retrieval_days" in found
+    assert "convention.colour" in found
+    assert found["staff[1].duties[1]"].startswith("valeur inconnue")
+    # semantic problems appear once the file has the right shape
+    text = text.replace("retrieval_days = 0\ncolour = 'bleu'", "retrieval_days = 15") \
+        .replace('"recipient", "chef"', '"recipient"')
+    found = problems(folder, text)
+    assert "fuseau horaire" in found["lieu.timezone"]
+    assert "code INSEE" in found["communes[0].insee"]
+    assert "staff" in found["extranet.account"] and "partagés" in found["extranet.account"]
+    assert "déjà utilisée" in found["staff[1].email"]
+    assert "INTAKE_EXTRANET_PASSWORD" in found["extranet.password_env"]
+    assert "staff[0].communes" in found  # names a commune that is no longer declared
+
+
+@pytest.mark.parametrize("code", ["20123", "99001", "6927", "00123", "98001", "2C123"])
+def test_codes_that_are_not_insee_codes(folder: Path, code: str):
+    assert "communes[0].insee" in problems(folder, TEMPLATE.replace('"69273"', f'"{code}"', 1))
+
+
+@pytest.mark.parametrize("code", ["2A004", "2B033", "97411", "97611", "01001"])
+def test_real_insee_codes(folder: Path, code: str):
+    text = TEMPLATE.replace('"69273"', f'"{code}"')
+    assert configuration.load(write(folder, text), {}).commune_codes == {code}
+
+
+def test_missing_and_exposed_key_files(folder: Path):
+    key = folder / "secrets" / "master.key"
+    os.chmod(key, 0o644)
+    assert "chmod 600" in problems(folder, TEMPLATE)["vault.key_file"]
+    key.unlink()
+    assert "introuvable" in problems(folder, TEMPLATE)["vault.key_file"]
+
+
+def test_missing_sections_and_bad_toml(folder: Path):
+    assert problems(folder, "[lieu]\nid='X'\nname='Y'\n").keys() >= {"convention", "communes", "staff"}
+    assert "TOML invalide" in next(iter(problems(folder, "[lieu\n").values()))
+
+
+def test_duty_coverage(folder: Path):
+    text = TEMPLATE.replace('duties = ["recipient", "signatory", "admin"]', 'duties = ["recipient"]')
+    found = problems(folder, text)
+    assert "signatory" in found["staff"] or "admin" in found["staff"]
+
+
+def test_location_order(tmp_path: Path):
+    assert configuration.locate("a.toml", {"INTAKE_CONFIG": "b.toml"}) == Path("a.toml")
+    assert configuration.locate(None, {"INTAKE_CONFIG": "b.toml"}) == Path("b.toml")
+    assert configuration.locate(None, {}) == Path("intake.toml")
