@@ -1,0 +1,168 @@
+"""Ingestion against real databases (SQLite file and the PostgreSQL server)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from intake.feed.model import RECORD
+from intake.pipeline import Ingestor, Line, Result
+from storage import audit
+from storage import demandes as store
+from storage.db import transaction
+from storage.models import AuditEvent, BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
+from tests.feeds import Dem, Resp, every_violation, numero, write_feed
+
+
+def lines(ingestor: Ingestor, path) -> list[Line]:
+    return [x for x in ingestor.ingest_file(path) if isinstance(x, Line)]
+
+
+def count(engine: Engine, model) -> int:
+    with transaction(engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()[0]
+
+
+def snapshot(engine: Engine) -> dict[str, list]:
+    with transaction(engine) as session:
+        return {
+            "demande": [r.model_dump() for r in session.exec(select(DemandeRow)).scalars()],
+            "key": [(k.numero, k.wrapped_key) for k in session.exec(select(DemandeKey)).scalars()],
+            "blob": [(b.numero, b.kind, b.ciphertext) for b in session.exec(select(DemandeBlob)).scalars()],
+            "audit": [e.hash for e in session.exec(select(AuditEvent)).scalars()],
+            "refusal": [r.id for r in session.exec(select(Refusal)).scalars()],
+        }
+
+
+def test_the_samples_are_stored_encrypted_with_their_deadlines(ingestor, engine, vault, samples):
+    result = lines(ingestor, samples / "flux-69273-corbas.xml")
+    assert [(r.numero, r.result) for r in result] == [
+        ("ME-2026-0000101", Result.INGESTED), ("ME-2026-0000102", Result.INGESTED),
+        ("ME-2026-0000103", Result.INGESTED)]
+    with transaction(engine) as session:
+        row = store.get(session, "ME-2026-0000101")
+        assert row.status == Status.RECEIVED
+        assert str(row.retrieval_due) == "2026-11-18" and str(row.purge_due) == "2027-05-03"
+        record = RECORD.validate_json(store.read_secret(session, vault, row.numero, BlobKind.RECORD))
+        assert record.responsables[0].nom == "Bernard"
+        pdf = store.read_secret(session, vault, row.numero, BlobKind.PDF)
+        assert pdf == (samples / "ME-2026-0000101.pdf").read_bytes()
+        assert b"Bernard" in store.read_secret(session, vault, row.numero, BlobKind.XML)
+        # 102 has no dateNotification: the clock starts at the transmission (6 Nov) -> 21 Nov
+        assert str(store.get(session, "ME-2026-0000102").retrieval_due) == "2026-11-21"
+
+
+def test_ingesting_again_changes_nothing(ingestor, engine, samples):
+    lines(ingestor, samples / "flux-69273-corbas.xml")
+    before = snapshot(engine)
+    again = lines(ingestor, samples / "flux-69273-corbas.xml")
+    assert {r.result for r in again} == {Result.HELD}
+    assert snapshot(engine) == before
+
+
+def test_a_mixed_feed_stores_exactly_the_valid_demandes(ingestor, engine, tmp_path):
+    bad = every_violation()
+    valid = [Dem(numero(1)), Dem(numero(2), responsables=[Resp(nom="王", prenom="小龍")])]
+    path = write_feed(tmp_path, [valid[0], *bad.values(), valid[1]])
+    result = {r.numero: r for r in lines(ingestor, path)}
+    assert result[numero(1)].result == result[numero(2)].result == Result.INGESTED
+    for code, demande in bad.items():
+        assert result[demande.numero].result == Result.REFUSED
+        assert result[demande.numero].code == code, (code, result[demande.numero].message)
+    with transaction(engine) as session:
+        received = {r.numero for r in store.listing(session, status=Status.RECEIVED)}
+        assert received == {numero(1), numero(2)}
+        # refused for a rule: an encrypted quarantine copy, under the same retention
+        quarantined = store.get(session, bad["enfant-trop-age"].numero)
+        assert quarantined.status == Status.QUARANTINED and quarantined.purge_due is not None
+        assert store.has_secret(session, quarantined.numero, BlobKind.QUARANTINE_XML)
+        # not meant for this lieu, or already past retention: nothing personal at all
+        for code in ("commune-non-habilitee", "deja-expiree"):
+            assert store.get(session, bad[code].numero) is None
+            keys = session.exec(select(DemandeKey).where(DemandeKey.numero == bad[code].numero))
+            assert keys.first() is None
+        codes = {r.code for r in session.exec(select(Refusal)).scalars()}
+        assert codes == set(bad)
+
+
+def test_messages_name_the_demande_and_rule_but_no_personal_data(ingestor, tmp_path):
+    demande = Dem(numero(5), responsables=[Resp(nom="Dup0nt", telephone="12")], commentaire="Ñandú")
+    (line,) = lines(ingestor, write_feed(tmp_path, [demande]))
+    assert line.label == numero(5) and line.code == "schema-invalide"
+    assert "/nom" in line.message and "Dup0nt" not in line.message and "12" not in line.message
+
+
+def test_a_divergent_duplicate_leaves_the_held_demande_untouched(ingestor, engine, vault, tmp_path):
+    lines(ingestor, write_feed(tmp_path / "a", [Dem(numero(1))]))
+    with transaction(engine) as session:
+        original = store.read_secret(session, vault, numero(1), BlobKind.RECORD)
+    changed = Dem(numero(1), responsables=[Resp(prenom="Claire-Marie")])
+    (line,) = lines(ingestor, write_feed(tmp_path / "b", [changed]))
+    assert (line.result, line.code) == (Result.REFUSED, "doublon-divergent")
+    (again,) = lines(ingestor, write_feed(tmp_path / "b", [changed]))  # polled again: no new copy
+    with transaction(engine) as session:
+        assert store.read_secret(session, vault, numero(1), BlobKind.RECORD) == original
+        assert store.get(session, numero(1)).status == Status.RECEIVED
+        copies = session.exec(select(DemandeBlob).where(
+            DemandeBlob.kind == BlobKind.QUARANTINE_XML)).all()
+        assert len(copies) == 1
+        assert len(session.exec(select(Refusal)).all()) == 1
+
+
+def test_a_corrected_demande_replaces_its_quarantined_copy(ingestor, engine, tmp_path):
+    broken = Dem(numero(1), creneaux=[("lundi", "18:00", "08:00")])
+    lines(ingestor, write_feed(tmp_path / "a", [broken]))
+    (line,) = lines(ingestor, write_feed(tmp_path / "b", [Dem(numero(1))]))
+    assert line.result == Result.INGESTED
+    with transaction(engine) as session:
+        assert store.get(session, numero(1)).status == Status.RECEIVED
+        assert not store.has_secret(session, numero(1), BlobKind.QUARANTINE_XML)
+
+
+def test_a_demande_and_its_pdf_are_stored_together_or_not_at_all(ingestor, engine, vault, tmp_path,
+                                                                  monkeypatch):
+    path = write_feed(tmp_path, [Dem(numero(1)), Dem(numero(2))])
+    real_encrypt = vault.encrypt
+
+    def failing(data_key, numero_, kind, plaintext):
+        if numero_ == numero(2) and kind == BlobKind.PDF:
+            raise OSError("disque plein")
+        return real_encrypt(data_key, numero_, kind, plaintext)
+
+    monkeypatch.setattr(vault, "encrypt", failing)
+    results = ingestor.ingest_file(path)
+    next(results)  # header
+    assert next(results).result == Result.INGESTED
+    with pytest.raises(OSError):
+        next(results)
+    with transaction(engine) as session:
+        assert store.get(session, numero(1)) is not None
+        assert store.get(session, numero(2)) is None
+        assert session.exec(select(DemandeBlob).where(DemandeBlob.numero == numero(2))).first() is None
+        assert audit.verify(session).ok
+    monkeypatch.setattr(vault, "encrypt", real_encrypt)
+    assert [r.result for r in lines(ingestor, path)] == [Result.HELD, Result.INGESTED]
+
+
+def test_a_whole_document_refusal_stores_nothing(ingestor, engine, tmp_path):
+    path = write_feed(tmp_path, [Dem(numero(1))])
+    path.write_text(path.read_text().replace("</fluxDemandes>", "<?php x ?></fluxDemandes>"))
+    (line,) = lines(ingestor, path)
+    assert (line.result, line.code, line.numero) == (Result.REFUSED, "xml-dangereux", None)
+    assert count(engine, DemandeRow) == 0
+
+
+def test_a_feed_of_a_commune_outside_the_convention(ingestor, engine, tmp_path):
+    path = write_feed(tmp_path, [Dem(numero(1)), Dem(numero(2))], commune="69259")
+    assert {(r.result, r.code) for r in lines(ingestor, path)} == {
+        (Result.REFUSED, "commune-non-habilitee")}
+    assert count(engine, DemandeKey) == 0
+
+
+def test_every_step_is_in_the_audit_trail(ingestor, engine, samples):
+    lines(ingestor, samples / "flux-69273-corbas.xml")
+    with transaction(engine) as session:
+        events = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        assert [(e.action, e.numero, e.actor) for e in events] == [
+            ("reception", f"ME-2026-000010{i}", "l.feuga@ville-corbas.fr") for i in (1, 2, 3)]
+        assert audit.verify(session).ok
