@@ -78,9 +78,9 @@ class Ingestor:
             elif isinstance(outcome, DocumentRefused):
                 yield self._refuse_document(path, outcome)
             elif isinstance(outcome, Accepted):
-                yield self._accept(outcome, source)
+                yield self._accept(outcome, source, path.name)
             else:
-                yield self._refuse(path, outcome)
+                yield self._refuse(path.name, outcome)
 
     # --- whole documents --------------------------------------------------------------------
 
@@ -96,14 +96,22 @@ class Ingestor:
 
     # --- valid demandes -----------------------------------------------------------------------
 
-    def _accept(self, accepted: Accepted, source: str) -> Line:
-        demande, now = accepted.demande, self.clock.now()
+    def _accept(self, accepted: Accepted, source: str, file_name: str) -> Line:
+        demande = accepted.demande
         record = RECORD.dump_json(demande)
         fingerprint = self.vault.fingerprint(record)
+        held = self._held_identical(demande.numero, fingerprint)
+        if held is not None:  # re-sent after a crash or polled again: no PDF to fetch
+            return held
+        # The PDF may come over the network: fetched outside any write transaction.
+        pdf = accepted.load_pdf()
+        if isinstance(pdf, Refused):
+            return self._refuse(file_name, pdf)
+        now = self.clock.now()
         with transaction(self.engine) as session:
             row = store.get(session, demande.numero, for_update=True)
             if row is not None and row.status == Status.RECEIVED:
-                return self._already_received(session, row, accepted, fingerprint, now)
+                return self._already_received(session, row, accepted, pdf, fingerprint, now)
             if row is not None and row.status == Status.PURGED:
                 return self._after_purge(session, row, now)
             replaced = row.status if row is not None else None
@@ -115,7 +123,7 @@ class Ingestor:
             row.retrieved_at, row.source = now, source
             store.save(session, row)
             store.put_secrets(session, self.vault, demande.numero, {
-                BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: accepted.pdf,
+                BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf,
             })
             detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
             if replaced:
@@ -125,15 +133,22 @@ class Ingestor:
         return Line(demande.numero, Result.INGESTED, demande.numero, demande.commune_insee,
                     retrieval_due=row.retrieval_due)
 
+    def _held_identical(self, numero: str, fingerprint: str) -> Line | None:
+        with transaction(self.engine) as session:
+            row = store.get(session, numero)
+        if row is None or row.status != Status.RECEIVED or row.fingerprint != fingerprint:
+            return None
+        return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
+
     def _already_received(self, session: Session, row: DemandeRow, accepted: Accepted,
-                          fingerprint: str, now: datetime) -> Line:
+                          pdf: bytes, fingerprint: str, now: datetime) -> Line:
         numero = row.numero
-        if row.fingerprint == fingerprint:
+        if row.fingerprint == fingerprint:  # another worker stored it meanwhile
             return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
         message = ("une demande de même numéro est déjà détenue avec un contenu différent ; "
                    "la copie reçue est conservée chiffrée en quarantaine, la demande détenue "
                    "est inchangée")
-        self._quarantine_copy(session, numero, accepted.xml, accepted.pdf)
+        self._quarantine_copy(session, numero, accepted.xml, pdf)
         self._log_refusal(session, numero, row.commune, Code.DOUBLON_DIVERGENT, message, now)
         return Line(numero, Result.REFUSED, numero, row.commune, Code.DOUBLON_DIVERGENT, message)
 
@@ -144,14 +159,14 @@ class Ingestor:
 
     # --- refused demandes ---------------------------------------------------------------------
 
-    def _refuse(self, path: Path, refused: Refused) -> Line:
+    def _refuse(self, file_name: str, refused: Refused) -> Line:
         now = self.clock.now()
         message = " ; ".join(str(v) for v in refused.violations)
         with transaction(self.engine) as session:
             if refused.quarantine is not None and refused.numero is not None:
                 self._quarantine(session, refused, now)
             self._log_refusal(session, refused.numero, refused.commune, refused.code, message, now,
-                              source=path.name)
+                              source=file_name)
         return Line(refused.label, Result.REFUSED, refused.numero, refused.commune,
                     refused.code, message)
 

@@ -10,6 +10,7 @@ never blocks the others.
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ __all__ = [
     "read_feed",
 ]
 
+log = logging.getLogger(__name__)
 _NS = f"{{{NAMESPACE_V1}}}"
 _NUMERO = r"ME-[0-9]{4}-[0-9]{7}"
 
@@ -61,9 +63,24 @@ class DocumentRefused:
 
 @dataclass(frozen=True)
 class Accepted:
+    """A demande that passed every rule but the PDF's, which is checked on `load_pdf()`:
+    an identical demande already held needs no PDF, and the extranet is not asked again."""
+
     demande: Demande
     xml: bytes
-    pdf: bytes
+    position: int
+    pdfs: PdfSource = field(repr=False)
+
+    def load_pdf(self) -> bytes | Refused:
+        """The checked PDF, or the demande's refusal (with its quarantine copy)."""
+        pdf, violation = _load_pdf(self.pdfs, self.demande.document, self.demande.numero)
+        if violation is None and pdf is not None:
+            return pdf
+        assert violation is not None
+        document = self.demande.document
+        kept = pdf if pdf is not None and len(pdf) == document.taille else None
+        return Refused(self.position, self.demande.numero, self.demande.commune_insee,
+                       (violation,), Quarantine(self.demande.date_transmission, self.xml, kept))
 
 
 @dataclass(frozen=True)
@@ -123,7 +140,7 @@ def _stream(path: Path, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource) -
                 yield header
             elif header is not None:
                 position += 1
-                yield _demande(element, position, header, schema, ctx, pdfs)
+                yield _guarded(element, position, header, schema, ctx, pdfs)
                 _forget(element)
     except etree.XMLSyntaxError as exc:  # the file changed since the guard read it
         yield DocumentRefused(Violation(Code.XML_MALFORME, f"XML mal formé en cours de lecture : {exc}"))
@@ -141,18 +158,40 @@ def _envelope(
     commune: etree._Element, lieu: etree._Element | None, schema: FeedSchema
 ) -> tuple[FeedHeader, DocumentRefused | None]:
     root = commune.getparent()
-    shell = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
-    if lieu is not None:
-        shell.append(copy.deepcopy(lieu))
-    shell.append(copy.deepcopy(commune))
     header = FeedHeader(lieu_id=lieu.get("identifiant", "") if lieu is not None else "",
                         commune=commune.get("codeInsee", ""), generated_at=datetime.min)
+    try:
+        # The root without its demandes (the parser may already hold some): validated alone.
+        shell = etree.Element(root.tag, nsmap={None: NAMESPACE_V1})
+        for name, value in root.attrib.items():
+            shell.set(name, value)
+        if lieu is not None:
+            shell.append(copy.deepcopy(lieu))
+        shell.append(copy.deepcopy(commune))
+    except ValueError:  # e.g. an attribute in a namespace whose URI lxml refuses
+        return header, DocumentRefused(Violation(Code.SCHEMA_INVALIDE, "en-tête du flux : "
+                                                 "attribut ou espace de noms invalide"))
     if not schema.is_valid(shell):
         detail = " ; ".join(schema.explain(shell))
         return header, DocumentRefused(Violation(Code.SCHEMA_INVALIDE, f"en-tête du flux : {detail}"))
     header = FeedHeader(lieu_id=header.lieu_id, commune=header.commune,
                         generated_at=parse_datetime(root.get("genereLe", "")))
     return header, None
+
+
+def _guarded(
+    element: etree._Element, position: int, header: FeedHeader, schema: FeedSchema,
+    ctx: RuleContext, pdfs: PdfSource,
+) -> Accepted | Refused:
+    """Whatever a hostile demande makes lxml raise, it is that demande's refusal, not a crash."""
+    try:
+        return _demande(element, position, header, schema, ctx, pdfs)
+    except (ValueError, etree.LxmlError) as exc:
+        log.warning("demande n° %d du flux illisible (%s)", position, type(exc).__name__)
+        numero = element.get("numero")
+        numero = numero if numero and re.fullmatch(_NUMERO, numero) else None
+        return Refused(position, numero, None, (Violation(Code.SCHEMA_INVALIDE, "demande illisible "
+                                                          "(structure ou espace de noms invalide)"),))
 
 
 def _demande(
@@ -174,17 +213,19 @@ def _demande(
     if any(v.code in NOTHING_PERSONAL for v in violations):
         return Refused(position, demande.numero, demande.commune_insee,
                        tuple(ordered(violations)))
-    pdf, pdf_violation = _load_pdf(pdfs, demande.document, demande.numero)
-    if pdf_violation is not None:
-        violations.append(pdf_violation)
     if violations:
+        pdf, pdf_violation = _load_pdf(pdfs, demande.document, demande.numero)
+        if pdf_violation is not None:
+            violations.append(pdf_violation)
         kept_pdf = pdf if pdf is not None and len(pdf) == demande.document.taille else None
         return Refused(position, demande.numero, demande.commune_insee, tuple(ordered(violations)),
                        Quarantine(demande.date_transmission, raw, kept_pdf))
-    return Accepted(demande, raw, pdf or b"")
+    return Accepted(demande, raw, position, pdfs)
 
 
-def _load_pdf(pdfs: PdfSource, document: DocumentPdf, numero: str) -> tuple[bytes | None, Violation | None]:
+def _load_pdf(
+    pdfs: PdfSource, document: DocumentPdf, numero: str
+) -> tuple[bytes | None, Violation | None]:
     try:
         content = pdfs.fetch(document, numero)
     except PdfMissingError as missing:

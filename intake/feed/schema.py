@@ -10,16 +10,12 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
-import xmlschema
 from lxml import etree
-from xmlschema.validators import (
-    XsdEnumerationFacets,
-    XsdMaxLengthFacet,
-    XsdMinLengthFacet,
-    XsdPatternFacets,
-)
-from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
+if TYPE_CHECKING:  # xmlschema is imported only when a demande fails: it is slow to load
+    import xmlschema
 
 NAMESPACE_V1 = "urn:monenfant-intake:flux-demandes:1"
 XSD_V1 = "flux-demandes-v1.xsd"
@@ -58,6 +54,8 @@ class FeedSchema:
     @cached_property
     def _explainer(self) -> xmlschema.XMLSchema10:
         # Loaded only when something failed: xmlschema is slower and not needed otherwise.
+        import xmlschema
+
         with resources.as_file(resources.files("schemas").joinpath(self._xsd_name)) as path:
             return xmlschema.XMLSchema10(str(path))
 
@@ -83,7 +81,15 @@ def _explain(error: xmlschema.XMLSchemaValidationError) -> str:
     return f"{path} : {_expectation(error, reason)}"
 
 
-def _expectation(error: xmlschema.XMLSchemaValidationError, reason: str) -> str:
+def _expectation(error: Any, reason: str) -> str:
+    from xmlschema.validators import (
+        XsdEnumerationFacets,
+        XsdMaxLengthFacet,
+        XsdMinLengthFacet,
+        XsdPatternFacets,
+    )
+    from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError
+
     validator = error.validator
     if isinstance(error, XMLSchemaChildrenValidationError):
         expected = ", ".join(_local(getattr(e, "name", e)) for e in (error.expected or [])[:5])

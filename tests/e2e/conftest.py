@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOW
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+class Intake:
+    """The `intake` command in a folder of its own, as the lieu's IT person runs it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {**os.environ, "INTAKE_TEST_NOW": NOW.isoformat(), "PYTHONPATH": str(REPO)}
+        self.env.pop("INTAKE_CONFIG", None)
+
+    def __call__(self, *args: str, now: str | None = None, script: bool = False) -> Run:
+        env = dict(self.env)
+        if now:
+            env["INTAKE_TEST_NOW"] = now
+        command = ([shutil.which("intake") or "intake"] if script
+                   else [sys.executable, str(LAUNCHER)])
+        done = subprocess.run([*command, *args], cwd=self.folder, env=env, capture_output=True,
+                              text=True, timeout=300, check=False)
+        return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def intake(tmp_path: Path) -> Intake:
+    folder = tmp_path / "lieu"
+    folder.mkdir()
+    return Intake(folder)
+
+
+@pytest.fixture
+def initialised(intake: Intake) -> Intake:
+    assert intake("init", script=True).code == 0
+    return intake
