@@ -36,7 +36,12 @@ class App:
 
     def ingestor(self, actor: str) -> Ingestor:
         return Ingestor(
-            engine=self.engine, vault=self.vault, schema=self.schema, clock=self.clock,
-            communes=self.config.commune_codes, timezone=self.config.timezone,
-            retrieval_days=self.config.retrieval_days, actor=actor,
+            engine=self.engine,
+            vault=self.vault,
+            schema=self.schema,
+            clock=self.clock,
+            communes=self.config.commune_codes,
+            timezone=self.config.timezone,
+            retrieval_days=self.config.retrieval_days,
+            actor=actor,
         )

@@ -18,13 +18,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import InterfaceError as SQLInterfaceError
+from sqlalchemy.exc import OperationalError
 
 from intake import config as configuration
 from intake import deadlines
-from intake.access import AccessDenied, NotHeld, export, open_demande, render, write_private, \
-    EXPORT_WARNING
+from intake.access import (
+    EXPORT_WARNING,
+    AccessDenied,
+    NotHeld,
+    export,
+    open_demande,
+    render,
+    write_private,
+)
 from intake.app import App
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
@@ -33,7 +40,7 @@ from intake.pipeline import Line, Result
 from storage import audit
 from storage import demandes as store
 from storage.db import make_engine, transaction, upgrade
-from storage.models import Status
+from storage.models import DemandeRow, Status
 from storage.vault import VaultError, generate_master_key_file
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -56,13 +63,19 @@ class _FrenchParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _FrenchParser(prog="intake", description="Demandes de mode d'accueil mon-enfant.fr "
-                           "pour un lieu d'information.")
-    parser.add_argument("-c", "--config", help="fichier de configuration (défaut : $INTAKE_CONFIG, "
-                        "sinon ./intake.toml)")
+    parser = _FrenchParser(
+        prog="intake",
+        description="Demandes de mode d'accueil mon-enfant.fr pour un lieu d'information.",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        help="fichier de configuration (défaut : $INTAKE_CONFIG, sinon ./intake.toml)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur stderr")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE",
-                                     parser_class=_FrenchParser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMANDE", parser_class=_FrenchParser
+    )
 
     init = commands.add_parser("init", help="crée la configuration, la clé et la base")
     init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
@@ -71,10 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="intègre des flux téléchargés à la main")
     ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier de flux XML ou dossier")
-    ingest.add_argument("--agent", metavar="COURRIEL",
-                        help="personne habilitée qui a téléchargé les fichiers (journal d'audit)")
+    ingest.add_argument(
+        "--agent",
+        metavar="COURRIEL",
+        help="personne habilitée qui a téléchargé les fichiers (journal d'audit)",
+    )
 
-    listing = commands.add_parser("demandes", help="les demandes détenues, sans données personnelles")
+    listing = commands.add_parser(
+        "demandes", help="les demandes détenues, sans données personnelles"
+    )
     listing.add_argument("--commune", metavar="INSEE")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--json", action="store_true")
@@ -82,16 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="une demande en entier, pour une personne habilitée")
     show.add_argument("numero", metavar="NUMERO")
     show.add_argument("--agent", required=True, metavar="COURRIEL")
-    show.add_argument("--pdf", type=Path, metavar="FICHIER", help="écrit aussi le PDF de la demande")
+    show.add_argument(
+        "--pdf", type=Path, metavar="FICHIER", help="écrit aussi le PDF de la demande"
+    )
 
-    exporter = commands.add_parser("export", help="les demandes en entier, pour le logiciel du lieu")
+    exporter = commands.add_parser(
+        "export", help="les demandes en entier, pour le logiciel du lieu"
+    )
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
     exporter.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
 
     audit_cmd = commands.add_parser("audit", help="journal d'audit")
-    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True, metavar="ACTION",
-                                         parser_class=_FrenchParser)
+    audit_sub = audit_cmd.add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION", parser_class=_FrenchParser
+    )
     verify = audit_sub.add_parser("verify", help="vérifie le chaînage du journal")
     verify.add_argument("--json", action="store_true")
     return parser
@@ -100,12 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
 # --- entry point ---------------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None,
-         out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, clock: Clock | None = None, out: TextIO | None = None
+) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     handler = _COMMANDS[args.command]
     try:
         return handler(args, clock or SystemClock(), out)
@@ -132,7 +159,7 @@ def _app(args: argparse.Namespace, clock: Clock) -> App:
     return App(configuration.load(configuration.locate(args.config)), clock)
 
 
-# --- init and check-config -------------------------------------------------------------------------
+# --- init and check-config ---------------------------------------------------------------
 
 
 def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -142,7 +169,9 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     key_path = folder / "secrets" / "master.key"
     existing = [p for p in (config_path, key_path) if p.exists()]
     if existing:
-        raise UsageError("refus d'écraser : " + ", ".join(str(p) for p in existing) + " existe déjà")
+        raise UsageError(
+            "refus d'écraser : " + ", ".join(str(p) for p in existing) + " existe déjà"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     with config_path.open("x", encoding="utf-8") as stream:
         stream.write(template)
@@ -150,26 +179,38 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(config_path)
     upgrade(make_engine(config.database_url))
     print(f"Configuration écrite : {config_path}", file=out)
-    print(f"Clé maîtresse créée (0600) : {key_path} — sauvegardez-la à part des données ; "
-          "sans elle, rien n'est lisible.", file=out)
+    print(
+        f"Clé maîtresse créée (0600) : {key_path} — sauvegardez-la à part des données ; "
+        "sans elle, rien n'est lisible.",
+        file=out,
+    )
     print(f"Base de données prête : {config.database_url}", file=out)
-    print(f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
-          "habilitées), puis lancez « intake check-config ».", file=out)
+    print(
+        f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
+        "habilitées), puis lancez « intake check-config ».",
+        file=out,
+    )
     return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(configuration.locate(args.config))
     App(config).vault  # noqa: B018  (reads and checks the master key)
-    print(f"Configuration valide : {config.path} — lieu {config.lieu.id} ({config.lieu.name}), "
-          f"{len(config.raw.communes)} commune(s), {len(config.raw.staff)} personne(s) habilitée(s).",
-          file=out)
+    print(
+        f"Configuration valide : {config.path} — lieu {config.lieu.id} ({config.lieu.name}), "
+        f"{len(config.raw.communes)} commune(s), {len(config.raw.staff)} personne(s) habilitée(s).",
+        file=out,
+    )
     return EXIT_OK
 
 
 # --- ingest --------------------------------------------------------------------------------------
 
-_RESULT_LABEL = {Result.INGESTED: "intégrée", Result.HELD: "déjà détenue", Result.REFUSED: "refusée"}
+_RESULT_LABEL = {
+    Result.INGESTED: "intégrée",
+    Result.HELD: "déjà détenue",
+    Result.REFUSED: "refusée",
+}
 
 
 def _feed_files(paths: Sequence[str]) -> list[tuple[Path, str | None]]:
@@ -209,8 +250,11 @@ def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
                 continue
             counts[line.result] += 1
             print(_ingest_line(app, line, clock), file=out)
-    print(f"Bilan : {counts[Result.INGESTED]} intégrée(s), {counts[Result.HELD]} déjà détenue(s), "
-          f"{counts[Result.REFUSED]} refusée(s).", file=out)
+    print(
+        f"Bilan : {counts[Result.INGESTED]} intégrée(s), {counts[Result.HELD]} déjà détenue(s), "
+        f"{counts[Result.REFUSED]} refusée(s).",
+        file=out,
+    )
     return EXIT_REFUSED if counts[Result.REFUSED] else EXIT_OK
 
 
@@ -219,16 +263,23 @@ def _actor(config: Config, agent: str | None) -> str:
         return f"système:{getpass.getuser()}"
     member = config.staff_member(agent)
     if member is None:
-        raise AccessDenied(f"{agent} n'est pas une personne habilitée de la configuration ([[staff]])")
+        raise AccessDenied(
+            f"{agent} n'est pas une personne habilitée de la configuration ([[staff]])"
+        )
     return member.email
 
 
 def _print_header(config: Config, path: Path, header: FeedHeader, out: TextIO) -> None:
-    print(f"{path.name} : flux de la commune {header.commune} "
-          f"({config.commune_name(header.commune)})", file=out)
+    print(
+        f"{path.name} : flux de la commune {header.commune} "
+        f"({config.commune_name(header.commune)})",
+        file=out,
+    )
     if header.lieu_id != config.lieu.id:
-        print(f"  attention : ce flux est adressé au lieu {header.lieu_id}, pas à {config.lieu.id}",
-              file=out)
+        print(
+            f"  attention : ce flux est adressé au lieu {header.lieu_id}, pas à {config.lieu.id}",
+            file=out,
+        )
 
 
 def _ingest_line(app: App, line: Line, clock: Clock) -> str:
@@ -259,16 +310,24 @@ def cmd_demandes(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     items: list[dict[str, Any]] = []
     with transaction(app.engine) as session:
         for row in store.listing(session, commune=args.commune, status=args.status):
-            met = (deadlines.retrieval_met(row.retrieved_at, row.retrieval_due, tz)
-                   if row.retrieval_due and row.status == Status.RECEIVED else None)
-            items.append({
-                "numero": row.numero, "commune": row.commune, "status": row.status,
-                "transmitted_at": _iso(row.transmitted_at, app),
-                "notified_at": _iso(_notified(row), app),
-                "retrieved_at": _iso(row.retrieved_at, app),
-                "retrieval_due": _iso(row.retrieval_due, app), "retrieval_met": met,
-                "purge_due": _iso(row.purge_due, app),
-            })
+            met = (
+                deadlines.retrieval_met(row.retrieved_at, row.retrieval_due, tz)
+                if row.retrieval_due and row.status == Status.RECEIVED
+                else None
+            )
+            items.append(
+                {
+                    "numero": row.numero,
+                    "commune": row.commune,
+                    "status": row.status,
+                    "transmitted_at": _iso(row.transmitted_at, app),
+                    "notified_at": _iso(_notified(row), app),
+                    "retrieved_at": _iso(row.retrieved_at, app),
+                    "retrieval_due": _iso(row.retrieval_due, app),
+                    "retrieval_met": met,
+                    "purge_due": _iso(row.purge_due, app),
+                }
+            )
     if args.json:
         json.dump(items, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -277,7 +336,7 @@ def cmd_demandes(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _notified(row: Any) -> datetime | None:
+def _notified(row: DemandeRow) -> datetime | None:
     known = [t for t in (row.mail_notified_at, row.notified_at) if t is not None]
     return min(known) if known else None
 
@@ -291,11 +350,27 @@ def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
         print("Aucune demande.", file=out)
         return
     met_label = {True: "dans le délai", False: "en retard", None: "—"}
-    header = ("Numéro", "Commune", "Statut", "Transmise le", "À récupérer avant", "Récupérée",
-              "Détruite avant")
-    rows = [(i["numero"], i["commune"], i["status"], _fr_date(i["transmitted_at"]),
-             _fr_date(i["retrieval_due"]), met_label[i["retrieval_met"]], _fr_date(i["purge_due"]))
-            for i in items]
+    header = (
+        "Numéro",
+        "Commune",
+        "Statut",
+        "Transmise le",
+        "À récupérer avant",
+        "Récupérée",
+        "Détruite avant",
+    )
+    rows = [
+        (
+            i["numero"],
+            i["commune"],
+            i["status"],
+            _fr_date(i["transmitted_at"]),
+            _fr_date(i["retrieval_due"]),
+            met_label[i["retrieval_met"]],
+            _fr_date(i["purge_due"]),
+        )
+        for i in items
+    ]
     widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip(), file=out)
@@ -308,8 +383,15 @@ def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
 def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = _app(args, clock)
     try:
-        opened = open_demande(app.engine, app.vault, app.config, args.numero, args.agent,
-                              clock.now(), with_pdf=args.pdf is not None)
+        opened = open_demande(
+            app.engine,
+            app.vault,
+            app.config,
+            args.numero,
+            args.agent,
+            clock.now(),
+            with_pdf=args.pdf is not None,
+        )
     except NotHeld as exc:
         print(f"intake : {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -325,8 +407,9 @@ def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = _app(args, clock)
-    count = export(app.engine, app.vault, app.config, args.agent, args.format, args.output,
-                   clock.now())
+    count = export(
+        app.engine, app.vault, app.config, args.agent, args.format, args.output, clock.now()
+    )
     print(f"{count} demande(s) exportée(s) dans {args.output} (lisible par vous seul).", file=out)
     print(EXPORT_WARNING, file=sys.stderr)
     return EXIT_OK
@@ -345,8 +428,10 @@ def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     elif result.ok:
         print(f"Journal d'audit intact : {result.events} événement(s) chaînés.", file=out)
     else:
-        print(f"Journal d'audit ALTÉRÉ à partir de l'événement {result.first_bad} : {result.reason}.",
-              file=out)
+        print(
+            f"Journal d'audit ALTÉRÉ à partir de l'événement {result.first_bad} : {result.reason}.",
+            file=out,
+        )
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 

@@ -183,9 +183,13 @@ def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path, [Problem(str(path), "fichier de configuration introuvable")]) from None
+        raise ConfigError(
+            path, [Problem(str(path), "fichier de configuration introuvable")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [Problem(str(path), f"lecture impossible ({exc.strerror or exc})")]) from None
+        raise ConfigError(
+            path, [Problem(str(path), f"lecture impossible ({exc.strerror or exc})")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [Problem(str(path), f"TOML invalide : {exc}")]) from None
     try:
@@ -263,8 +267,11 @@ def _staff_problems(raw: RawConfig) -> list[Problem]:
             problems.append(Problem(f"staff[{i}].email", "adresse électronique invalide"))
         elif member.email.casefold() in seen:
             problems.append(
-                Problem(f"staff[{i}].email", "adresse déjà utilisée par une autre personne "
-                        "(chaque personne habilitée a sa propre adresse)")
+                Problem(
+                    f"staff[{i}].email",
+                    "adresse déjà utilisée par une autre personne "
+                    "(chaque personne habilitée a sa propre adresse)",
+                )
             )
         seen.add(member.email.casefold())
         if len(set(member.duties)) != len(member.duties):
@@ -272,7 +279,9 @@ def _staff_problems(raw: RawConfig) -> list[Problem]:
         for code in member.communes or []:
             if code not in codes:
                 problems.append(
-                    Problem(f"staff[{i}].communes", f"la commune {code} n'est pas dans [[communes]]")
+                    Problem(
+                        f"staff[{i}].communes", f"la commune {code} n'est pas dans [[communes]]"
+                    )
                 )
     for duty in ("recipient", "signatory", "admin"):
         if not any(duty in m.duties for m in raw.staff):
@@ -286,8 +295,11 @@ def _database_problems(raw: RawConfig) -> list[Problem]:
     except ArgumentError:
         return [Problem("database.url", "URL de base de données illisible")]
     if backend not in ("sqlite", "postgresql"):
-        return [Problem("database.url", f"moteur « {backend} » non pris en charge "
-                        "(sqlite ou postgresql)")]
+        return [
+            Problem(
+                "database.url", f"moteur « {backend} » non pris en charge (sqlite ou postgresql)"
+            )
+        ]
     return []
 
 
@@ -307,8 +319,13 @@ def _key_file_problems(path: Path) -> list[Problem]:
     if not stat.S_ISREG(info.st_mode):
         return [Problem(key, f"{path} n'est pas un fichier")]
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return [Problem(key, f"{path} est accessible à d'autres utilisateurs "
-                        f"(droits {stat.filemode(info.st_mode)}) ; faites chmod 600")]
+        return [
+            Problem(
+                key,
+                f"{path} est accessible à d'autres utilisateurs "
+                f"(droits {stat.filemode(info.st_mode)}) ; faites chmod 600",
+            )
+        ]
     return []
 
 
@@ -323,28 +340,40 @@ def _secret_problems(
         if not ENV_NAME.fullmatch(env_name):
             return [Problem(f"{section}.{env_key}", "nom de variable d'environnement invalide")]
         if env_name not in environ:
-            return [Problem(f"{section}.{env_key}",
-                            f"la variable d'environnement {env_name} n'est pas définie")]
+            return [
+                Problem(
+                    f"{section}.{env_key}",
+                    f"la variable d'environnement {env_name} n'est pas définie",
+                )
+            ]
     if file_name and not _resolve(base, file_name).is_file():
         return [Problem(f"{section}.{file_key}", f"fichier introuvable : {file_name}")]
     return []
 
 
-def _optional_section_problems(raw: RawConfig, base: Path, environ: Mapping[str, str]) -> list[Problem]:
+def _optional_section_problems(
+    raw: RawConfig, base: Path, environ: Mapping[str, str]
+) -> list[Problem]:
     problems: list[Problem] = []
     if raw.extranet is not None:
         ex = raw.extranet
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", ex.url):
             problems.append(Problem("extranet.url", "URL http(s) attendue"))
         if raw.staff and not any(m.email.casefold() == ex.account.casefold() for m in raw.staff):
-            problems.append(Problem(
-                "extranet.account",
-                "le compte doit être celui d'une personne habilitée de [[staff]] "
-                "(la convention interdit les comptes partagés ou techniques)",
-            ))
+            problems.append(
+                Problem(
+                    "extranet.account",
+                    "le compte doit être celui d'une personne habilitée de [[staff]] "
+                    "(la convention interdit les comptes partagés ou techniques)",
+                )
+            )
         if not (ex.password_env or ex.password_file):
-            problems.append(Problem("extranet.password_env", "mot de passe : password_env ou "
-                                    "password_file obligatoire"))
+            problems.append(
+                Problem(
+                    "extranet.password_env",
+                    "mot de passe : password_env ou password_file obligatoire",
+                )
+            )
         problems += _secret_problems("extranet", ex.model_dump(), base, environ, "password")
         if ex.ca_bundle and not _resolve(base, ex.ca_bundle).is_file():
             problems.append(Problem("extranet.ca_bundle", f"fichier introuvable : {ex.ca_bundle}"))

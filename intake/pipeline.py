@@ -41,7 +41,7 @@ from storage.vault import Vault
 
 class Result(StrEnum):
     INGESTED = "ingested"
-    HELD = "held"        # already held with identical content: nothing changed
+    HELD = "held"  # already held with identical content: nothing changed
     REFUSED = "refused"
 
 
@@ -69,8 +69,9 @@ class Ingestor:
     retrieval_days: int
     actor: str
 
-    def ingest_file(self, path: Path, *, source: str = "depot",
-                    pdfs: PdfSource | None = None) -> Iterator[Line | FeedHeader]:
+    def ingest_file(
+        self, path: Path, *, source: str = "depot", pdfs: PdfSource | None = None
+    ) -> Iterator[Line | FeedHeader]:
         ctx = RuleContext(self.communes, self.timezone, self.clock.now())
         for outcome in read_feed(path, schema=self.schema, ctx=ctx, pdfs=pdfs):
             if isinstance(outcome, FeedHeader):
@@ -88,10 +89,22 @@ class Ingestor:
         now = self.clock.now()
         violation = refused.violation
         with transaction(self.engine) as session:
-            store.record_refusal(session, at=now, source=path.name, numero=None, commune=None,
-                                 code=violation.code, message=violation.message)
-            audit.record(session, at=now, actor=self.actor, action="refus-flux",
-                         detail={"fichier": path.name, "code": violation.code})
+            store.record_refusal(
+                session,
+                at=now,
+                source=path.name,
+                numero=None,
+                commune=None,
+                code=violation.code,
+                message=violation.message,
+            )
+            audit.record(
+                session,
+                at=now,
+                actor=self.actor,
+                action="refus-flux",
+                detail={"fichier": path.name, "code": violation.code},
+            )
         return Line(path.name, Result.REFUSED, code=violation.code, message=violation.message)
 
     # --- valid demandes -----------------------------------------------------------------------
@@ -115,23 +128,51 @@ class Ingestor:
             if row is not None and row.status == Status.PURGED:
                 return self._after_purge(session, row, now)
             replaced = row.status if row is not None else None
-            row = row or DemandeRow(numero=demande.numero, commune=demande.commune_insee,
-                                    status=Status.RECEIVED, created_at=now, updated_at=now)
-            self._fill(row, demande.commune_insee, demande.date_transmission,
-                       demande.date_notification, now)
+            row = row or DemandeRow(
+                numero=demande.numero,
+                commune=demande.commune_insee,
+                status=Status.RECEIVED,
+                created_at=now,
+                updated_at=now,
+            )
+            self._fill(
+                row,
+                demande.commune_insee,
+                demande.date_transmission,
+                demande.date_notification,
+                now,
+            )
             row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
             row.retrieved_at, row.source = now, source
             store.save(session, row)
-            store.put_secrets(session, self.vault, demande.numero, {
-                BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf,
-            })
+            store.put_secrets(
+                session,
+                self.vault,
+                demande.numero,
+                {
+                    BlobKind.RECORD: record,
+                    BlobKind.XML: accepted.xml,
+                    BlobKind.PDF: pdf,
+                },
+            )
             detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
             if replaced:
                 detail["remplace"] = replaced
-            audit.record(session, at=now, actor=self.actor, action="reception",
-                         numero=demande.numero, detail=detail)
-        return Line(demande.numero, Result.INGESTED, demande.numero, demande.commune_insee,
-                    retrieval_due=row.retrieval_due)
+            audit.record(
+                session,
+                at=now,
+                actor=self.actor,
+                action="reception",
+                numero=demande.numero,
+                detail=detail,
+            )
+        return Line(
+            demande.numero,
+            Result.INGESTED,
+            demande.numero,
+            demande.commune_insee,
+            retrieval_due=row.retrieval_due,
+        )
 
     def _held_identical(self, numero: str, fingerprint: str) -> Line | None:
         with transaction(self.engine) as session:
@@ -140,14 +181,23 @@ class Ingestor:
             return None
         return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
 
-    def _already_received(self, session: Session, row: DemandeRow, accepted: Accepted,
-                          pdf: bytes, fingerprint: str, now: datetime) -> Line:
+    def _already_received(
+        self,
+        session: Session,
+        row: DemandeRow,
+        accepted: Accepted,
+        pdf: bytes,
+        fingerprint: str,
+        now: datetime,
+    ) -> Line:
         numero = row.numero
         if row.fingerprint == fingerprint:  # another worker stored it meanwhile
             return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
-        message = ("une demande de même numéro est déjà détenue avec un contenu différent ; "
-                   "la copie reçue est conservée chiffrée en quarantaine, la demande détenue "
-                   "est inchangée")
+        message = (
+            "une demande de même numéro est déjà détenue avec un contenu différent ; "
+            "la copie reçue est conservée chiffrée en quarantaine, la demande détenue "
+            "est inchangée"
+        )
         self._quarantine_copy(session, numero, accepted.xml, pdf)
         self._log_refusal(session, numero, row.commune, Code.DOUBLON_DIVERGENT, message, now)
         return Line(numero, Result.REFUSED, numero, row.commune, Code.DOUBLON_DIVERGENT, message)
@@ -165,10 +215,18 @@ class Ingestor:
         with transaction(self.engine) as session:
             if refused.quarantine is not None and refused.numero is not None:
                 self._quarantine(session, refused, now)
-            self._log_refusal(session, refused.numero, refused.commune, refused.code, message, now,
-                              source=file_name)
-        return Line(refused.label, Result.REFUSED, refused.numero, refused.commune,
-                    refused.code, message)
+            self._log_refusal(
+                session,
+                refused.numero,
+                refused.commune,
+                refused.code,
+                message,
+                now,
+                source=file_name,
+            )
+        return Line(
+            refused.label, Result.REFUSED, refused.numero, refused.commune, refused.code, message
+        )
 
     def _quarantine(self, session: Session, refused: Refused, now: datetime) -> None:
         assert refused.quarantine is not None and refused.numero is not None
@@ -181,19 +239,36 @@ class Ingestor:
         fingerprint = self.vault.fingerprint(quarantine.xml)
         if row is not None and row.status == Status.QUARANTINED and row.fingerprint == fingerprint:
             return
-        row = row or DemandeRow(numero=refused.numero, commune=refused.commune or "",
-                                status=Status.QUARANTINED, created_at=now, updated_at=now)
+        row = row or DemandeRow(
+            numero=refused.numero,
+            commune=refused.commune or "",
+            status=Status.QUARANTINED,
+            created_at=now,
+            updated_at=now,
+        )
         self._fill(row, refused.commune or row.commune, quarantine.transmitted_at, None, now)
-        row.status, row.refusal_code, row.fingerprint = Status.QUARANTINED, refused.code, fingerprint
+        row.status, row.refusal_code, row.fingerprint = (
+            Status.QUARANTINED,
+            refused.code,
+            fingerprint,
+        )
         store.save(session, row)
         secrets = {BlobKind.QUARANTINE_XML: quarantine.xml}
         if quarantine.pdf is not None:
             secrets[BlobKind.QUARANTINE_PDF] = quarantine.pdf
         store.put_secrets(session, self.vault, row.numero, secrets)
-        audit.record(session, at=now, actor=self.actor, action="quarantaine",
-                     numero=row.numero, detail={"code": refused.code})
+        audit.record(
+            session,
+            at=now,
+            actor=self.actor,
+            action="quarantaine",
+            numero=row.numero,
+            detail={"code": refused.code},
+        )
 
-    def _quarantine_copy(self, session: Session, numero: str, xml: bytes, pdf: bytes | None) -> None:
+    def _quarantine_copy(
+        self, session: Session, numero: str, xml: bytes, pdf: bytes | None
+    ) -> None:
         # One quarantined copy is enough for the agents; a feed polled again adds nothing.
         if store.has_secret(session, numero, BlobKind.QUARANTINE_XML):
             return
@@ -201,17 +276,44 @@ class Ingestor:
         if pdf:
             store.add_secret(session, self.vault, numero, BlobKind.QUARANTINE_PDF, pdf)
 
-    def _log_refusal(self, session: Session, numero: str | None, commune: str | None, code: str,
-                     message: str, now: datetime, source: str = "") -> None:
-        if store.record_refusal(session, at=now, source=source, numero=numero,
-                                commune=commune, code=code, message=message):
-            audit.record(session, at=now, actor=self.actor, action="refus",
-                         numero=numero, detail={"code": code, "commune": commune})
+    def _log_refusal(
+        self,
+        session: Session,
+        numero: str | None,
+        commune: str | None,
+        code: str,
+        message: str,
+        now: datetime,
+        source: str = "",
+    ) -> None:
+        if store.record_refusal(
+            session,
+            at=now,
+            source=source,
+            numero=numero,
+            commune=commune,
+            code=code,
+            message=message,
+        ):
+            audit.record(
+                session,
+                at=now,
+                actor=self.actor,
+                action="refus",
+                numero=numero,
+                detail={"code": code, "commune": commune},
+            )
 
     # --- deadlines ----------------------------------------------------------------------------
 
-    def _fill(self, row: DemandeRow, commune: str, transmitted_at: datetime,
-              notified_at: datetime | None, now: datetime) -> None:
+    def _fill(
+        self,
+        row: DemandeRow,
+        commune: str,
+        transmitted_at: datetime,
+        notified_at: datetime | None,
+        now: datetime,
+    ) -> None:
         row.commune = commune
         row.transmitted_at = transmitted_at
         row.notified_at = notified_at

@@ -23,17 +23,24 @@ GENESIS = "0" * 64
 VERIFY_BATCH = 5000
 
 
-def _digest(seq: int, at: datetime, actor: str, action: str, numero: str | None, detail: str,
-            prev_hash: str) -> str:
+def _digest(
+    seq: int, at: datetime, actor: str, action: str, numero: str | None, detail: str, prev_hash: str
+) -> str:
     canonical = json.dumps(
         [seq, at.isoformat(timespec="microseconds"), actor, action, numero, detail, prev_hash],
-        ensure_ascii=False, separators=(",", ":"),
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def record(
-    session: Session, *, at: datetime, actor: str, action: str, numero: str | None = None,
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    numero: str | None = None,
     detail: Mapping[str, object] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction. `detail` must hold nothing personal."""
@@ -41,12 +48,20 @@ def record(
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
-    detail_text = json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True,
-                             separators=(",", ":"), default=str)
+    detail_text = json.dumps(
+        dict(detail or {}), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    )
     seq = head.seq + 1
-    event = AuditEvent(seq=seq, at=at, actor=actor, action=action, numero=numero,
-                       detail=detail_text, prev_hash=head.hash,
-                       hash=_digest(seq, at, actor, action, numero, detail_text, head.hash))
+    event = AuditEvent(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        numero=numero,
+        detail=detail_text,
+        prev_hash=head.hash,
+        hash=_digest(seq, at, actor, action, numero, detail_text, head.hash),
+    )
     head.seq, head.hash = seq, event.hash
     session.add(event)
     session.add(head)
@@ -67,8 +82,10 @@ def verify(session: Session) -> Verification:
     expected_seq, prev_hash, count, last = 1, GENESIS, 0, 0
     while True:
         batch = session.exec(
-            select(AuditEvent).where(col(AuditEvent.seq) >= expected_seq)
-            .order_by(col(AuditEvent.seq)).limit(VERIFY_BATCH)
+            select(AuditEvent)
+            .where(col(AuditEvent.seq) >= expected_seq)
+            .order_by(col(AuditEvent.seq))
+            .limit(VERIFY_BATCH)
         ).all()
         for event in batch:
             problem = _check(event, expected_seq, prev_hash)
@@ -81,8 +98,12 @@ def verify(session: Session) -> Verification:
     head = session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != last or head_hash != prev_hash:
-        return Verification(False, count, last + 1, "des événements récents ont disparu "
-                            "ou la tête de chaîne a été modifiée")
+        return Verification(
+            False,
+            count,
+            last + 1,
+            "des événements récents ont disparu ou la tête de chaîne a été modifiée",
+        )
     return Verification(True, count, None)
 
 
@@ -91,8 +112,9 @@ def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
         return f"événement {expected_seq} manquant"
     if event.prev_hash != prev_hash:
         return f"événement {event.seq} : maillon précédent différent (insertion ou suppression)"
-    recomputed = _digest(event.seq, event.at, event.actor, event.action, event.numero,
-                         event.detail, event.prev_hash)
+    recomputed = _digest(
+        event.seq, event.at, event.actor, event.action, event.numero, event.detail, event.prev_hash
+    )
     if recomputed != event.hash:
         return f"événement {event.seq} : contenu modifié"
     return None

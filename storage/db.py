@@ -23,9 +23,9 @@ from sqlmodel import Session
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA secure_delete=ON",      # freed pages are zeroed: destroyed data leaves no trace
+    "PRAGMA secure_delete=ON",  # freed pages are zeroed: destroyed data leaves no trace
     "PRAGMA foreign_keys=ON",
-    "PRAGMA synchronous=FULL",      # we acknowledge to the extranet after commit
+    "PRAGMA synchronous=FULL",  # we acknowledge to the extranet after commit
     "PRAGMA busy_timeout=30000",
 )
 

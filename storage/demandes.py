@@ -24,24 +24,39 @@ def save(session: Session, row: DemandeRow) -> DemandeRow:
     return row
 
 
-def put_secrets(session: Session, vault: Vault, numero: str, blobs: Mapping[BlobKind, bytes]) -> None:
+def put_secrets(
+    session: Session, vault: Vault, numero: str, blobs: Mapping[BlobKind, bytes]
+) -> None:
     """Replace every secret of a demande by `blobs`, under a fresh data key."""
     destroy_secrets(session, numero)
     data_key = vault.new_data_key()
-    session.add(DemandeKey(numero=numero, wrapped_key=vault.wrap(data_key, numero),
-                           master_key_id=vault.key_id))
+    session.add(
+        DemandeKey(
+            numero=numero, wrapped_key=vault.wrap(data_key, numero), master_key_id=vault.key_id
+        )
+    )
     session.flush()
     for kind, plaintext in blobs.items():
-        session.add(DemandeBlob(numero=numero, kind=kind,
-                                ciphertext=vault.encrypt(data_key, numero, kind, plaintext)))
+        session.add(
+            DemandeBlob(
+                numero=numero,
+                kind=kind,
+                ciphertext=vault.encrypt(data_key, numero, kind, plaintext),
+            )
+        )
     session.flush()
 
 
-def add_secret(session: Session, vault: Vault, numero: str, kind: BlobKind, plaintext: bytes) -> None:
+def add_secret(
+    session: Session, vault: Vault, numero: str, kind: BlobKind, plaintext: bytes
+) -> None:
     """Add one blob under the demande's existing data key (a quarantined copy, say)."""
     data_key = _data_key(session, vault, numero)
-    session.add(DemandeBlob(numero=numero, kind=kind,
-                            ciphertext=vault.encrypt(data_key, numero, kind, plaintext)))
+    session.add(
+        DemandeBlob(
+            numero=numero, kind=kind, ciphertext=vault.encrypt(data_key, numero, kind, plaintext)
+        )
+    )
     session.flush()
 
 
@@ -52,7 +67,8 @@ def has_secret(session: Session, numero: str, kind: BlobKind) -> bool:
 
 def read_secret(session: Session, vault: Vault, numero: str, kind: BlobKind) -> bytes | None:
     blob = session.exec(
-        select(DemandeBlob).where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
+        select(DemandeBlob)
+        .where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
         .order_by(col(DemandeBlob.id))
     ).first()
     if blob is None:
@@ -75,7 +91,10 @@ def _data_key(session: Session, vault: Vault, numero: str) -> bytes:
 
 
 def listing(
-    session: Session, *, commune: str | None = None, status: str | None = None,
+    session: Session,
+    *,
+    commune: str | None = None,
+    status: str | None = None,
     communes: frozenset[str] | None = None,
 ) -> Iterator[DemandeRow]:
     query = select(DemandeRow).order_by(col(DemandeRow.transmitted_at), col(DemandeRow.numero))
@@ -89,8 +108,14 @@ def listing(
 
 
 def record_refusal(
-    session: Session, *, at: datetime, source: str, numero: str | None, commune: str | None,
-    code: str, message: str,
+    session: Session,
+    *,
+    at: datetime,
+    source: str,
+    numero: str | None,
+    commune: str | None,
+    code: str,
+    message: str,
 ) -> bool:
     """Log a refusal, unless it repeats the last one of the same demande (a feed polled again)."""
     if numero is not None:
@@ -99,8 +124,16 @@ def record_refusal(
         ).first()
         if last is not None and last.code == code and last.message == message:
             return False
-    session.add(Refusal(at=at, source=source[:255], numero=numero, commune=commune, code=code,
-                        message=message[:4000]))
+    session.add(
+        Refusal(
+            at=at,
+            source=source[:255],
+            numero=numero,
+            commune=commune,
+            code=code,
+            message=message[:4000],
+        )
+    )
     session.flush()
     return True
 

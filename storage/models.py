@@ -40,15 +40,15 @@ def _instant(nullable: bool = True, index: bool = False) -> Column[datetime]:
 
 
 class Status(StrEnum):
-    NOTIFIED = "notified"        # announced by email, not yet retrieved
-    RECEIVED = "received"        # retrieved, valid, stored encrypted
+    NOTIFIED = "notified"  # announced by email, not yet retrieved
+    RECEIVED = "received"  # retrieved, valid, stored encrypted
     QUARANTINED = "quarantined"  # retrieved, refused by a rule, kept encrypted for the agents
-    PURGED = "purged"            # destroyed; this row is the tombstone
+    PURGED = "purged"  # destroyed; this row is the tombstone
 
 
 class BlobKind(StrEnum):
-    RECORD = "record"            # the decoded demande, JSON
-    XML = "xml"                  # the demande element as received
+    RECORD = "record"  # the decoded demande, JSON
+    XML = "xml"  # the demande element as received
     PDF = "pdf"
     QUARANTINE_XML = "quarantine-xml"  # a divergent or refused copy
     QUARANTINE_PDF = "quarantine-pdf"
@@ -78,7 +78,9 @@ class DemandeRow(SQLModel, table=True):
 class DemandeKey(SQLModel, table=True):
     __tablename__ = "demande_key"
 
-    numero: str = Field(sa_column=Column(String(15), ForeignKey("demande.numero"), primary_key=True))
+    numero: str = Field(
+        sa_column=Column(String(15), ForeignKey("demande.numero"), primary_key=True)
+    )
     wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     master_key_id: str = Field(max_length=16)
 
@@ -87,8 +89,9 @@ class DemandeBlob(SQLModel, table=True):
     __tablename__ = "demande_blob"
 
     id: int | None = Field(default=None, primary_key=True)
-    numero: str = Field(sa_column=Column(String(15), ForeignKey("demande_key.numero"), index=True,
-                                         nullable=False))
+    numero: str = Field(
+        sa_column=Column(String(15), ForeignKey("demande_key.numero"), index=True, nullable=False)
+    )
     kind: str = Field(max_length=20)
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 

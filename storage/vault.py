@@ -92,5 +92,7 @@ class Vault:
         try:
             return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode())
         except InvalidTag:
-            raise VaultError(f"déchiffrement impossible ({context.split(':')[0]}) : "
-                             "mauvaise clé ou donnée altérée") from None
+            raise VaultError(
+                f"déchiffrement impossible ({context.split(':')[0]}) : "
+                "mauvaise clé ou donnée altérée"
+            ) from None

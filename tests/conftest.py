@@ -65,8 +65,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         return
     url = _postgres_url()
     if not url:
-        pytest.skip(f"PostgreSQL tier skipped: set {PG_ENV} (e.g. "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tier skipped: set {PG_ENV} (e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     schema_name = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(url)
     with admin.begin() as connection:
@@ -82,6 +84,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
-    return Ingestor(engine=engine, vault=vault, schema=schema, clock=FixedClock(NOW),
-                    communes=frozenset({"69273"}), timezone=PARIS, retrieval_days=15,
-                    actor="l.feuga@ville-corbas.fr")
+    return Ingestor(
+        engine=engine,
+        vault=vault,
+        schema=schema,
+        clock=FixedClock(NOW),
+        communes=frozenset({"69273"}),
+        timezone=PARIS,
+        retrieval_days=15,
+        actor="l.feuga@ville-corbas.fr",
+    )

@@ -51,7 +51,7 @@ _NUMERO = r"ME-[0-9]{4}-[0-9]{7}"
 class FeedHeader:
     lieu_id: str
     commune: str
-    generated_at: datetime
+    generated_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,13 @@ class Accepted:
         assert violation is not None
         document = self.demande.document
         kept = pdf if pdf is not None and len(pdf) == document.taille else None
-        return Refused(self.position, self.demande.numero, self.demande.commune_insee,
-                       (violation,), Quarantine(self.demande.date_transmission, self.xml, kept))
+        return Refused(
+            self.position,
+            self.demande.numero,
+            self.demande.commune_insee,
+            (violation,),
+            Quarantine(self.demande.date_transmission, self.xml, kept),
+        )
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,9 @@ def _stream(path: Path, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource) -
                 yield _guarded(element, position, header, schema, ctx, pdfs)
                 _forget(element)
     except etree.XMLSyntaxError as exc:  # the file changed since the guard read it
-        yield DocumentRefused(Violation(Code.XML_MALFORME, f"XML mal formé en cours de lecture : {exc}"))
+        yield DocumentRefused(
+            Violation(Code.XML_MALFORME, f"XML mal formé en cours de lecture : {exc}")
+        )
 
 
 def _forget(element: etree._Element) -> None:
@@ -158,8 +165,11 @@ def _envelope(
     commune: etree._Element, lieu: etree._Element | None, schema: FeedSchema
 ) -> tuple[FeedHeader, DocumentRefused | None]:
     root = commune.getparent()
-    header = FeedHeader(lieu_id=lieu.get("identifiant", "") if lieu is not None else "",
-                        commune=commune.get("codeInsee", ""), generated_at=datetime.min)
+    header = FeedHeader(
+        lieu_id=lieu.get("identifiant", "") if lieu is not None else "",
+        commune=commune.get("codeInsee", ""),
+        generated_at=None,
+    )
     try:
         # The root without its demandes (the parser may already hold some): validated alone.
         shell = etree.Element(root.tag, nsmap={None: NAMESPACE_V1})
@@ -169,19 +179,29 @@ def _envelope(
             shell.append(copy.deepcopy(lieu))
         shell.append(copy.deepcopy(commune))
     except ValueError:  # e.g. an attribute in a namespace whose URI lxml refuses
-        return header, DocumentRefused(Violation(Code.SCHEMA_INVALIDE, "en-tête du flux : "
-                                                 "attribut ou espace de noms invalide"))
+        return header, DocumentRefused(
+            Violation(Code.SCHEMA_INVALIDE, "en-tête du flux : attribut ou espace de noms invalide")
+        )
     if not schema.is_valid(shell):
         detail = " ; ".join(schema.explain(shell))
-        return header, DocumentRefused(Violation(Code.SCHEMA_INVALIDE, f"en-tête du flux : {detail}"))
-    header = FeedHeader(lieu_id=header.lieu_id, commune=header.commune,
-                        generated_at=parse_datetime(root.get("genereLe", "")))
+        return header, DocumentRefused(
+            Violation(Code.SCHEMA_INVALIDE, f"en-tête du flux : {detail}")
+        )
+    header = FeedHeader(
+        lieu_id=header.lieu_id,
+        commune=header.commune,
+        generated_at=parse_datetime(root.get("genereLe", "")),
+    )
     return header, None
 
 
 def _guarded(
-    element: etree._Element, position: int, header: FeedHeader, schema: FeedSchema,
-    ctx: RuleContext, pdfs: PdfSource,
+    element: etree._Element,
+    position: int,
+    header: FeedHeader,
+    schema: FeedSchema,
+    ctx: RuleContext,
+    pdfs: PdfSource,
 ) -> Accepted | Refused:
     """Whatever a hostile demande makes lxml raise, it is that demande's refusal, not a crash."""
     try:
@@ -190,13 +210,25 @@ def _guarded(
         log.warning("demande n° %d du flux illisible (%s)", position, type(exc).__name__)
         numero = element.get("numero")
         numero = numero if numero and re.fullmatch(_NUMERO, numero) else None
-        return Refused(position, numero, None, (Violation(Code.SCHEMA_INVALIDE, "demande illisible "
-                                                          "(structure ou espace de noms invalide)"),))
+        return Refused(
+            position,
+            numero,
+            None,
+            (
+                Violation(
+                    Code.SCHEMA_INVALIDE, "demande illisible (structure ou espace de noms invalide)"
+                ),
+            ),
+        )
 
 
 def _demande(
-    element: etree._Element, position: int, header: FeedHeader, schema: FeedSchema,
-    ctx: RuleContext, pdfs: PdfSource,
+    element: etree._Element,
+    position: int,
+    header: FeedHeader,
+    schema: FeedSchema,
+    ctx: RuleContext,
+    pdfs: PdfSource,
 ) -> Accepted | Refused:
     raw = etree.tostring(element)
     if not schema.is_valid(element):
@@ -207,19 +239,26 @@ def _demande(
         return _invalid(element, position, raw, header, schema, ctx)
     violations = check(demande, ctx)
     if header.commune not in ctx.communes and demande.commune_insee in ctx.communes:
-        violations.append(Violation(Code.COMMUNE_NON_HABILITEE,
-                                    f"le flux est celui de la commune {header.commune}, "
-                                    "absente de l'annexe 1"))
+        violations.append(
+            Violation(
+                Code.COMMUNE_NON_HABILITEE,
+                f"le flux est celui de la commune {header.commune}, absente de l'annexe 1",
+            )
+        )
     if any(v.code in NOTHING_PERSONAL for v in violations):
-        return Refused(position, demande.numero, demande.commune_insee,
-                       tuple(ordered(violations)))
+        return Refused(position, demande.numero, demande.commune_insee, tuple(ordered(violations)))
     if violations:
         pdf, pdf_violation = _load_pdf(pdfs, demande.document, demande.numero)
         if pdf_violation is not None:
             violations.append(pdf_violation)
         kept_pdf = pdf if pdf is not None and len(pdf) == demande.document.taille else None
-        return Refused(position, demande.numero, demande.commune_insee, tuple(ordered(violations)),
-                       Quarantine(demande.date_transmission, raw, kept_pdf))
+        return Refused(
+            position,
+            demande.numero,
+            demande.commune_insee,
+            tuple(ordered(violations)),
+            Quarantine(demande.date_transmission, raw, kept_pdf),
+        )
     return Accepted(demande, raw, position, pdfs)
 
 
@@ -234,7 +273,11 @@ def _load_pdf(
 
 
 def _invalid(
-    element: etree._Element, position: int, raw: bytes, header: FeedHeader, schema: FeedSchema,
+    element: etree._Element,
+    position: int,
+    raw: bytes,
+    header: FeedHeader,
+    schema: FeedSchema,
     ctx: RuleContext,
 ) -> Refused:
     """A demande the XSD refuses. Its copy is kept only when its numero, commune and
@@ -247,14 +290,23 @@ def _invalid(
     commune = commune if commune and re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{3}", commune) else None
     transmitted = _readable_datetime(element.findtext(_NS + "dateTransmission"))
     keep = (
-        numero is not None and transmitted is not None
-        and commune in ctx.communes and header.commune in ctx.communes
+        numero is not None
+        and transmitted is not None
+        and commune in ctx.communes
+        and header.commune in ctx.communes
         and not past_retention(transmitted, ctx.now, ctx.timezone)
     )
-    if not keep and commune is not None and (commune not in ctx.communes
-                                             or header.commune not in ctx.communes):
-        violations += (Violation(Code.COMMUNE_NON_HABILITEE,
-                                 f"la commune {commune} n'est pas dans l'annexe 1 de la convention"),)
+    if (
+        not keep
+        and commune is not None
+        and (commune not in ctx.communes or header.commune not in ctx.communes)
+    ):
+        violations += (
+            Violation(
+                Code.COMMUNE_NON_HABILITEE,
+                f"la commune {commune} n'est pas dans l'annexe 1 de la convention",
+            ),
+        )
     quarantine = Quarantine(transmitted, raw, None) if keep and transmitted else None
     return Refused(position, numero, commune, violations, quarantine)
 

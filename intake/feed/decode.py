@@ -95,7 +95,8 @@ def _accueil(element: etree._Element) -> Accueil:
     planning = element.find(_q("planning"))
     return Accueil(
         modes=tuple(
-            Mode(rang=int(m.get("rang", "0")), mode=(m.text or "")) for m in element.iterfind(_q("mode"))
+            Mode(rang=int(m.get("rang", "0")), mode=(m.text or ""))
+            for m in element.iterfind(_q("mode"))
         ),
         date_debut=_date(_required(element, "dateDebut")),
         frequence=_required(element, "frequence"),
@@ -128,8 +129,7 @@ def decode_demande(element: etree._Element) -> Demande:
         if allocataire is None
         else Allocataire(numero=allocataire.text or "", regime=allocataire.get("regime", "")),
         nombre_enfants_foyer=None if foyer is None else int(foyer),
-        enfants=tuple(_enfant(e) for e in element.find(_q("enfants"))
-                      if isinstance(e.tag, str)),
+        enfants=tuple(_enfant(e) for e in element.find(_q("enfants")) if isinstance(e.tag, str)),
         accueil=_accueil(element.find(_q("accueilSouhaite"))),
         document=DocumentPdf(
             nom=document.get("nom", ""),

@@ -59,23 +59,33 @@ class _Watcher:
     def start(self, tag: str, attrib: object, nsmap: object = None) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise _Refuse(Violation(Code.XML_DANGEREUX, f"imbrication de plus de {MAX_DEPTH} "
-                                    "niveaux d'éléments"))
+            raise _Refuse(
+                Violation(
+                    Code.XML_DANGEREUX, f"imbrication de plus de {MAX_DEPTH} niveaux d'éléments"
+                )
+            )
         if self.depth <= 2 and self.shape is None:
             self._check_shape(tag)
 
     def _check_shape(self, tag: str) -> None:
         if self.depth == 1:
             if tag != ROOT:
-                self.shape = Violation(Code.SCHEMA_INVALIDE, "l'élément racine doit être "
-                                       "fluxDemandes (urn:monenfant-intake:flux-demandes:1)")
+                self.shape = Violation(
+                    Code.SCHEMA_INVALIDE,
+                    "l'élément racine doit être "
+                    "fluxDemandes (urn:monenfant-intake:flux-demandes:1)",
+                )
             return
         if tag not in _NEXT_TOP_LEVEL.get(self.previous_top, frozenset()):
-            expected = " ou ".join(sorted(
-                t.removeprefix(_NS) for t in _NEXT_TOP_LEVEL.get(self.previous_top, ())))
-            self.shape = Violation(Code.SCHEMA_INVALIDE, f"/fluxDemandes : élément "
-                                   f"« {tag.rsplit('}', 1)[-1]} » inattendu ; attendu : "
-                                   f"{expected or 'fin du document'}")
+            expected = " ou ".join(
+                sorted(t.removeprefix(_NS) for t in _NEXT_TOP_LEVEL.get(self.previous_top, ()))
+            )
+            self.shape = Violation(
+                Code.SCHEMA_INVALIDE,
+                f"/fluxDemandes : élément "
+                f"« {tag.rsplit('}', 1)[-1]} » inattendu ; attendu : "
+                f"{expected or 'fin du document'}",
+            )
         self.previous_top = tag
 
     def end(self, tag: str) -> None:
@@ -85,13 +95,17 @@ class _Watcher:
         raise _Refuse(Violation(Code.XML_DANGEREUX, "déclaration DOCTYPE interdite"))
 
     def pi(self, target: str, data: str | None = None) -> None:
-        raise _Refuse(Violation(Code.XML_DANGEREUX,
-                                f"instruction de traitement interdite (<?{target[:20]} ...?>)"))
+        raise _Refuse(
+            Violation(
+                Code.XML_DANGEREUX, f"instruction de traitement interdite (<?{target[:20]} ...?>)"
+            )
+        )
 
     def close(self) -> Violation | None:
         if self.shape is None and self.previous_top in (None, _NS + "lieuInformation"):
-            return Violation(Code.SCHEMA_INVALIDE, "/fluxDemandes : lieuInformation et commune "
-                             "sont obligatoires")
+            return Violation(
+                Code.SCHEMA_INVALIDE, "/fluxDemandes : lieuInformation et commune sont obligatoires"
+            )
         return self.shape
 
 
@@ -137,8 +151,7 @@ def _check_stream(stream: BinaryIO) -> Violation | None:
         while chunk:
             window = tail + chunk
             if dangerous is None and any(marker in window for marker in _DANGEROUS_MARKUP):
-                dangerous = Violation(Code.XML_DANGEREUX,
-                                      "déclaration DOCTYPE ou ENTITY interdite")
+                dangerous = Violation(Code.XML_DANGEREUX, "déclaration DOCTYPE ou ENTITY interdite")
             parser.feed(chunk)
             tail = chunk[-16:]
             chunk = stream.read(CHUNK)

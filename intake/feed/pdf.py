@@ -25,7 +25,7 @@ class PdfMissingError(Exception):
 
 class PdfSource(Protocol):
     def fetch(self, document: DocumentPdf, numero: str) -> bytes:
-        """The bytes of the PDF, at most `document.taille + 1` of them; PdfMissingError if absent."""
+        """The PDF, at most `document.taille + 1` bytes of it; PdfMissingError if absent."""
         ...
 
 
@@ -54,8 +54,10 @@ class FolderPdfSource:
 def check_pdf(document: DocumentPdf, content: bytes) -> Violation | None:
     if len(content) != document.taille:
         more = "plus grand" if len(content) > document.taille else "plus petit"
-        return Violation(Code.PDF_INVALIDE,
-                         f"{document.nom} est {more} que la taille déclarée ({document.taille} octets)")
+        return Violation(
+            Code.PDF_INVALIDE,
+            f"{document.nom} est {more} que la taille déclarée ({document.taille} octets)",
+        )
     if hashlib.sha256(content).hexdigest() != document.sha256:
         return Violation(Code.PDF_INVALIDE, f"{document.nom} : empreinte SHA-256 différente")
     if not content.startswith(b"%PDF-"):

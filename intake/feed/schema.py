@@ -26,7 +26,7 @@ _PATTERN_HINTS = {
     "[\\w '’\\--[\\p{N}\\p{S}]]+": "lettres, espaces, apostrophes et tirets seulement",
     "[0-9]{5}": "5 chiffres",
     "\\+?[0-9 .()\\-]{6,20}": "numéro de téléphone de 6 à 20 chiffres, espaces, points, "
-                                 "parenthèses ou tirets",
+    "parenthèses ou tirets",
     "[^@\\s]+@[^@\\s]+\\.[^@\\s]+": "adresse électronique",
     "ME-[0-9]{4}-[0-9]{7}": "numéro de la forme ME-AAAA-NNNNNNN",
     "([0-9]{2}|2A|2B)[0-9]{3}": "code INSEE à 5 caractères",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ import pytest
 from tests.conftest import NOW
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
+# The console script installed beside this interpreter (CI's PATH does not hold the venv).
+INTAKE_SCRIPT = Path(sys.executable).with_name("intake")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -34,10 +35,16 @@ class Intake:
         env = dict(self.env)
         if now:
             env["INTAKE_TEST_NOW"] = now
-        command = ([shutil.which("intake") or "intake"] if script
-                   else [sys.executable, str(LAUNCHER)])
-        done = subprocess.run([*command, *args], cwd=self.folder, env=env, capture_output=True,
-                              text=True, timeout=300, check=False)
+        command = [str(INTAKE_SCRIPT)] if script else [sys.executable, str(LAUNCHER)]
+        done = subprocess.run(
+            [*command, *args],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         return Run(done.returncode, done.stdout, done.stderr)
 
 

@@ -30,16 +30,27 @@ def test_the_samples_from_ingest_to_reading(initialised: Intake, tmp_path):
     assert initialised("ingest", SAMPLE_FEED).out.count("  déjà détenue") == 3
 
     listing = json.loads(initialised("demandes", "--json").out)
-    assert [(d["numero"], d["status"], d["retrieval_due"], d["purge_due"], d["retrieval_met"])
-            for d in listing] == [
+    assert [
+        (d["numero"], d["status"], d["retrieval_due"], d["purge_due"], d["retrieval_met"])
+        for d in listing
+    ] == [
         ("ME-2026-0000101", "received", "2026-11-18", "2027-05-03", False),
         ("ME-2026-0000102", "received", "2026-11-21", "2027-05-06", False),
         ("ME-2026-0000103", "received", "2026-11-25", "2027-05-10", True),
     ]
     assert listing[0]["transmitted_at"] == "2026-11-03T06:00:00+01:00"
     assert listing[1]["notified_at"] is None
-    assert set(listing[0]) == {"numero", "commune", "status", "transmitted_at", "notified_at",
-                               "retrieved_at", "retrieval_due", "retrieval_met", "purge_due"}
+    assert set(listing[0]) == {
+        "numero",
+        "commune",
+        "status",
+        "transmitted_at",
+        "notified_at",
+        "retrieved_at",
+        "retrieval_due",
+        "retrieval_met",
+        "purge_due",
+    }
     assert "Bernard" not in initialised("demandes").out
 
     pdf = tmp_path / "demande.pdf"
@@ -108,8 +119,11 @@ def test_configuration_errors_exit_2_and_name_the_key(initialised: Intake):
 
 def test_an_unreachable_database_exits_3(initialised: Intake):
     config = initialised.folder / "intake.toml"
-    config.write_text(config.read_text().replace(
-        'url = "sqlite:///data/intake.db"',
-        'url = "postgresql+psycopg://intake@127.0.0.1:1/intake?connect_timeout=2"'))
+    config.write_text(
+        config.read_text().replace(
+            'url = "sqlite:///data/intake.db"',
+            'url = "postgresql+psycopg://intake@127.0.0.1:1/intake?connect_timeout=2"',
+        )
+    )
     run = initialised("demandes")
     assert run.code == 3 and "injoignable" in run.err

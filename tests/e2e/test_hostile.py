@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -19,7 +20,7 @@ CANARY = "CANARI-XXE-7f3a91"
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         _Recorder.hits.append(self.path)
@@ -46,39 +47,56 @@ def listener() -> Iterator[str]:
 
 def _with_doctype(doctype: str, body_entity: str = "") -> str:
     xml = feed_xml([Dem(numero(1), commentaire="COMMENT")])
-    xml = xml.replace('<?xml version="1.0" encoding="UTF-8"?>\n',
-                      f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n')
+    xml = xml.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n',
+    )
     return xml.replace("COMMENT", body_entity) if body_entity else xml
 
 
 def hostile_documents(canary: Path, url: str) -> dict[str, str]:
     laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     return {
-        "xxe": _with_doctype(f'<!DOCTYPE fluxDemandes [<!ENTITY x SYSTEM "file://{canary}">]>', "&x;"),
+        "xxe": _with_doctype(
+            f'<!DOCTYPE fluxDemandes [<!ENTITY x SYSTEM "file://{canary}">]>', "&x;"
+        ),
         "billion-laughs": _with_doctype(
-            f'<!DOCTYPE fluxDemandes [<!ENTITY l0 "ha">{laughs}]>', "&l9;"),
+            f'<!DOCTYPE fluxDemandes [<!ENTITY l0 "ha">{laughs}]>', "&l9;"
+        ),
         "remote-dtd": _with_doctype(f'<!DOCTYPE fluxDemandes SYSTEM "{url}/flux.dtd">'),
         "parameter-entity": _with_doctype(
-            f'<!DOCTYPE fluxDemandes [<!ENTITY % r SYSTEM "{url}/r.dtd"> %r;]>'),
+            f'<!DOCTYPE fluxDemandes [<!ENTITY % r SYSTEM "{url}/r.dtd"> %r;]>'
+        ),
         "xinclude": feed_xml([Dem(numero(1), commentaire="X")]).replace(
             "<commentaire>X</commentaire>",
             f'<commentaire><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
-            f'href="file://{canary}" parse="text"/></commentaire>'),
+            f'href="file://{canary}" parse="text"/></commentaire>',
+        ),
         "schema-location": feed_xml([Dem(numero(1))]).replace(
             'version="1.0" genereLe=',
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             f'xsi:schemaLocation="urn:monenfant-intake:flux-demandes:1 {url}/evil.xsd" '
-            'version="1.0" genereLe='),
+            'version="1.0" genereLe=',
+        ),
         "bad-namespace-uri": feed_xml([Dem(numero(1))]).replace(
-            'version="1.0" genereLe=', 'xmlns:x="2026-11-20T06:00:00+01:00" x:a="1" version="1.0" genereLe='),
+            'version="1.0" genereLe=',
+            'xmlns:x="2026-11-20T06:00:00+01:00" x:a="1" version="1.0" genereLe=',
+        ),
     }
 
 
-@pytest.mark.parametrize(("name", "code"), [
-    ("xxe", "xml-dangereux"), ("billion-laughs", "xml-dangereux"), ("remote-dtd", "xml-dangereux"),
-    ("parameter-entity", "xml-dangereux"), ("xinclude", "schema-invalide"),
-    ("schema-location", None), ("bad-namespace-uri", "schema-invalide"),
-])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("xxe", "xml-dangereux"),
+        ("billion-laughs", "xml-dangereux"),
+        ("remote-dtd", "xml-dangereux"),
+        ("parameter-entity", "xml-dangereux"),
+        ("xinclude", "schema-invalide"),
+        ("schema-location", None),
+        ("bad-namespace-uri", "schema-invalide"),
+    ],
+)
 def test_hostile_documents(initialised: Intake, tmp_path: Path, listener: str, name, code):
     canary = tmp_path / "secret.txt"
     canary.write_text(CANARY)
@@ -99,8 +117,13 @@ def test_hostile_documents(initialised: Intake, tmp_path: Path, listener: str, n
 
 
 def _peak_rss_kib(intake: Intake, *args: str) -> int:
-    process = subprocess.Popen([sys.executable, str(LAUNCHER), *args], cwd=intake.folder,
-                               env=intake.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), *args],
+        cwd=intake.folder,
+        env=intake.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(process.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, process.stderr.read() if process.stderr else ""
     return usage.ru_maxrss

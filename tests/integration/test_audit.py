@@ -15,8 +15,14 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def fill(engine: Engine, n: int = 5) -> None:
     with transaction(engine) as session:
         for i in range(n):
-            audit.record(session, at=T0 + timedelta(minutes=i), actor="l.feuga@ville-corbas.fr",
-                         action="lecture", numero=f"ME-2026-{i:07d}", detail={"pdf": False})
+            audit.record(
+                session,
+                at=T0 + timedelta(minutes=i),
+                actor="l.feuga@ville-corbas.fr",
+                action="lecture",
+                numero=f"ME-2026-{i:07d}",
+                detail={"pdf": False},
+            )
 
 
 def verify(engine: Engine) -> audit.Verification:
@@ -60,9 +66,12 @@ def test_an_inserted_event(engine):
     tamper(engine, "UPDATE audit_event SET seq = seq - 999 WHERE seq >= 1000")
     with transaction(engine) as session:
         row = session.exec(text("SELECT prev_hash, hash FROM audit_event WHERE seq = 2")).one()
-    tamper(engine, "INSERT INTO audit_event (seq, at, actor, action, numero, detail, prev_hash, hash) "
-                   f"VALUES (3, '2026-11-23 09:02:30', 'x@y.fr', 'lecture', NULL, '{{}}', "
-                   f"'{row[1]}', '{'f' * 64}')")
+    tamper(
+        engine,
+        "INSERT INTO audit_event (seq, at, actor, action, numero, detail, prev_hash, hash) "
+        f"VALUES (3, '2026-11-23 09:02:30', 'x@y.fr', 'lecture', NULL, '{{}}', "
+        f"'{row[1]}', '{'f' * 64}')",
+    )
     result = verify(engine)
     assert (result.ok, result.first_bad) == (False, 3)
 

@@ -10,7 +10,15 @@ from intake.pipeline import Ingestor, Line, Result
 from storage import audit
 from storage import demandes as store
 from storage.db import transaction
-from storage.models import AuditEvent, BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
+from storage.models import (
+    AuditEvent,
+    BlobKind,
+    DemandeBlob,
+    DemandeKey,
+    DemandeRow,
+    Refusal,
+    Status,
+)
 from tests.feeds import Dem, Resp, every_violation, numero, write_feed
 
 
@@ -28,7 +36,10 @@ def snapshot(engine: Engine) -> dict[str, list]:
         return {
             "demande": [r.model_dump() for r in session.exec(select(DemandeRow)).scalars()],
             "key": [(k.numero, k.wrapped_key) for k in session.exec(select(DemandeKey)).scalars()],
-            "blob": [(b.numero, b.kind, b.ciphertext) for b in session.exec(select(DemandeBlob)).scalars()],
+            "blob": [
+                (b.numero, b.kind, b.ciphertext)
+                for b in session.exec(select(DemandeBlob)).scalars()
+            ],
             "audit": [e.hash for e in session.exec(select(AuditEvent)).scalars()],
             "refusal": [r.id for r in session.exec(select(Refusal)).scalars()],
         }
@@ -37,13 +48,17 @@ def snapshot(engine: Engine) -> dict[str, list]:
 def test_the_samples_are_stored_encrypted_with_their_deadlines(ingestor, engine, vault, samples):
     result = lines(ingestor, samples / "flux-69273-corbas.xml")
     assert [(r.numero, r.result) for r in result] == [
-        ("ME-2026-0000101", Result.INGESTED), ("ME-2026-0000102", Result.INGESTED),
-        ("ME-2026-0000103", Result.INGESTED)]
+        ("ME-2026-0000101", Result.INGESTED),
+        ("ME-2026-0000102", Result.INGESTED),
+        ("ME-2026-0000103", Result.INGESTED),
+    ]
     with transaction(engine) as session:
         row = store.get(session, "ME-2026-0000101")
         assert row.status == Status.RECEIVED
         assert str(row.retrieval_due) == "2026-11-18" and str(row.purge_due) == "2027-05-03"
-        record = RECORD.validate_json(store.read_secret(session, vault, row.numero, BlobKind.RECORD))
+        record = RECORD.validate_json(
+            store.read_secret(session, vault, row.numero, BlobKind.RECORD)
+        )
         assert record.responsables[0].nom == "Bernard"
         pdf = store.read_secret(session, vault, row.numero, BlobKind.PDF)
         assert pdf == (samples / "ME-2026-0000101.pdf").read_bytes()
@@ -99,12 +114,13 @@ def test_a_divergent_duplicate_leaves_the_held_demande_untouched(ingestor, engin
     changed = Dem(numero(1), responsables=[Resp(prenom="Claire-Marie")])
     (line,) = lines(ingestor, write_feed(tmp_path / "b", [changed]))
     assert (line.result, line.code) == (Result.REFUSED, "doublon-divergent")
-    (again,) = lines(ingestor, write_feed(tmp_path / "b", [changed]))  # polled again: no new copy
+    lines(ingestor, write_feed(tmp_path / "b", [changed]))  # polled again: no new copy
     with transaction(engine) as session:
         assert store.read_secret(session, vault, numero(1), BlobKind.RECORD) == original
         assert store.get(session, numero(1)).status == Status.RECEIVED
-        copies = session.exec(select(DemandeBlob).where(
-            DemandeBlob.kind == BlobKind.QUARANTINE_XML)).all()
+        copies = session.exec(
+            select(DemandeBlob).where(DemandeBlob.kind == BlobKind.QUARANTINE_XML)
+        ).all()
         assert len(copies) == 1
         assert len(session.exec(select(Refusal)).all()) == 1
 
@@ -119,8 +135,9 @@ def test_a_corrected_demande_replaces_its_quarantined_copy(ingestor, engine, tmp
         assert not store.has_secret(session, numero(1), BlobKind.QUARANTINE_XML)
 
 
-def test_a_demande_and_its_pdf_are_stored_together_or_not_at_all(ingestor, engine, vault, tmp_path,
-                                                                  monkeypatch):
+def test_a_demande_and_its_pdf_are_stored_together_or_not_at_all(
+    ingestor, engine, vault, tmp_path, monkeypatch
+):
     path = write_feed(tmp_path, [Dem(numero(1)), Dem(numero(2))])
     real_encrypt = vault.encrypt
 
@@ -138,7 +155,9 @@ def test_a_demande_and_its_pdf_are_stored_together_or_not_at_all(ingestor, engin
     with transaction(engine) as session:
         assert store.get(session, numero(1)) is not None
         assert store.get(session, numero(2)) is None
-        assert session.exec(select(DemandeBlob).where(DemandeBlob.numero == numero(2))).first() is None
+        assert (
+            session.exec(select(DemandeBlob).where(DemandeBlob.numero == numero(2))).first() is None
+        )
         assert audit.verify(session).ok
     monkeypatch.setattr(vault, "encrypt", real_encrypt)
     assert [r.result for r in lines(ingestor, path)] == [Result.HELD, Result.INGESTED]
@@ -155,7 +174,8 @@ def test_a_whole_document_refusal_stores_nothing(ingestor, engine, tmp_path):
 def test_a_feed_of_a_commune_outside_the_convention(ingestor, engine, tmp_path):
     path = write_feed(tmp_path, [Dem(numero(1)), Dem(numero(2))], commune="69259")
     assert {(r.result, r.code) for r in lines(ingestor, path)} == {
-        (Result.REFUSED, "commune-non-habilitee")}
+        (Result.REFUSED, "commune-non-habilitee")
+    }
     assert count(engine, DemandeKey) == 0
 
 
@@ -164,5 +184,6 @@ def test_every_step_is_in_the_audit_trail(ingestor, engine, samples):
     with transaction(engine) as session:
         events = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
         assert [(e.action, e.numero, e.actor) for e in events] == [
-            ("reception", f"ME-2026-000010{i}", "l.feuga@ville-corbas.fr") for i in (1, 2, 3)]
+            ("reception", f"ME-2026-000010{i}", "l.feuga@ville-corbas.fr") for i in (1, 2, 3)
+        ]
         assert audit.verify(session).ok

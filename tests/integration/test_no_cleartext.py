@@ -10,9 +10,23 @@ from storage.db import make_engine, upgrade
 from tests.conftest import NOW, PARIS
 from tests.feeds import Dem, Resp, every_violation, numero, write_feed
 
-PERSONAL = ["Bernard", "Sophie", "Julien", "Nguyễn", "Thảo", "Lefèvre-Dupont", "Anaïs",
-            "Marronniers", "sophie.bernard@example.org", "thao.nguyen@example.org", "1234567",
-            "06 12 34 56 78", "Horaires décalés", "Œlschläger", "Vũ-Hoàng"]
+PERSONAL = [
+    "Bernard",
+    "Sophie",
+    "Julien",
+    "Nguyễn",
+    "Thảo",
+    "Lefèvre-Dupont",
+    "Anaïs",
+    "Marronniers",
+    "sophie.bernard@example.org",
+    "thao.nguyen@example.org",
+    "1234567",
+    "06 12 34 56 78",
+    "Horaires décalés",
+    "Œlschläger",
+    "Vũ-Hoàng",
+]
 
 
 def database_bytes(folder: Path) -> dict[str, bytes]:
@@ -23,12 +37,21 @@ def test_database_files_hold_no_personal_data_in_clear(tmp_path, samples, vault,
     folder = tmp_path / "db"
     engine = make_engine(f"sqlite:///{folder / 'intake.db'}")
     upgrade(engine)
-    ingestor = Ingestor(engine=engine, vault=vault, schema=schema, clock=FixedClock(NOW),
-                        communes=frozenset({"69273"}), timezone=PARIS, retrieval_days=15,
-                        actor="l.feuga@ville-corbas.fr")
+    ingestor = Ingestor(
+        engine=engine,
+        vault=vault,
+        schema=schema,
+        clock=FixedClock(NOW),
+        communes=frozenset({"69273"}),
+        timezone=PARIS,
+        retrieval_days=15,
+        actor="l.feuga@ville-corbas.fr",
+    )
     list(ingestor.ingest_file(samples / "flux-69273-corbas.xml"))
-    mixed = [*every_violation().values(),
-             Dem(numero(1), responsables=[Resp(nom="Œlschläger", prenom="Vũ-Hoàng")])]
+    mixed = [
+        *every_violation().values(),
+        Dem(numero(1), responsables=[Resp(nom="Œlschläger", prenom="Vũ-Hoàng")]),
+    ]
     list(ingestor.ingest_file(write_feed(tmp_path / "mixed", mixed)))
 
     open_files = database_bytes(folder)

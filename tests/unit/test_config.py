@@ -38,21 +38,27 @@ def test_the_template_is_valid_and_paths_are_relative_to_the_file(folder: Path):
 
 
 def test_every_problem_is_named_by_its_key(folder: Path):
-    text = (TEMPLATE
-            .replace('timezone = "Europe/Paris"', 'timezone = "Europe/Corbas"')
-            .replace('insee = "69273"', 'insee = "20123"')
-            .replace("retrieval_days = 15", "retrieval_days = 0\ncolour = 'bleu'"))
-    text += ('\n[extranet]\nurl = "https://extranet.example/partenaires"\n'
-             'account = "accueil@ville-corbas.fr"\npassword_env = "INTAKE_EXTRANET_PASSWORD"\n')
-    text += ('\n[[staff]]\nname = "Autre"\nemail = "L.Feuga@ville-corbas.fr"\n'
-             'duties = ["recipient", "chef"]\n')
+    text = (
+        TEMPLATE.replace('timezone = "Europe/Paris"', 'timezone = "Europe/Corbas"')
+        .replace('insee = "69273"', 'insee = "20123"')
+        .replace("retrieval_days = 15", "retrieval_days = 0\ncolour = 'bleu'")
+    )
+    text += (
+        '\n[extranet]\nurl = "https://extranet.example/partenaires"\n'
+        'account = "accueil@ville-corbas.fr"\npassword_env = "INTAKE_EXTRANET_PASSWORD"\n'
+    )
+    text += (
+        '\n[[staff]]\nname = "Autre"\nemail = "L.Feuga@ville-corbas.fr"\n'
+        'duties = ["recipient", "chef"]\n'
+    )
     found = problems(folder, text)
     assert "convention.retrieval_days" in found
     assert "convention.colour" in found
     assert found["staff[1].duties[1]"].startswith("valeur inconnue")
     # semantic problems appear once the file has the right shape
-    text = text.replace("retrieval_days = 0\ncolour = 'bleu'", "retrieval_days = 15") \
-        .replace('"recipient", "chef"', '"recipient"')
+    text = text.replace("retrieval_days = 0\ncolour = 'bleu'", "retrieval_days = 15").replace(
+        '"recipient", "chef"', '"recipient"'
+    )
     found = problems(folder, text)
     assert "fuseau horaire" in found["lieu.timezone"]
     assert "code INSEE" in found["communes[0].insee"]
@@ -82,12 +88,18 @@ def test_missing_and_exposed_key_files(folder: Path):
 
 
 def test_missing_sections_and_bad_toml(folder: Path):
-    assert problems(folder, "[lieu]\nid='X'\nname='Y'\n").keys() >= {"convention", "communes", "staff"}
+    assert problems(folder, "[lieu]\nid='X'\nname='Y'\n").keys() >= {
+        "convention",
+        "communes",
+        "staff",
+    }
     assert "TOML invalide" in next(iter(problems(folder, "[lieu\n").values()))
 
 
 def test_duty_coverage(folder: Path):
-    text = TEMPLATE.replace('duties = ["recipient", "signatory", "admin"]', 'duties = ["recipient"]')
+    text = TEMPLATE.replace(
+        'duties = ["recipient", "signatory", "admin"]', 'duties = ["recipient"]'
+    )
     found = problems(folder, text)
     assert "signatory" in found["staff"] or "admin" in found["staff"]
 

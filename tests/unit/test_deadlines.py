@@ -13,8 +13,14 @@ def test_retrieval_due_is_the_nth_calendar_day_after_the_notification_day():
     assert deadlines.retrieval_due(notified, 15, PARIS) == date(2026, 11, 18)
 
 
-@pytest.mark.parametrize(("tz", "due"), [(PARIS, date(2026, 11, 19)), (REUNION, date(2026, 11, 19)),
-                                         (ZoneInfo("America/Cayenne"), date(2026, 11, 18))])
+@pytest.mark.parametrize(
+    ("tz", "due"),
+    [
+        (PARIS, date(2026, 11, 19)),
+        (REUNION, date(2026, 11, 19)),
+        (ZoneInfo("America/Cayenne"), date(2026, 11, 18)),
+    ],
+)
 def test_a_notification_after_23h_utc_belongs_to_the_local_day(tz, due):
     # 23:30 UTC on 3 November is already 4 November in Paris (00:30) and La Réunion (03:30),
     # still 3 November in Guyane (20:30).
@@ -41,12 +47,15 @@ def test_clock_starts_at_the_earliest_known_notification_else_the_transmission()
     assert deadlines.retrieval_clock_start(transmitted, None, mail) == mail
 
 
-@pytest.mark.parametrize(("transmitted", "purge"), [
-    (date(2026, 8, 31), date(2027, 2, 28)),   # 31 August + 6 months = last day of February
-    (date(2027, 8, 31), date(2028, 2, 29)),   # ... of a leap year
-    (date(2026, 11, 3), date(2027, 5, 3)),
-    (date(2026, 12, 31), date(2027, 6, 30)),
-])
+@pytest.mark.parametrize(
+    ("transmitted", "purge"),
+    [
+        (date(2026, 8, 31), date(2027, 2, 28)),  # 31 August + 6 months = last day of February
+        (date(2027, 8, 31), date(2028, 2, 29)),  # ... of a leap year
+        (date(2026, 11, 3), date(2027, 5, 3)),
+        (date(2026, 12, 31), date(2027, 6, 30)),
+    ],
+)
 def test_purge_due_is_six_calendar_months_later(transmitted, purge):
     instant = datetime.combine(transmitted, datetime.min.time(), tzinfo=PARIS).replace(hour=12)
     assert deadlines.purge_due(instant, PARIS) == purge
@@ -59,10 +68,12 @@ def test_purge_due_uses_the_local_date_of_the_transmission():
 
 def test_past_retention_from_the_first_minute_of_the_purge_day():
     transmitted = datetime(2026, 11, 3, 6, 0, tzinfo=PARIS)
-    assert not deadlines.past_retention(transmitted, datetime(2027, 5, 2, 21, 59, tzinfo=UTC), PARIS)
+    assert not deadlines.past_retention(
+        transmitted, datetime(2027, 5, 2, 21, 59, tzinfo=UTC), PARIS
+    )
     assert deadlines.past_retention(transmitted, datetime(2027, 5, 2, 22, 0, tzinfo=UTC), PARIS)
 
 
 def test_naive_instants_are_refused():
     with pytest.raises(ValueError):
-        deadlines.local_date(datetime(2026, 1, 1), PARIS)  # noqa: DTZ001
+        deadlines.local_date(datetime(2026, 1, 1), PARIS)

@@ -15,7 +15,15 @@ def test_the_sample_feed_is_valid(schema: FeedSchema):
 
 
 def test_names_in_any_script_are_valid(schema: FeedSchema):
-    for nom in ("Lefèvre-Dupont", "N'Diaye", "Œlschläger", "Nguyễn", "王", "Ísgerður", "D’Artagnan"):
+    for nom in (
+        "Lefèvre-Dupont",
+        "N'Diaye",
+        "Œlschläger",
+        "Nguyễn",
+        "王",
+        "Ísgerður",
+        "D’Artagnan",
+    ):
         element = first_demande(feed_xml([Dem(numero(1), responsables=[Resp(nom=nom)])]))
         assert schema.is_valid(element), nom
 
