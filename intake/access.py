@@ -314,10 +314,7 @@ def export(
     member = authorize(config, agent)
     communes = config.staff_communes(member)
     pairs = list(_export_rows(engine, vault, communes))
-    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
-        _write(stream, fmt, pairs)
-    os.chmod(output, 0o600)
+    # The audit events and the file stand or fall together: no export goes unrecorded.
     with transaction(engine) as session:
         for row, _ in pairs:
             audit.record(
@@ -335,6 +332,14 @@ def export(
             action="export-fichier",
             detail={"format": fmt, "demandes": len(pairs)},
         )
+        try:
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+                _write(stream, fmt, pairs)
+            os.chmod(output, 0o600)
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
     return len(pairs)
 
 

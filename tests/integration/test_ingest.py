@@ -187,3 +187,23 @@ def test_every_step_is_in_the_audit_trail(ingestor, engine, samples):
             ("reception", f"ME-2026-000010{i}", "l.feuga@ville-corbas.fr") for i in (1, 2, 3)
         ]
         assert audit.verify(session).ok
+
+
+def test_names_and_comments_come_back_byte_for_byte(ingestor, engine, vault, tmp_path):
+    decomposed = "Lefe\u0300vre"  # NFD: must not be normalised to "Lefèvre"
+    family = [
+        Resp(nom="王", prenom="小龍"),
+        Resp(rang="2", nom="Œlschläger-N'Diaye", prenom=decomposed, telephone=None, courriel=None),
+    ]
+    comment = "Horaires décalés 🧸 — « le mercredi » 😀\u200d; 日本語"
+    lines(
+        ingestor, write_feed(tmp_path, [Dem(numero(1), responsables=family, commentaire=comment)])
+    )
+    with transaction(engine) as session:
+        record = RECORD.validate_json(store.read_secret(session, vault, numero(1), BlobKind.RECORD))
+    assert [(r.nom, r.prenom) for r in record.responsables] == [
+        ("王", "小龍"),
+        ("Œlschläger-N'Diaye", decomposed),
+    ]
+    assert record.accueil.commentaire == comment
+    assert record.responsables[1].prenom.encode() == decomposed.encode()
