@@ -98,12 +98,8 @@ class Ingestor:
                 code=violation.code,
                 message=violation.message,
             )
-            audit.record(
-                session,
-                at=now,
-                actor=self.actor,
-                action="refus-flux",
-                detail={"fichier": path.name, "code": violation.code},
+            self._audit(
+                session, now, "refus-flux", detail={"fichier": path.name, "code": violation.code}
             )
         return Line(path.name, Result.REFUSED, code=violation.code, message=violation.message)
 
@@ -158,14 +154,7 @@ class Ingestor:
             detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
             if replaced:
                 detail["remplace"] = replaced
-            audit.record(
-                session,
-                at=now,
-                actor=self.actor,
-                action="reception",
-                numero=demande.numero,
-                detail=detail,
-            )
+            self._audit(session, now, "reception", numero=demande.numero, detail=detail)
         return Line(
             demande.numero,
             Result.INGESTED,
@@ -257,14 +246,7 @@ class Ingestor:
         if quarantine.pdf is not None:
             secrets[BlobKind.QUARANTINE_PDF] = quarantine.pdf
         store.put_secrets(session, self.vault, row.numero, secrets)
-        audit.record(
-            session,
-            at=now,
-            actor=self.actor,
-            action="quarantaine",
-            numero=row.numero,
-            detail={"code": refused.code},
-        )
+        self._audit(session, now, "quarantaine", numero=row.numero, detail={"code": refused.code})
 
     def _quarantine_copy(
         self, session: Session, numero: str, xml: bytes, pdf: bytes | None
@@ -295,14 +277,20 @@ class Ingestor:
             code=code,
             message=message,
         ):
-            audit.record(
-                session,
-                at=now,
-                actor=self.actor,
-                action="refus",
-                numero=numero,
-                detail={"code": code, "commune": commune},
+            self._audit(
+                session, now, "refus", numero=numero, detail={"code": code, "commune": commune}
             )
+
+    def _audit(
+        self,
+        session: Session,
+        now: datetime,
+        action: str,
+        *,
+        numero: str | None = None,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        audit.record(session, at=now, actor=self.actor, action=action, numero=numero, detail=detail)
 
     # --- deadlines ----------------------------------------------------------------------------
 

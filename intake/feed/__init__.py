@@ -208,11 +208,9 @@ def _guarded(
         return _demande(element, position, header, schema, ctx, pdfs)
     except (ValueError, etree.LxmlError) as exc:
         log.warning("demande n° %d du flux illisible (%s)", position, type(exc).__name__)
-        numero = element.get("numero")
-        numero = numero if numero and re.fullmatch(_NUMERO, numero) else None
         return Refused(
             position,
-            numero,
+            _readable_numero(element),
             None,
             (
                 Violation(
@@ -283,8 +281,7 @@ def _invalid(
     """A demande the XSD refuses. Its copy is kept only when its numero, commune and
     transmission date can be read, so that its retention can be enforced like any other."""
     violations = (Violation(Code.SCHEMA_INVALIDE, " ; ".join(schema.explain(element))),)
-    numero = element.get("numero")
-    numero = numero if numero and re.fullmatch(_NUMERO, numero) else None
+    numero = _readable_numero(element)
     concerned = element.find(_NS + "communeConcernee")
     commune = concerned.get("codeInsee") if concerned is not None else None
     commune = commune if commune and re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{3}", commune) else None
@@ -309,6 +306,11 @@ def _invalid(
         )
     quarantine = Quarantine(transmitted, raw, None) if keep and transmitted else None
     return Refused(position, numero, commune, violations, quarantine)
+
+
+def _readable_numero(element: etree._Element) -> str | None:
+    numero = element.get("numero")
+    return numero if numero and re.fullmatch(_NUMERO, numero) else None
 
 
 def _readable_datetime(value: str | None) -> datetime | None:
