@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.feed import FeedSchema
-from intake.pipeline import Ingestor
+from intake.pipeline import Ingestor, Poller
+from intake.sources.extranet import ExtranetClient
 from storage.db import make_engine, upgrade
 from storage.vault import Vault
 
@@ -33,6 +34,38 @@ class App:
     @cached_property
     def schema(self) -> FeedSchema:
         return FeedSchema()
+
+    def poller(self, only: str | None = None) -> Poller:
+        """The retrieval pass for the configured habilitated account and its communes."""
+        config = self.config
+        extranet = config.raw.extranet
+        if extranet is None:
+            raise ValueError("aucune section [extranet] dans la configuration")
+        member = config.staff_member(extranet.account)
+        assert member is not None  # checked when the configuration was loaded
+        communes = sorted(config.staff_communes(member))
+        if only is not None:
+            if only not in config.commune_codes:
+                raise ValueError(f"la commune {only} n'est pas dans la configuration")
+            communes = [c for c in communes if c == only]
+        password = config.secret(extranet, "password")
+        if not password:
+            raise ValueError(
+                "mot de passe de l'extranet introuvable (extranet.password_env "
+                "ou extranet.password_file)"
+            )
+        ca_bundle = str(config.resolve_path(extranet.ca_bundle)) if extranet.ca_bundle else None
+
+        def connect() -> ExtranetClient:
+            return ExtranetClient(extranet.url, member.email, password, ca_bundle=ca_bundle)
+
+        return Poller(
+            ingestor=self.ingestor(member.email),
+            connect=connect,
+            communes=communes,
+            account=member.email,
+            password_mark=self.vault.fingerprint(password.encode()),
+        )
 
     def ingestor(self, actor: str) -> Ingestor:
         return Ingestor(

@@ -38,6 +38,7 @@ from intake.config import Config, ConfigError
 from intake.feed import FeedHeader
 from intake.pipeline import Line, Result
 from storage import audit
+from storage import communes as communes_store
 from storage import demandes as store
 from storage.db import make_engine, transaction, upgrade
 from storage.models import DemandeRow, Status
@@ -110,6 +111,63 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
     exporter.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+
+    poll = commands.add_parser("poll", help="une récupération sur l'extranet, maintenant")
+    poll.add_argument("--commune", metavar="INSEE")
+
+    status = commands.add_parser("status", help="état : extranet, courriels, attestations, retards")
+    status.add_argument("--json", action="store_true")
+
+    sandbox = commands.add_parser(
+        "sandbox", help="un extranet local pour essayer (familles fictives)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="adresse locale (défaut 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument(
+        "--commune",
+        action="append",
+        metavar="INSEE:NOM",
+        default=[],
+        help="commune servie (répétable ; défaut 69273:Corbas)",
+    )
+    sandbox.add_argument(
+        "--account",
+        action="append",
+        metavar="COURRIEL:MOTDEPASSE[:INSEE,…]",
+        default=[],
+        help="compte habilité (répétable)",
+    )
+    sandbox.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="FICHIER",
+        help="comptes en TOML : [[accounts]] email, password, communes, state",
+    )
+    sandbox.add_argument(
+        "--demandes", type=int, default=5, metavar="N", help="demandes disponibles au démarrage"
+    )
+    sandbox.add_argument(
+        "--every",
+        type=float,
+        default=0,
+        metavar="SECONDES",
+        help="une nouvelle demande toutes les N secondes",
+    )
+    sandbox.add_argument(
+        "--smtp",
+        metavar="HOTE:PORT",
+        help="envoie le courriel de notification de chaque nouvelle demande",
+    )
+    sandbox.add_argument(
+        "--fault",
+        action="append",
+        metavar="NOM=VALEUR",
+        default=[],
+        help="défaut injecté : error500, maintenance, rate_limit, slow, reset, "
+        "truncate, expire (probabilités 0 à 1), retry_after, slow_seconds, "
+        "ack_delay (secondes)",
+    )
+    sandbox.add_argument("--seed", type=int, default=0)
 
     audit_cmd = commands.add_parser("audit", help="journal d'audit")
     audit_sub = audit_cmd.add_subparsers(
@@ -435,6 +493,92 @@ def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
+# --- extranet ----------------------------------------------------------------------------------
+
+
+def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    try:
+        poller = app.poller(args.commune)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    report = poller.poll()
+    if report.sign_in_error is not None and not report.communes:
+        print(f"Extranet : {report.sign_in_error} [{report.sign_in_error.code}]", file=out)
+    for commune in report.communes:
+        name = f"{commune.insee} ({app.config.commune_name(commune.insee)})"
+        if commune.error is not None:
+            print(f"{name} : erreur [{commune.error.code}] {commune.error}", file=out)
+        elif commune.unchanged or not commune.lines:
+            print(f"{name} : aucune nouvelle demande", file=out)
+        else:
+            print(
+                f"{name} : {len(commune.lines)} demande(s) dans le flux, "
+                f"{commune.acknowledged} acquittée(s)",
+                file=out,
+            )
+        for line in commune.lines:
+            print("  " + _ingest_line(app, line, clock), file=out)
+    if report.unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    today = deadlines.local_date(clock.now(), app.config.timezone)
+    with transaction(app.engine) as session:
+        states = {s.insee: s for s in communes_store.all_states(session)}
+        overdue = store.count_overdue(session, today)
+    communes = []
+    for commune in app.config.raw.communes:
+        known = states.get(commune.insee)
+        communes.append(
+            {
+                "insee": commune.insee,
+                "last_success": _iso(known.last_success, app) if known else None,
+                "last_error": _iso(known.last_error, app) if known else None,
+                "last_error_code": known.last_error_code if known and known.last_error else None,
+            }
+        )
+    # No email leaves before the outbox exists (issue 4), nor attestation before purges (5).
+    status = {
+        "communes": communes,
+        "outbox": {"queued": 0, "failed": 0},
+        "attestations_pending": 0,
+        "overdue": overdue,
+    }
+    if args.json:
+        json.dump(status, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for item in communes:
+        line = f"{item['insee']} ({app.config.commune_name(item['insee'])}) : "
+        line += f"dernier succès {_fr_datetime(item['last_success'])}"
+        if item["last_error"] and (
+            not item["last_success"] or item["last_error"] > item["last_success"]
+        ):
+            line += (
+                f", en erreur depuis {_fr_datetime(item['last_error'])} [{item['last_error_code']}]"
+            )
+        print(line, file=out)
+    print(f"Demandes en retard de récupération : {overdue}", file=out)
+    return EXIT_OK
+
+
+def _fr_datetime(value: str | None) -> str:
+    return "jamais" if not value else datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
+
+
+def cmd_sandbox(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from intake.sandbox import cli as sandbox_cli
+
+    try:
+        return sandbox_cli.run(args, out)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "init": cmd_init,
     "check-config": cmd_check_config,
@@ -443,4 +587,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "show": cmd_show,
     "export": cmd_export,
     "audit": cmd_audit,
+    "poll": cmd_poll,
+    "status": cmd_status,
+    "sandbox": cmd_sandbox,
 }

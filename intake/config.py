@@ -166,6 +166,22 @@ class Config:
     def staff_communes(self, member: StaffSection) -> frozenset[str]:
         return frozenset(member.communes) if member.communes is not None else self.commune_codes
 
+    def resolve_path(self, value: str) -> Path:
+        return _resolve(self.path.resolve().parent, value)
+
+    def secret(
+        self, section: BaseModel, name: str, environ: Mapping[str, str] = os.environ
+    ) -> str | None:
+        """The secret that `<name>_env` or `<name>_file` of a section points to."""
+        values = section.model_dump()
+        if values.get(f"{name}_env"):
+            return environ.get(values[f"{name}_env"])
+        if values.get(f"{name}_file"):
+            # Only the line break an editor adds is dropped: a secret may hold spaces.
+            text = self.resolve_path(values[f"{name}_file"]).read_text(encoding="utf-8")
+            return text.rstrip("\r\n")
+        return None
+
 
 # --- loading -------------------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,13 +31,23 @@ from intake.feed import (
     RuleContext,
     read_feed,
 )
-from intake.feed.model import RECORD
-from intake.feed.pdf import PdfSource
+from intake.feed.model import RECORD, DocumentPdf
+from intake.feed.pdf import PdfMissingError, PdfSource
+from intake.sources.extranet import (
+    AccountError,
+    ExtranetClient,
+    ExtranetError,
+    TransientError,
+    UnknownDemande,
+)
 from storage import audit
+from storage import communes as communes_store
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, DemandeRow, Status
 from storage.vault import Vault
+
+log = logging.getLogger(__name__)
 
 
 class Result(StrEnum):
@@ -72,36 +83,42 @@ class Ingestor:
     def ingest_file(
         self, path: Path, *, source: str = "depot", pdfs: PdfSource | None = None
     ) -> Iterator[Line | FeedHeader]:
+        yield from self.ingest(path, path.name, source=source, pdfs=pdfs)
+
+    def ingest(
+        self, feed: Path | bytes, name: str, *, source: str, pdfs: PdfSource | None = None
+    ) -> Iterator[Line | FeedHeader]:
+        """Every outcome of one feed, each demande stored (or refused) as it comes."""
         ctx = RuleContext(self.communes, self.timezone, self.clock.now())
-        for outcome in read_feed(path, schema=self.schema, ctx=ctx, pdfs=pdfs):
+        for outcome in read_feed(feed, schema=self.schema, ctx=ctx, pdfs=pdfs):
             if isinstance(outcome, FeedHeader):
                 yield outcome
             elif isinstance(outcome, DocumentRefused):
-                yield self._refuse_document(path, outcome)
+                yield self._refuse_document(name, outcome)
             elif isinstance(outcome, Accepted):
-                yield self._accept(outcome, source, path.name)
+                yield self._accept(outcome, source, name)
             else:
-                yield self._refuse(path.name, outcome)
+                yield self._refuse(name, outcome)
 
     # --- whole documents --------------------------------------------------------------------
 
-    def _refuse_document(self, path: Path, refused: DocumentRefused) -> Line:
+    def _refuse_document(self, name: str, refused: DocumentRefused) -> Line:
         now = self.clock.now()
         violation = refused.violation
         with transaction(self.engine) as session:
             store.record_refusal(
                 session,
                 at=now,
-                source=path.name,
+                source=name,
                 numero=None,
                 commune=None,
                 code=violation.code,
                 message=violation.message,
             )
-            self._audit(
-                session, now, "refus-flux", detail={"fichier": path.name, "code": violation.code}
+            self.audit_event(
+                session, now, "refus-flux", detail={"fichier": name, "code": violation.code}
             )
-        return Line(path.name, Result.REFUSED, code=violation.code, message=violation.message)
+        return Line(name, Result.REFUSED, code=violation.code, message=violation.message)
 
     # --- valid demandes -----------------------------------------------------------------------
 
@@ -154,7 +171,7 @@ class Ingestor:
             detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
             if replaced:
                 detail["remplace"] = replaced
-            self._audit(session, now, "reception", numero=demande.numero, detail=detail)
+            self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
         return Line(
             demande.numero,
             Result.INGESTED,
@@ -246,7 +263,9 @@ class Ingestor:
         if quarantine.pdf is not None:
             secrets[BlobKind.QUARANTINE_PDF] = quarantine.pdf
         store.put_secrets(session, self.vault, row.numero, secrets)
-        self._audit(session, now, "quarantaine", numero=row.numero, detail={"code": refused.code})
+        self.audit_event(
+            session, now, "quarantaine", numero=row.numero, detail={"code": refused.code}
+        )
 
     def _quarantine_copy(
         self, session: Session, numero: str, xml: bytes, pdf: bytes | None
@@ -277,11 +296,11 @@ class Ingestor:
             code=code,
             message=message,
         ):
-            self._audit(
+            self.audit_event(
                 session, now, "refus", numero=numero, detail={"code": code, "commune": commune}
             )
 
-    def _audit(
+    def audit_event(
         self,
         session: Session,
         now: datetime,
@@ -309,3 +328,198 @@ class Ingestor:
         row.retrieval_due = deadlines.retrieval_due(start, self.retrieval_days, self.timezone)
         row.purge_due = deadlines.purge_due(transmitted_at, self.timezone)
         row.updated_at = now
+
+
+# --- retrieval from the extranet ------------------------------------------------------------------
+
+
+class ExtranetPdfSource:
+    """PDFs downloaded from the extranet, for the demandes that need them."""
+
+    def __init__(self, client: ExtranetClient) -> None:
+        self.client = client
+
+    def fetch(self, document: DocumentPdf, numero: str) -> bytes:
+        try:
+            return self.client.pdf(numero, document)
+        except (TransientError, UnknownDemande) as exc:
+            # Refused pdf-invalide for now; kept unacknowledged, so the next poll tries again.
+            raise PdfMissingError(f"{document.nom} ({exc})") from None
+
+
+@dataclass
+class CommunePass:
+    insee: str
+    lines: list[Line] = field(default_factory=list)
+    unchanged: bool = False
+    acknowledged: int = 0
+    error: ExtranetError | None = None
+
+
+@dataclass
+class PollReport:
+    communes: list[CommunePass] = field(default_factory=list)
+    sign_in_error: ExtranetError | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        return self.sign_in_error is not None or any(c.error for c in self.communes)
+
+    @property
+    def refused(self) -> bool:
+        return any(line.result == Result.REFUSED for c in self.communes for line in c.lines)
+
+
+# A blocked account is tried again at most once a day: it cannot be locked any further, and
+# the Caf may have unblocked it. A refused password is tried again only once it has changed.
+BLOCKED_RETRY = timedelta(hours=24)
+
+
+@dataclass
+class Poller:
+    """One retrieval pass: sign in as the habilitated person, then for each commune fetch the
+    feed, store each demande, acknowledge what is stored, and only that."""
+
+    ingestor: Ingestor
+    connect: Callable[[], ExtranetClient]
+    communes: list[str]
+    account: str
+    password_mark: str
+
+    @property
+    def engine(self) -> Engine:
+        return self.ingestor.engine
+
+    def poll(self) -> PollReport:
+        report = PollReport()
+        refusal = self._account_still_stopped()
+        if refusal is not None:
+            report.sign_in_error = refusal
+            return report
+        client = self.connect()
+        try:
+            client.sign_in()
+        except ExtranetError as exc:
+            report.sign_in_error = exc
+            self._record_sign_in_failure(exc)
+            return report
+        try:
+            self._signed_in()
+            for insee in self.communes:
+                outcome = self._commune(client, insee)
+                report.communes.append(outcome)
+                if isinstance(outcome.error, AccountError):
+                    report.sign_in_error = outcome.error
+                    self._stop_account(outcome.error)
+                    break
+        finally:
+            client.sign_out()
+        return report
+
+    # --- the account ---------------------------------------------------------------------------
+
+    def _account_still_stopped(self) -> ExtranetError | None:
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            stopped = communes_store.stopped_account(session, self.account)
+        if stopped is None or stopped.password_mark != self.password_mark:
+            return None
+        if stopped.code == "compte-bloque" and now - stopped.since >= BLOCKED_RETRY:
+            return None
+        return AccountError(
+            f"compte {self.account} arrêté depuis le "
+            f"{stopped.since.astimezone(self.ingestor.timezone):%d/%m/%Y à %H:%M} "
+            f"({stopped.code}) : aucune tentative tant que le mot de passe configuré "
+            "n'a pas changé",
+            code=stopped.code,
+        )
+
+    def _record_sign_in_failure(self, error: ExtranetError) -> None:
+        if isinstance(error, AccountError):
+            self._stop_account(error)
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            for insee in self.communes:
+                communes_store.record_error(session, insee, now, error.code, str(error))
+
+    def _stop_account(self, error: ExtranetError) -> None:
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            communes_store.stop_account(session, self.account, error.code, now, self.password_mark)
+            self.ingestor.audit_event(session, now, "compte-arrete", detail={"code": error.code})
+
+    def _signed_in(self) -> None:
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            communes_store.release_account(session, self.account)
+            self.ingestor.audit_event(session, now, "connexion-extranet")
+
+    # --- one commune ---------------------------------------------------------------------------
+
+    def _commune(self, client: ExtranetClient, insee: str) -> CommunePass:
+        outcome = CommunePass(insee)
+        with transaction(self.engine) as session:
+            etag = communes_store.state(session, insee).etag
+        try:
+            feed = client.feed(insee, etag)
+        except ExtranetError as exc:
+            outcome.error = exc
+            self._record_error(insee, exc.code, str(exc))
+            return outcome
+        if not feed.changed:
+            outcome.unchanged = True
+            self._record_success(insee, etag)
+            return outcome
+        complete = True
+        try:
+            for line in self.ingestor.ingest(
+                feed.content, f"extranet-{insee}", source="extranet", pdfs=ExtranetPdfSource(client)
+            ):
+                if not isinstance(line, Line):
+                    continue
+                outcome.lines.append(line)
+                if line.result in (Result.INGESTED, Result.HELD) and line.numero:
+                    complete &= self._acknowledge(client, line.numero, outcome)
+                elif line.numero is None or line.code == Code.PDF_INVALIDE:
+                    complete = False  # worth fetching again: the fault may be the transport's
+        except AccountError as exc:
+            outcome.error = exc
+            return outcome
+        # The ETag is kept only once everything in this feed is settled, so that whatever
+        # could not be stored or acknowledged is fetched again on the next pass.
+        self._record_success(insee, feed.etag if complete else None)
+        return outcome
+
+    def _acknowledge(self, client: ExtranetClient, numero: str, outcome: CommunePass) -> bool:
+        # Only ever called for a demande that is committed: acknowledge after commit.
+        try:
+            client.acknowledge(numero)
+        except AccountError:
+            raise
+        except UnknownDemande:
+            log.info("acknowledgement of %s: unknown to the extranet", numero)
+            return True
+        except ExtranetError as exc:
+            self._record_error(outcome.insee, exc.code, f"{numero} non acquittée : {exc}")
+            return False
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            row = store.get(session, numero, for_update=True)
+            if row is not None and row.acknowledged_at is None:
+                row.acknowledged_at = now
+                store.save(session, row)
+                self.ingestor.audit_event(session, now, "accuse-reception", numero=numero)
+        outcome.acknowledged += 1
+        return True
+
+    def _record_success(self, insee: str, etag: str | None) -> None:
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            communes_store.record_success(session, insee, now, etag)
+            if etag is None:
+                communes_store.forget_etag(session, insee)
+
+    def _record_error(self, insee: str, code: str, message: str) -> None:
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            communes_store.record_error(session, insee, now, code, message)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
 from storage.vault import Vault
@@ -105,6 +105,20 @@ def listing(
     if status:
         query = query.where(DemandeRow.status == status)
     yield from session.exec(query.execution_options(yield_per=500))
+
+
+def count_overdue(session: Session, today: date) -> int:
+    """Demandes the extranet still holds for the lieu (announced, or refused by a rule and so
+    never acknowledged) whose retrieval deadline has passed: staff must fetch them by hand."""
+    query = (
+        select(func.count())
+        .select_from(DemandeRow)
+        .where(
+            col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+            col(DemandeRow.retrieval_due) < today,
+        )
+    )
+    return int(session.exec(query).one())
 
 
 def record_refusal(

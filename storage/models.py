@@ -73,6 +73,7 @@ class DemandeRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_instant(nullable=False))
     purged_at: datetime | None = Field(default=None, sa_column=_instant())
     purge_reason: str | None = Field(default=None, max_length=40)
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_instant())
 
 
 class DemandeKey(SQLModel, table=True):
@@ -131,3 +132,30 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int
     hash: str = Field(max_length=64)
+
+
+class CommuneState(SQLModel, table=True):
+    """What the poller knows of a commune's feed: for `intake status` and the alerts."""
+
+    __tablename__ = "commune_state"
+
+    insee: str = Field(primary_key=True, max_length=5)
+    etag: str | None = Field(default=None, max_length=200)
+    last_attempt: datetime | None = Field(default=None, sa_column=_instant())
+    last_success: datetime | None = Field(default=None, sa_column=_instant())
+    last_error: datetime | None = Field(default=None, sa_column=_instant())
+    last_error_code: str | None = Field(default=None, max_length=40)
+    last_error_message: str | None = Field(default=None, max_length=1000)
+    failing_since: datetime | None = Field(default=None, sa_column=_instant())
+
+
+class AccountState(SQLModel, table=True):
+    """An extranet account the worker must stop using (wrong password, blocked, password to
+    change). `password_mark` tells whether the configured password has changed since."""
+
+    __tablename__ = "account_state"
+
+    account: str = Field(primary_key=True, max_length=254)
+    code: str = Field(max_length=40)
+    since: datetime = Field(sa_column=_instant(nullable=False))
+    password_mark: str = Field(max_length=64)

@@ -10,6 +10,7 @@ never blocks the others.
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import re
 from collections.abc import Iterator
@@ -118,18 +119,26 @@ Outcome = FeedHeader | DocumentRefused | Accepted | Refused
 
 
 def read_feed(
-    path: Path, *, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource | None = None
+    source: Path | bytes, *, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource | None = None
 ) -> Iterator[Outcome]:
-    guard = check_document(path)
+    """`source` is a feed file (PDFs beside it by default) or a feed in memory (give `pdfs`)."""
+    if pdfs is None:
+        if isinstance(source, bytes):
+            raise ValueError("a feed in memory needs a PdfSource")
+        pdfs = FolderPdfSource(source.parent)
+    guard = check_document(source)
     if guard.violation is not None:
         yield DocumentRefused(guard.violation)
         return
-    yield from _stream(path, schema, ctx, pdfs or FolderPdfSource(path.parent))
+    yield from _stream(source, schema, ctx, pdfs)
 
 
-def _stream(path: Path, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource) -> Iterator[Outcome]:
+def _stream(
+    source: Path | bytes, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource
+) -> Iterator[Outcome]:
     tags = (_NS + "lieuInformation", _NS + "commune", _NS + "demande")
-    events = etree.iterparse(str(path), events=("end",), tag=tags, **hardened_parser_options())
+    stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    events = etree.iterparse(stream, events=("end",), tag=tags, **hardened_parser_options())
     lieu: etree._Element | None = None
     header: FeedHeader | None = None
     position = 0

@@ -9,6 +9,7 @@ instructions, bad UTF-8, excessive depth and truncation are all found here.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,9 +131,12 @@ class GuardResult:
         return self.violation is None
 
 
-def check_document(path: Path) -> GuardResult:
+def check_document(source: Path | bytes) -> GuardResult:
+    """`source` is a file, or a document already in memory (an extranet answer)."""
+    if isinstance(source, bytes):
+        return GuardResult(_check_stream(io.BytesIO(source)))
     try:
-        with path.open("rb") as stream:
+        with source.open("rb") as stream:
             return GuardResult(_check_stream(stream))
     except OSError as exc:
         return GuardResult(Violation(Code.XML_MALFORME, f"fichier illisible ({exc.strerror})"))

@@ -1,0 +1,440 @@
+"""A local extranet that follows `extranet-v1.md` to the letter, for trying the worker out and
+for the tests: a threaded HTTP server from the standard library, on loopback only.
+
+Test hooks live under `/_sandbox/` (state without personal data, faults, new demandes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import logging
+import random
+import secrets
+import select
+import smtplib
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from intake.sandbox.families import SandboxDemande, feed_document, make_demande
+
+log = logging.getLogger(__name__)
+
+SESSION_IDLE = timedelta(minutes=30)
+NOTIFICATION_SENDER = "ne-pas-repondre@monenfant.example"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    communes: frozenset[str]
+    state: str | None = None  # "mot-de-passe-a-changer" or "compte-bloque"
+
+
+@dataclass
+class Faults:
+    """Probabilities (0 to 1) of each transient fault, per request, and their parameters."""
+
+    error500: float = 0.0
+    maintenance: float = 0.0
+    rate_limit: float = 0.0
+    slow: float = 0.0
+    reset: float = 0.0
+    truncate: float = 0.0
+    expire: float = 0.0
+    retry_after: int = 1
+    slow_seconds: float = 1.0
+    ack_delay: float = (
+        0.0  # seconds before an acknowledgement is recorded (lost if the client left)
+    )
+
+    def update(self, values: dict[str, Any]) -> None:
+        names = {f.name for f in fields(self)}
+        for name, value in values.items():
+            if name not in names:
+                raise ValueError(f"défaut inconnu : {name}")
+            setattr(self, name, type(getattr(self, name))(value))
+
+
+@dataclass
+class SandboxState:
+    lieu_id: str = "LI-69-0042"
+    lieu_name: str = "CCAS de Corbas"
+    communes: dict[str, str] = field(default_factory=lambda: {"69273": "Corbas"})
+    accounts: dict[str, Account] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+    smtp: tuple[str, int] | None = None
+    seed: int = 0
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    pending: dict[str, dict[str, SandboxDemande]] = field(default_factory=dict)
+    known: dict[str, SandboxDemande] = field(default_factory=dict)
+    acknowledged: Counter[str] = field(default_factory=Counter)
+    sessions: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    sign_ins: Counter[str] = field(default_factory=Counter)
+    serial: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        for insee in self.communes:
+            self.pending.setdefault(insee, {})
+
+    def add_demandes(
+        self, count: int, commune: str | None = None, *, age: timedelta = timedelta()
+    ) -> list[SandboxDemande]:
+        made = []
+        with self.lock:
+            for _ in range(count):
+                insee = commune or self.rng.choice(sorted(self.communes))
+                self.serial += 1
+                transmitted = (
+                    (self.now() - age - timedelta(minutes=self.rng.randint(0, 59)))
+                    .astimezone(PARIS)
+                    .replace(microsecond=0)
+                )
+                demande = make_demande(
+                    self.rng, self.serial, insee, self.communes[insee], transmitted
+                )
+                self.pending.setdefault(insee, {})[demande.numero] = demande
+                self.known[demande.numero] = demande
+                made.append(demande)
+        for demande in made:
+            self._notify(demande)
+        return made
+
+    def etag(self, insee: str) -> str:
+        numeros = ",".join(sorted(self.pending.get(insee, {})))
+        return '"' + hashlib.sha256(numeros.encode()).hexdigest()[:32] + '"'
+
+    def public_state(self) -> dict[str, Any]:
+        """Numeros and counters only: what a test needs, nothing personal."""
+        with self.lock:
+            return {
+                "pending": {insee: sorted(d) for insee, d in self.pending.items()},
+                "known": sorted(self.known),
+                "acknowledged": dict(self.acknowledged),
+                "sign_ins": dict(self.sign_ins),
+            }
+
+    def _notify(self, demande: SandboxDemande) -> None:
+        if self.smtp is None:
+            return
+        recipients = [a.email for a in self.accounts.values() if demande.commune in a.communes]
+        if not recipients:
+            return
+        message = notification_email(demande, recipients)
+        try:
+            with smtplib.SMTP(*self.smtp, timeout=10) as smtp:
+                smtp.send_message(message)
+        except OSError as exc:
+            log.warning("notification of %s not sent: %s", demande.numero, exc)
+
+
+def notification_email(demande: SandboxDemande, recipients: list[str]) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"mon-enfant.fr <{NOTIFICATION_SENDER}>"
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(demande.notified_at)
+    message["Message-ID"] = make_msgid(domain="monenfant.example")
+    place = f"{demande.commune_name} ({demande.commune})"
+    message["Subject"] = f"[mon-enfant.fr] Nouvelle demande d'accueil {demande.numero} - {place}"
+    available = demande.transmitted_at.astimezone(PARIS)
+    message.set_content(
+        "Bonjour,\n\nUne nouvelle demande de mode d'accueil est disponible sur l'extranet "
+        "partenaires mon-enfant.fr.\n\n"
+        f"Numéro de demande : {demande.numero}\nCommune : {place}\n"
+        f"Mise à disposition le : {available:%d/%m/%Y} à {available:%H:%M}\n\n"
+        "Vous disposez de 15 jours calendaires pour la récupérer.\n"
+    )
+    return message
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    # --- routing -----------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _route(self, method: str) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        parts = path.split("/")
+        if path.startswith("/_sandbox/"):
+            return self._hook(method, parts[2])
+        if self._transient_fault():
+            return None
+        if path == "/api/v1/session":
+            return self._sign_in() if method == "POST" else self._sign_out()
+        account = self._authenticated()
+        if account is None:
+            return None
+        if (
+            method == "GET"
+            and len(parts) == 6
+            and parts[3] == "communes"
+            and parts[5] == "demandes"
+        ):
+            return self._feed(account, parts[4])
+        if len(parts) == 6 and parts[3] == "demandes" and method == "GET" and parts[5] == "pdf":
+            return self._pdf(account, parts[4])
+        if len(parts) == 6 and parts[3] == "demandes" and parts[5] == "accuse-reception":
+            return self._acknowledge(account, parts[4])
+        return self._error(404, "introuvable", "chemin inconnu")
+
+    # --- faults ------------------------------------------------------------------------------
+
+    def _transient_fault(self) -> bool:
+        state = self.server.state
+        faults, rng = state.faults, random.random
+        self._drain()
+        if rng() < faults.reset:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if rng() < faults.slow:
+            time.sleep(faults.slow_seconds)
+        if rng() < faults.maintenance:
+            self._error(
+                503,
+                "maintenance",
+                "maintenance programmée",
+                {"Retry-After": str(faults.retry_after)},
+            )
+            return True
+        if rng() < faults.rate_limit:
+            self._error(
+                429,
+                "trop-de-requetes",
+                "trop de requêtes",
+                {"Retry-After": str(faults.retry_after)},
+            )
+            return True
+        if rng() < faults.error500:
+            self._error(500, "erreur-interne", "erreur interne")
+            return True
+        return False
+
+    # --- protocol ----------------------------------------------------------------------------
+
+    def _sign_in(self) -> None:
+        state = self.server.state
+        try:
+            payload = json.loads(self._body or b"{}")
+            email, password = str(payload["identifiant"]), str(payload["motDePasse"])
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "requete-invalide", "identifiant et motDePasse attendus")
+        account = state.accounts.get(email.casefold())
+        with state.lock:
+            state.sign_ins[email.casefold()] += 1
+        if account is None or not secrets.compare_digest(account.password, password):
+            return self._error(
+                401, "identifiants-invalides", "identifiant ou mot de passe invalide"
+            )
+        if account.state == "mot-de-passe-a-changer":
+            return self._error(403, "mot-de-passe-a-changer", "mot de passe à changer sur le site")
+        if account.state == "compte-bloque":
+            return self._error(423, "compte-bloque", "compte bloqué")
+        token = secrets.token_urlsafe(24)
+        expires = state.now() + SESSION_IDLE
+        with state.lock:
+            state.sessions[token] = (account.email.casefold(), state.now())
+        return self._json(201, {"jeton": token, "expireLe": expires.isoformat()})
+
+    def _sign_out(self) -> None:
+        token = self._token()
+        with self.server.state.lock:
+            self.server.state.sessions.pop(token or "", None)
+        self._send(204)
+
+    def _authenticated(self) -> Account | None:
+        state = self.server.state
+        token = self._token()
+        with state.lock:
+            session = state.sessions.get(token or "")
+            expired = (
+                session is None
+                or state.now() - session[1] > SESSION_IDLE
+                or random.random() < state.faults.expire
+            )
+            if expired:
+                state.sessions.pop(token or "", None)
+            else:
+                state.sessions[token or ""] = (session[0], state.now())  # type: ignore[index]
+        if expired:
+            self._error(401, "session-expiree", "session expirée")
+            return None
+        return state.accounts[session[0]]  # type: ignore[index]
+
+    def _feed(self, account: Account, insee: str) -> None:
+        state = self.server.state
+        if insee not in account.communes or insee not in state.communes:
+            return self._error(403, "commune-non-habilitee", "compte non habilité pour la commune")
+        with state.lock:
+            etag = state.etag(insee)
+            demandes = sorted(state.pending[insee].values(), key=lambda d: d.numero)
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, headers={"ETag": etag})
+        body = feed_document(
+            state.lieu_id,
+            state.lieu_name,
+            insee,
+            state.communes[insee],
+            demandes,
+            state.now().astimezone(PARIS).replace(microsecond=0),
+        )
+        self._send(200, body, {"Content-Type": "application/xml; charset=utf-8", "ETag": etag})
+
+    def _pdf(self, account: Account, numero: str) -> None:
+        demande = self.server.state.known.get(numero)
+        if demande is None or demande.commune not in account.communes:
+            return self._error(404, "demande-inconnue", "demande inconnue")
+        if random.random() < self.server.state.faults.truncate:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pdf")
+            self.send_header("Content-Length", str(len(demande.pdf)))
+            self.end_headers()
+            self.wfile.write(demande.pdf[: len(demande.pdf) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        return self._send(200, demande.pdf, {"Content-Type": "application/pdf"})
+
+    def _acknowledge(self, account: Account, numero: str) -> None:
+        state = self.server.state
+        demande = state.known.get(numero)
+        if demande is None or demande.commune not in account.communes:
+            return self._error(404, "demande-inconnue", "demande inconnue")
+        if state.faults.ack_delay:
+            time.sleep(state.faults.ack_delay)
+            if self._client_left():
+                return None  # the request never "arrived": a lost acknowledgement
+        with state.lock:
+            state.acknowledged[numero] += 1
+            state.pending.get(demande.commune, {}).pop(numero, None)
+        return self._send(204)
+
+    # --- test hooks --------------------------------------------------------------------------
+
+    def _hook(self, method: str, name: str) -> None:
+        state = self.server.state
+        if method == "GET" and name == "state":
+            return self._json(200, state.public_state())
+        payload = json.loads(self._read_body() or b"{}")
+        if method == "POST" and name == "faults":
+            try:
+                state.faults.update(payload)
+            except (ValueError, TypeError) as exc:
+                return self._error(400, "defaut-inconnu", str(exc))
+            return self._send(204)
+        if method == "POST" and name == "demandes":
+            made = state.add_demandes(
+                int(payload.get("count", 1)),
+                payload.get("commune"),
+                age=timedelta(days=int(payload.get("age_days", 0))),
+            )
+            return self._json(201, {"numeros": [d.numero for d in made]})
+        if method == "POST" and name == "accounts":
+            account = state.accounts[payload["email"].casefold()]
+            account.state = payload.get("state")
+            account.password = payload.get("password", account.password)
+            return self._send(204)
+        return self._error(404, "introuvable", "crochet inconnu")
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    _body: bytes = b""
+
+    def _drain(self) -> None:
+        self._body = self._read_body()
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _token(self) -> str | None:
+        header = self.headers.get("Authorization", "")
+        return (
+            header.removeprefix("Bearer ").strip() or None if header.startswith("Bearer ") else None
+        )
+
+    def _client_left(self) -> bool:
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if status != 304 and status != 204:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and status not in (204, 304):
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: object) -> None:
+        self._send(
+            status,
+            json.dumps(payload, ensure_ascii=False).encode(),
+            {"Content-Type": "application/json"},
+        )
+
+    def _error(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        body = json.dumps({"code": code, "message": message}, ensure_ascii=False).encode()
+        self._send(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: SandboxState
+
+
+def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> _Server:
+    """Bind on a loopback address (never another: the sandbox is for this machine only)."""
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(f"le bac à sable n'écoute que sur une adresse locale, pas {host}")
+    server_class = _Server
+    if ":" in host:
+        server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
+    server = server_class((host, port), _Handler)
+    server.state = state
+    return server
+
+
+def start(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> tuple[_Server, str]:
+    """Serve in a background thread; returns the server and its base URL."""
+    server = serve(state, host, port)
+    threading.Thread(target=server.serve_forever, name="sandbox", daemon=True).start()
+    shown = f"[{host}]" if ":" in host else host
+    return server, f"http://{shown}:{server.server_address[1]}"

@@ -1,0 +1,1 @@
+"""Ways in: the extranet (HTTP), the dropbox folder, the mailbox (IMAP notifications)."""

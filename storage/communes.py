@@ -1,0 +1,60 @@
+"""Per-commune polling state and stopped accounts: the only code touching those tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import AccountState, CommuneState
+
+
+def state(session: Session, insee: str) -> CommuneState:
+    found = session.get(CommuneState, insee)
+    return found if found is not None else CommuneState(insee=insee)
+
+
+def all_states(session: Session) -> list[CommuneState]:
+    return list(session.exec(select(CommuneState).order_by(col(CommuneState.insee))))
+
+
+def record_success(session: Session, insee: str, at: datetime, etag: str | None) -> None:
+    current = state(session, insee)
+    current.last_attempt = current.last_success = at
+    current.failing_since = None
+    if etag is not None:
+        current.etag = etag
+    session.add(current)
+    session.flush()
+
+
+def forget_etag(session: Session, insee: str) -> None:
+    current = state(session, insee)
+    current.etag = None
+    session.add(current)
+    session.flush()
+
+
+def record_error(session: Session, insee: str, at: datetime, code: str, message: str) -> None:
+    current = state(session, insee)
+    current.last_attempt = current.last_error = at
+    current.last_error_code, current.last_error_message = code, message[:1000]
+    current.failing_since = current.failing_since or at
+    session.add(current)
+    session.flush()
+
+
+def stopped_account(session: Session, account: str) -> AccountState | None:
+    return session.get(AccountState, account.casefold())
+
+
+def stop_account(session: Session, account: str, code: str, at: datetime, mark: str) -> None:
+    session.merge(AccountState(account=account.casefold(), code=code, since=at, password_mark=mark))
+    session.flush()
+
+
+def release_account(session: Session, account: str) -> None:
+    found = session.get(AccountState, account.casefold())
+    if found is not None:
+        session.delete(found)
+        session.flush()
