@@ -6,6 +6,7 @@ Test hooks live under `/_sandbox/` (state without personal data, faults, new dem
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import ipaddress
 import json
@@ -85,6 +86,7 @@ class SandboxState:
     acknowledged: Counter[str] = field(default_factory=Counter)
     sessions: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     sign_ins: Counter[str] = field(default_factory=Counter)
+    injected: Counter[str] = field(default_factory=Counter)
     serial: int = 0
 
     def __post_init__(self) -> None:
@@ -127,6 +129,7 @@ class SandboxState:
                 "known": sorted(self.known),
                 "acknowledged": dict(self.acknowledged),
                 "sign_ins": dict(self.sign_ins),
+                "faults_injected": dict(self.injected),
             }
 
     def _notify(self, demande: SandboxDemande) -> None:
@@ -143,8 +146,13 @@ class SandboxState:
             log.warning("notification of %s not sent: %s", demande.numero, exc)
 
 
+# Python folds a long Subject right after its name, and a parser then reads it back with a
+# leading space; the extranet's mails keep it on one line (RFC 5322 allows 998 characters).
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 def notification_email(demande: SandboxDemande, recipients: list[str]) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = f"mon-enfant.fr <{NOTIFICATION_SENDER}>"
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(demande.notified_at)
@@ -212,12 +220,15 @@ class _Handler(BaseHTTPRequestHandler):
         faults, rng = state.faults, random.random
         self._drain()
         if rng() < faults.reset:
+            state.injected["reset"] += 1
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
         if rng() < faults.slow:
+            state.injected["slow"] += 1
             time.sleep(faults.slow_seconds)
         if rng() < faults.maintenance:
+            state.injected["maintenance"] += 1
             self._error(
                 503,
                 "maintenance",
@@ -226,6 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return True
         if rng() < faults.rate_limit:
+            state.injected["rate_limit"] += 1
             self._error(
                 429,
                 "trop-de-requetes",
@@ -234,6 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return True
         if rng() < faults.error500:
+            state.injected["error500"] += 1
             self._error(500, "erreur-interne", "erreur interne")
             return True
         return False
@@ -281,6 +294,8 @@ class _Handler(BaseHTTPRequestHandler):
                 or random.random() < state.faults.expire
             )
             if expired:
+                if session is not None:
+                    state.injected["expire"] += 1
                 state.sessions.pop(token or "", None)
             else:
                 state.sessions[token or ""] = (session[0], state.now())  # type: ignore[index]
@@ -313,6 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         if demande is None or demande.commune not in account.communes:
             return self._error(404, "demande-inconnue", "demande inconnue")
         if random.random() < self.server.state.faults.truncate:
+            self.server.state.injected["truncate"] += 1
             self.send_response(200)
             self.send_header("Content-Type", "application/pdf")
             self.send_header("Content-Length", str(len(demande.pdf)))

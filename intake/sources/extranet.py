@@ -305,7 +305,7 @@ class ExtranetClient:
     def _retrying(self, call: Callable[[], Any]) -> Any:
         policy = self._policy
         backoff = wait_exponential_jitter(
-            initial=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
+            multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
         )
 
         def wait(state: RetryCallState) -> float:

@@ -1,0 +1,101 @@
+"""`intake poll` and `intake status` as the IT person runs them, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from intake.sandbox.server import Account, SandboxState, start
+from tests.conftest import NOW
+from tests.e2e.conftest import LAUNCHER, Intake
+
+ACCOUNT = "l.feuga@ville-corbas.fr"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[SandboxState, str]]:
+    state = SandboxState(
+        accounts={ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"}))},
+        seed=3,
+        now=lambda: NOW,
+    )
+    server, url = start(state)
+    yield state, url
+    server.shutdown()
+    server.server_close()
+
+
+def configure(intake: Intake, url: str) -> None:
+    config = intake.folder / "intake.toml"
+    config.write_text(
+        config.read_text() + f'\n[extranet]\nurl = "{url}"\naccount = "{ACCOUNT}"\n'
+        'password_env = "INTAKE_EXTRANET_PASSWORD"\n'
+    )
+    intake.env["INTAKE_EXTRANET_PASSWORD"] = "bac-a-sable"
+
+
+def rows(intake: Intake) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(intake.folder / "data" / "intake.db", timeout=5) as db:
+        return db.execute("SELECT numero, acknowledged_at FROM demande ORDER BY numero").fetchall()
+
+
+def test_poll_then_status(initialised: Intake, sandbox):
+    state, url = sandbox
+    configure(initialised, url)
+    made = {d.numero for d in state.add_demandes(3, age=timedelta(days=1))}
+    run = initialised("poll")
+    assert run.code == 0, run.out + run.err
+    assert "3 demande(s) dans le flux, 3 acquittée(s)" in run.out
+    assert {numero for numero, _ in rows(initialised)} == made
+    status = json.loads(initialised("status", "--json").out)
+    (commune,) = status["communes"]
+    assert commune["insee"] == "69273" and commune["last_success"] and commune["last_error"] is None
+    assert status["outbox"] == {"queued": 0, "failed": 0} and status["overdue"] == 0
+
+
+def test_an_unreachable_extranet_exits_3_and_shows_in_status(initialised: Intake):
+    configure(initialised, "http://127.0.0.1:9")
+    run = initialised("poll")
+    assert run.code == 3 and "injoignable" in run.out
+    (commune,) = json.loads(initialised("status", "--json").out)["communes"]
+    assert commune["last_error"] and commune["last_error_code"] == "injoignable"
+
+
+def test_a_kill_between_commit_and_acknowledgement_is_repaired(initialised: Intake, sandbox):
+    state, url = sandbox
+    configure(initialised, url)
+    made = {d.numero for d in state.add_demandes(4, age=timedelta(days=1))}
+    state.faults.ack_delay = 3.0  # the first acknowledgement hangs: the process dies meanwhile
+    process = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), "poll"],
+        cwd=initialised.folder,
+        env=initialised.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not rows(initialised):
+        time.sleep(0.05)
+    stored_first = rows(initialised)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert stored_first and all(acknowledged is None for _, acknowledged in stored_first)
+    time.sleep(state.faults.ack_delay + 0.5)  # let the sandbox notice the client is gone
+    assert state.public_state()["acknowledged"] == {}  # the acknowledgement was lost
+
+    state.faults.ack_delay = 0.0
+    run = initialised("poll")
+    assert run.code == 0, run.out + run.err
+    final = rows(initialised)
+    assert {numero for numero, _ in final} == made  # each stored once (the numero is the key)
+    assert all(acknowledged is not None for _, acknowledged in final)
+    public = state.public_state()
+    assert set(public["acknowledged"]) == made and public["pending"]["69273"] == []

@@ -1,0 +1,176 @@
+"""The real client and poller against the sandbox extranet over loopback HTTP."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from intake.pipeline import Ingestor, Poller, Result
+from intake.sandbox.server import Account, SandboxState, start
+from intake.sources.extranet import ExtranetClient, RetryPolicy
+from storage import communes as communes_store
+from storage.db import transaction
+from storage.models import DemandeRow, Status
+
+ACCOUNT = "l.feuga@ville-corbas.fr"
+PASSWORD = "bac-a-sable"
+FAST = RetryPolicy(attempts=8, total_seconds=30, initial_wait=0.01, max_wait=0.05)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[SandboxState, str]]:
+    state = SandboxState(
+        communes={"69273": "Corbas", "69029": "Bron"},
+        accounts={ACCOUNT: Account(ACCOUNT, PASSWORD, frozenset({"69273", "69029"}))},
+        seed=7,
+    )
+    state.faults.retry_after = 0
+    server, url = start(state)
+    yield state, url
+    server.shutdown()
+    server.server_close()
+
+
+def make_poller(
+    ingestor: Ingestor,
+    url: str,
+    password: str = PASSWORD,
+    communes: tuple[str, ...] = ("69029", "69273"),
+) -> Poller:
+    ingestor = Ingestor(**{**ingestor.__dict__, "communes": frozenset(communes)})
+
+    def connect() -> ExtranetClient:
+        return ExtranetClient(url, ACCOUNT, password, policy=FAST)
+
+    return Poller(ingestor, connect, list(communes), ACCOUNT, password_mark=password)
+
+
+def stored(engine: Engine) -> dict[str, DemandeRow]:
+    with transaction(engine) as session:
+        return {r.numero: r for r in session.exec(select(DemandeRow)).scalars()}
+
+
+def test_a_clean_pass_then_a_pass_with_nothing_new(sandbox, ingestor, engine, now):
+    state, url = sandbox
+    made = {d.numero for d in state.add_demandes(6, age=timedelta(days=1))}
+    report = make_poller(ingestor, url).poll()
+    assert not report.unreachable and not report.refused
+    rows = stored(engine)
+    assert set(rows) == made
+    assert all(r.status == Status.RECEIVED and r.acknowledged_at for r in rows.values())
+    assert state.public_state()["acknowledged"] == dict.fromkeys(made, 1)
+    # The extranet's feeds are now empty; the next pass keeps their ETags, the one after
+    # is answered 304 and downloads nothing.
+    make_poller(ingestor, url).poll()
+    again = make_poller(ingestor, url).poll()
+    assert [c.unchanged for c in again.communes] == [True, True]
+    assert state.public_state()["acknowledged"] == dict.fromkeys(made, 1)
+
+
+def test_every_fault_switched_on_ends_with_each_demande_stored_once(sandbox, ingestor, engine, now):
+    state, url = sandbox
+    random.seed(1234)
+    made = {d.numero for d in state.add_demandes(12, age=timedelta(days=1))}
+    state.faults.update(
+        {
+            "error500": 0.15,
+            "maintenance": 0.1,
+            "rate_limit": 0.1,
+            "reset": 0.1,
+            "truncate": 0.3,
+            "expire": 0.1,
+            "slow": 0.05,
+            "slow_seconds": 0.05,
+        }
+    )
+    for _ in range(25):  # bounded: faults are random, each pass settles some demandes
+        make_poller(ingestor, url).poll()
+        if not any(state.public_state()["pending"].values()):
+            break
+    state.faults.update(
+        {
+            "error500": 0,
+            "maintenance": 0,
+            "rate_limit": 0,
+            "reset": 0,
+            "truncate": 0,
+            "expire": 0,
+            "slow": 0,
+        }
+    )
+    make_poller(ingestor, url).poll()
+    rows = stored(engine)
+    public = state.public_state()
+    assert set(rows) == made
+    assert all(r.status == Status.RECEIVED for r in rows.values())
+    assert set(public["acknowledged"]) == made and not any(public["pending"].values())
+    assert set(public["acknowledged"]) <= set(rows)  # nothing acknowledged without being stored
+    injected = public["faults_injected"]
+    assert {"error500", "reset", "truncate", "expire", "maintenance", "rate_limit"} <= set(injected)
+
+
+def test_a_refused_demande_stays_in_the_extranet(sandbox, ingestor, engine, now):
+    state, url = sandbox
+    (expired,) = state.add_demandes(1, "69273", age=timedelta(days=200))
+    (fine,) = state.add_demandes(1, "69273", age=timedelta(days=1))
+    report = make_poller(ingestor, url).poll()
+    lines = {line.numero: line for c in report.communes for line in c.lines}
+    assert (lines[expired.numero].result, lines[expired.numero].code) == (
+        Result.REFUSED,
+        "deja-expiree",
+    )
+    assert lines[fine.numero].result == Result.INGESTED
+    public = state.public_state()
+    assert public["pending"]["69273"] == [expired.numero]
+    assert expired.numero not in public["acknowledged"]
+    assert expired.numero not in stored(engine)
+
+
+def test_a_wrong_password_is_tried_once_then_never_again(sandbox, ingestor, engine, now):
+    state, url = sandbox
+    state.add_demandes(2, age=timedelta(days=1))
+    first = make_poller(ingestor, url, password="faux").poll()
+    assert first.sign_in_error is not None and first.sign_in_error.code == "identifiants-invalides"
+    second = make_poller(ingestor, url, password="faux").poll()
+    assert second.sign_in_error is not None
+    assert state.public_state()["sign_ins"] == {ACCOUNT: 1}
+    with transaction(engine) as session:
+        recorded = communes_store.state(session, "69273")
+        assert recorded.last_error_code == "identifiants-invalides"
+        assert recorded.last_success is None
+    fixed = make_poller(ingestor, url).poll()  # a new password: the account is used again
+    assert fixed.sign_in_error is None and len(stored(engine)) == 2
+
+
+@pytest.mark.parametrize("account_state", ["mot-de-passe-a-changer", "compte-bloque"])
+def test_account_problems_stop_the_account(sandbox, ingestor, now, account_state):
+    state, url = sandbox
+    state.accounts[ACCOUNT].state = account_state
+    assert make_poller(ingestor, url).poll().sign_in_error.code == account_state
+    assert make_poller(ingestor, url).poll().sign_in_error.code == account_state
+    assert state.public_state()["sign_ins"] == {ACCOUNT: 1}
+
+
+def test_a_commune_not_habilitated_does_not_stop_the_others(sandbox, ingestor, engine, now):
+    state, url = sandbox
+    state.accounts[ACCOUNT].communes = frozenset({"69273"})
+    made = {d.numero for d in state.add_demandes(3, "69273", age=timedelta(days=1))}
+    report = make_poller(ingestor, url).poll()
+    by_commune = {c.insee: c for c in report.communes}
+    assert by_commune["69029"].error.code == "commune-non-habilitee"
+    assert by_commune["69273"].error is None and by_commune["69273"].acknowledged == 3
+    assert set(stored(engine)) == made
+    with transaction(engine) as session:
+        assert communes_store.state(session, "69029").last_error_code == "commune-non-habilitee"
+        assert communes_store.state(session, "69273").last_success is not None
+
+
+def test_a_long_maintenance_is_reported_not_waited_for(sandbox, ingestor, now):
+    state, url = sandbox
+    state.faults.update({"maintenance": 1.0, "retry_after": 3600})
+    report = make_poller(ingestor, url).poll()
+    assert report.unreachable and report.sign_in_error.code == "maintenance"
