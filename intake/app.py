@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -10,10 +11,19 @@ from sqlalchemy import Engine
 from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.feed import FeedSchema
+from intake.notices import Notices
 from intake.pipeline import Ingestor, Poller
 from intake.sources.extranet import ExtranetClient
-from storage.db import make_engine, upgrade
+from notifier.smtp import Delivery, SmtpSettings, deliver
+from storage.db import make_engine, transaction, upgrade
 from storage.vault import Vault
+
+
+@dataclass(frozen=True)
+class Notified:
+    announced: int
+    alerts: int
+    delivery: Delivery | None  # None: no [smtp], the emails stay queued
 
 
 @dataclass
@@ -65,7 +75,42 @@ class App:
             communes=communes,
             account=member.email,
             password_mark=self.vault.fingerprint(password.encode()),
+            notices=self.notices,
+            unreachable_after=timedelta(hours=config.raw.alerts.unreachable_hours),
         )
+
+    @cached_property
+    def notices(self) -> Notices:
+        return Notices(self.config)
+
+    def smtp_settings(self) -> SmtpSettings | None:
+        smtp = self.config.raw.smtp
+        if smtp is None:
+            return None
+        return SmtpSettings(
+            host=smtp.host,
+            port=smtp.port,
+            sender=smtp.sender,
+            starttls=smtp.starttls,
+            username=self.config.secret(smtp, "username"),
+            password=self.config.secret(smtp, "password"),
+        )
+
+    def notify(self) -> Notified:
+        """Announce new demandes, raise the deadline alerts that are due, send what is queued."""
+        now = self.clock.now()
+        points = tuple(self.config.raw.alerts.before_deadline)
+        with transaction(self.engine) as session:
+            announced = self.notices.announce_new(session, now)
+            alerts = self.notices.deadline_alerts(session, now, points)
+        settings = self.smtp_settings()
+        if settings is None:
+            return Notified(announced, alerts, None)
+        delivery = deliver(self.engine, settings, now)
+        if delivery.failed:
+            with transaction(self.engine) as session:
+                self.notices.delivery_failed(session, now, delivery.failed)
+        return Notified(announced, alerts, delivery)
 
     def ingestor(self, actor: str) -> Ingestor:
         return Ingestor(

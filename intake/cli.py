@@ -32,11 +32,12 @@ from intake.access import (
     render,
     write_private,
 )
-from intake.app import App
+from intake.app import App, Notified
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
 from intake.feed import FeedHeader
 from intake.pipeline import Line, Result
+from notifier import outbox
 from storage import audit
 from storage import communes as communes_store
 from storage import demandes as store
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
     exporter.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+
+    deadline = commands.add_parser("deadlines", help="échéances de récupération")
+    deadline.add_argument("--json", action="store_true")
 
     poll = commands.add_parser("poll", help="une récupération sur l'extranet, maintenant")
     poll.add_argument("--commune", metavar="INSEE")
@@ -519,9 +523,78 @@ def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             )
         for line in commune.lines:
             print("  " + _ingest_line(app, line, clock), file=out)
+    _print_notified(app.notify(), out)
     if report.unreachable:
         return EXIT_UNREACHABLE
     return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+_STATE_LABEL = {
+    "overdue": "en retard",
+    "due-soon": "bientôt dues",
+    "pending": "à venir",
+    "met": "récupérées dans le délai",
+    "late": "récupérées en retard",
+}
+
+
+def cmd_deadlines(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    tz = app.config.timezone
+    today = deadlines.local_date(clock.now(), tz)
+    soon = max(app.config.raw.alerts.before_deadline, default=0)
+    items = []
+    with transaction(app.engine) as session:
+        for row in store.listing(session):
+            if row.retrieval_due is None or row.status == Status.PURGED:
+                continue
+            retrieved = row.retrieved_at if row.status == Status.RECEIVED else None
+            items.append(
+                {
+                    "numero": row.numero,
+                    "commune": row.commune,
+                    "status": row.status,
+                    "retrieval_due": row.retrieval_due.isoformat(),
+                    "state": deadlines.retrieval_state(
+                        retrieved, row.retrieval_due, today, soon, tz
+                    ),
+                }
+            )
+    if args.json:
+        json.dump(items, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for commune in app.config.raw.communes:
+        mine = [i for i in items if i["commune"] == commune.insee]
+        counts = ", ".join(
+            f"{sum(i['state'] == s for i in mine)} {label}" for s, label in _STATE_LABEL.items()
+        )
+        print(f"{commune.insee} ({commune.name}) : {counts}", file=out)
+        for item in mine:
+            if item["state"] in ("overdue", "due-soon"):
+                print(
+                    f"  {item['numero']}  {_STATE_LABEL[item['state']]} — à récupérer au plus "
+                    f"tard le {_fr_date(item['retrieval_due'])}",
+                    file=out,
+                )
+    return EXIT_OK
+
+
+def _print_notified(notified: Notified, out: TextIO) -> None:
+    line = (
+        f"Courriels : {notified.announced} annonce(s) de nouvelles demandes, "
+        f"{notified.alerts} alerte(s) d'échéance mise(s) en file"
+    )
+    delivery = notified.delivery
+    if delivery is None:
+        line += " ; pas de [smtp] configuré : ils restent en file d'attente"
+    else:
+        line += f" ; {len(delivery.sent)} envoyé(s)"
+        if delivery.deferred or delivery.failed:
+            line += f", {len(delivery.deferred)} à réessayer, {len(delivery.failed)} en échec" + (
+                f" ({delivery.error})" if delivery.error else ""
+            )
+    print(line + ".", file=out)
 
 
 def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -530,6 +603,7 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     with transaction(app.engine) as session:
         states = {s.insee: s for s in communes_store.all_states(session)}
         overdue = store.count_overdue(session, today)
+        queue = outbox.counts(session)
     communes = []
     for commune in app.config.raw.communes:
         known = states.get(commune.insee)
@@ -541,10 +615,10 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
                 "last_error_code": known.last_error_code if known and known.last_error else None,
             }
         )
-    # No email leaves before the outbox exists (issue 4), nor attestation before purges (5).
+    # No attestation exists before the first purge (issue 5).
     status = {
         "communes": communes,
-        "outbox": {"queued": 0, "failed": 0},
+        "outbox": {"queued": queue.queued, "failed": queue.failed},
         "attestations_pending": 0,
         "overdue": overdue,
     }
@@ -563,6 +637,7 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             )
         print(line, file=out)
     print(f"Demandes en retard de récupération : {overdue}", file=out)
+    print(f"Courriels en file : {queue.queued}, en échec : {queue.failed}", file=out)
     return EXIT_OK
 
 
@@ -588,6 +663,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "export": cmd_export,
     "audit": cmd_audit,
     "poll": cmd_poll,
+    "deadlines": cmd_deadlines,
     "status": cmd_status,
     "sandbox": cmd_sandbox,
 }

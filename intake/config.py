@@ -101,6 +101,11 @@ class MailboxSection(_Section):
     sender: str
 
 
+class AlertsSection(_Section):
+    before_deadline: list[Annotated[int, Field(ge=0, le=60)]] = [5, 1]  # days before
+    unreachable_hours: float = Field(default=4.0, gt=0, le=168)  # silence before an outage alert
+
+
 class DropboxSection(_Section):
     path: NonEmpty
 
@@ -116,6 +121,7 @@ class RawConfig(_Section):
     smtp: SmtpSection | None = None
     mailbox: MailboxSection | None = None
     dropbox: DropboxSection | None = None
+    alerts: AlertsSection = AlertsSection()
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,20 @@ def retrieval_met(retrieved_at: datetime | None, due: date, tz: ZoneInfo) -> boo
     return local_date(retrieved_at, tz) <= due
 
 
+def retrieval_state(
+    retrieved_at: datetime | None, due: date, today: date, soon_days: int, tz: ZoneInfo
+) -> str:
+    """`met` or `late` once retrieved; else `overdue`, `due-soon` (within `soon_days`) or
+    `pending`."""
+    met = retrieval_met(retrieved_at, due, tz)
+    if met is not None:
+        return "met" if met else "late"
+    left = (due - today).days
+    if left < 0:
+        return "overdue"
+    return "due-soon" if left <= soon_days else "pending"
+
+
 def purge_due(transmitted_at: datetime, tz: ZoneInfo) -> date:
     """Local date of the transmission plus 6 calendar months (31 August -> end of February)."""
     return local_date(transmitted_at, tz) + RETENTION

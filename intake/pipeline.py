@@ -33,7 +33,9 @@ from intake.feed import (
 )
 from intake.feed.model import RECORD, DocumentPdf
 from intake.feed.pdf import PdfMissingError, PdfSource
+from intake.notices import Notices
 from intake.sources.extranet import (
+    ACCOUNT_CODES,
     AccountError,
     ExtranetClient,
     ExtranetError,
@@ -385,6 +387,8 @@ class Poller:
     communes: list[str]
     account: str
     password_mark: str
+    notices: Notices | None = None
+    unreachable_after: timedelta = timedelta(hours=4)
 
     @property
     def engine(self) -> Engine:
@@ -440,13 +444,15 @@ class Poller:
         now = self.ingestor.clock.now()
         with transaction(self.engine) as session:
             for insee in self.communes:
-                communes_store.record_error(session, insee, now, error.code, str(error))
+                self._record_error_in(session, insee, error.code, str(error), now)
 
     def _stop_account(self, error: ExtranetError) -> None:
         now = self.ingestor.clock.now()
         with transaction(self.engine) as session:
             communes_store.stop_account(session, self.account, error.code, now, self.password_mark)
             self.ingestor.audit_event(session, now, "compte-arrete", detail={"code": error.code})
+            if self.notices is not None:
+                self.notices.account_stopped(session, now, self.account, error.code, str(error))
 
     def _signed_in(self) -> None:
         now = self.ingestor.clock.now()
@@ -522,4 +528,19 @@ class Poller:
     def _record_error(self, insee: str, code: str, message: str) -> None:
         now = self.ingestor.clock.now()
         with transaction(self.engine) as session:
-            communes_store.record_error(session, insee, now, code, message)
+            self._record_error_in(session, insee, code, message, now)
+
+    def _record_error_in(
+        self, session: Session, insee: str, code: str, message: str, now: datetime
+    ) -> None:
+        """Record the error, and tell the admins in the same transaction when it is news:
+        at once for a refused commune, after `unreachable_after` for an outage (once)."""
+        communes_store.record_error(session, insee, now, code, message)
+        if self.notices is None or code in ACCOUNT_CODES:
+            return
+        if code == "commune-non-habilitee":
+            self.notices.commune_refused(session, now, insee)
+            return
+        since = communes_store.state(session, insee).failing_since
+        if since is not None and now - since >= self.unreachable_after:
+            self.notices.extranet_unreachable(session, now, insee, since, code)

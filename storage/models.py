@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String, TypeDecorator
+from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -74,6 +74,7 @@ class DemandeRow(SQLModel, table=True):
     purged_at: datetime | None = Field(default=None, sa_column=_instant())
     purge_reason: str | None = Field(default=None, max_length=40)
     acknowledged_at: datetime | None = Field(default=None, sa_column=_instant())
+    announced_at: datetime | None = Field(default=None, sa_column=_instant())
 
 
 class DemandeKey(SQLModel, table=True):
@@ -159,3 +160,28 @@ class AccountState(SQLModel, table=True):
     code: str = Field(max_length=40)
     since: datetime = Field(sa_column=_instant(nullable=False))
     password_mark: str = Field(max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email, written in the same transaction as the fact it announces, sent later.
+
+    Never personal: numeros, communes, dates and counts. `dedupe_key` makes each alert
+    exist once, whatever restarts happen; `message_id` makes a resend recognisable.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40, index=True)
+    message_id: str = Field(max_length=200)
+    recipients: str = Field(max_length=4000)
+    subject: str = Field(max_length=300)
+    text_body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_instant(nullable=False, index=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
+    failed_at: datetime | None = Field(default=None, sa_column=_instant())
+    last_error: str | None = Field(default=None, max_length=500)

@@ -94,3 +94,25 @@ def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
         retrieval_days=15,
         actor="l.feuga@ville-corbas.fr",
     )
+
+
+@pytest.fixture
+def lieu_config(tmp_path: Path):
+    """The template configuration (Corbas, one habilitated person with every duty), plus a
+    recipient for Bron only and a second admin, loaded as the worker loads it."""
+    from importlib import resources
+
+    from intake import config as configuration
+    from storage.vault import generate_master_key_file
+
+    folder = tmp_path / "lieu"
+    generate_master_key_file(folder / "secrets" / "master.key")
+    text = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
+    text += (
+        '\n[[communes]]\ninsee = "69029"\nname = "Bron"\n'
+        '\n[[staff]]\nname = "Agent Bron"\nemail = "accueil@ville-bron.fr"\n'
+        'duties = ["recipient"]\ncommunes = ["69029"]\n'
+        '\n[[staff]]\nname = "DSI"\nemail = "dsi@ville-corbas.fr"\nduties = ["admin"]\n'
+    )
+    (folder / "intake.toml").write_text(text, encoding="utf-8")
+    return configuration.load(folder / "intake.toml", {})

@@ -127,3 +127,18 @@ def test_an_unreachable_database_exits_3(initialised: Intake):
     )
     run = initialised("demandes")
     assert run.code == 3 and "injoignable" in run.err
+
+
+def test_deadlines_per_commune(initialised: Intake, tmp_path):
+    initialised("ingest", SAMPLE_FEED)
+    late = every_violation()["enfant-trop-age"]  # quarantined: still to fetch by hand
+    initialised("ingest", str(write_feed(tmp_path / "depot", [late])))
+    items = {i["numero"]: i["state"] for i in json.loads(initialised("deadlines", "--json").out)}
+    assert items == {
+        "ME-2026-0000101": "late",
+        "ME-2026-0000102": "late",
+        "ME-2026-0000103": "met",
+        late.numero: "overdue",
+    }
+    text = initialised("deadlines").out
+    assert "1 en retard" in text and f"{late.numero}  en retard" in text

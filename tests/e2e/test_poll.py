@@ -58,7 +58,9 @@ def test_poll_then_status(initialised: Intake, sandbox):
     status = json.loads(initialised("status", "--json").out)
     (commune,) = status["communes"]
     assert commune["insee"] == "69273" and commune["last_success"] and commune["last_error"] is None
-    assert status["outbox"] == {"queued": 0, "failed": 0} and status["overdue"] == 0
+    # one announcement for the batch, queued: no [smtp] in this configuration
+    assert status["outbox"] == {"queued": 1, "failed": 0} and status["overdue"] == 0
+    assert "1 annonce(s)" in run.out and "restent en file" in run.out
 
 
 def test_an_unreachable_extranet_exits_3_and_shows_in_status(initialised: Intake):

@@ -15,6 +15,7 @@ from intake.sources.extranet import ExtranetClient, RetryPolicy
 from storage import communes as communes_store
 from storage.db import transaction
 from storage.models import DemandeRow, Status
+from tests.conftest import NOW
 
 ACCOUNT = "l.feuga@ville-corbas.fr"
 PASSWORD = "bac-a-sable"
@@ -174,3 +175,61 @@ def test_a_long_maintenance_is_reported_not_waited_for(sandbox, ingestor, now):
     state.faults.update({"maintenance": 1.0, "retry_after": 3600})
     report = make_poller(ingestor, url).poll()
     assert report.unreachable and report.sign_in_error.code == "maintenance"
+
+
+def technical_alerts(engine) -> list[tuple[str, str]]:
+    from sqlmodel import select as select_model
+
+    from storage.models import OutboxMessage
+
+    with transaction(engine) as session:
+        return [
+            (m.subject, m.recipients)
+            for m in session.exec(
+                select_model(OutboxMessage).where(OutboxMessage.kind == "technique")
+            )
+        ]
+
+
+def test_admins_are_told_once_per_account_problem(sandbox, ingestor, engine, lieu_config, now):
+    from intake.notices import Notices
+
+    _, url = sandbox
+    for _ in range(3):
+        poller = make_poller(ingestor, url, password="faux")
+        poller.notices = Notices(lieu_config)
+        poller.poll()
+    ((subject, recipients),) = technical_alerts(engine)
+    assert "identifiants-invalides" in subject
+    assert recipients == "dsi@ville-corbas.fr, l.feuga@ville-corbas.fr"
+
+
+def test_an_outage_is_reported_once_after_the_threshold(ingestor, engine, lieu_config):
+    from intake.clock import FixedClock
+    from intake.notices import Notices
+
+    clock = FixedClock(NOW)
+    ingestor = Ingestor(**{**ingestor.__dict__, "clock": clock})
+    for hours in (0, 1, 5, 6, 30):
+        clock.instant = NOW + timedelta(hours=hours)
+        poller = make_poller(ingestor, "http://127.0.0.1:9", communes=("69273",))
+        poller.notices = Notices(lieu_config)
+        poller.unreachable_after = timedelta(hours=4)
+        poller.connect = lambda: ExtranetClient(
+            "http://127.0.0.1:9", ACCOUNT, PASSWORD, policy=RetryPolicy(attempts=1)
+        )
+        assert poller.poll().unreachable
+    ((subject, _),) = technical_alerts(engine)
+    assert subject.startswith("[intake] Extranet injoignable pour Corbas depuis le 23/11/2026")
+
+
+def test_a_refused_commune_is_reported_to_the_admins(sandbox, ingestor, engine, lieu_config, now):
+    from intake.notices import Notices
+
+    state, url = sandbox
+    state.accounts[ACCOUNT].communes = frozenset({"69273"})
+    poller = make_poller(ingestor, url)
+    poller.notices = Notices(lieu_config)
+    poller.poll()
+    ((subject, _),) = technical_alerts(engine)
+    assert subject == "[intake] Extranet : compte non habilité pour Bron (69029)"

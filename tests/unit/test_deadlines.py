@@ -77,3 +77,18 @@ def test_past_retention_from_the_first_minute_of_the_purge_day():
 def test_naive_instants_are_refused():
     with pytest.raises(ValueError):
         deadlines.local_date(datetime(2026, 1, 1), PARIS)
+
+
+@pytest.mark.parametrize(
+    ("retrieved", "today", "state"),
+    [
+        (None, date(2026, 11, 1), "pending"),
+        (None, date(2026, 11, 13), "due-soon"),
+        (None, date(2026, 11, 18), "due-soon"),
+        (None, date(2026, 11, 19), "overdue"),
+        (datetime(2026, 11, 18, 22, 59, tzinfo=UTC), date(2026, 11, 30), "met"),
+        (datetime(2026, 11, 18, 23, 0, tzinfo=UTC), date(2026, 11, 30), "late"),
+    ],
+)
+def test_retrieval_states(retrieved, today, state):
+    assert deadlines.retrieval_state(retrieved, date(2026, 11, 18), today, 5, PARIS) == state

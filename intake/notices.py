@@ -1,0 +1,245 @@
+"""Who is told what: the staff's emails, composed from facts and queued in the outbox within the
+caller's transaction. Nothing personal: numeros, communes, dates and counts only."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from intake import deadlines
+from intake.config import Config
+from notifier import outbox
+from notifier.render import render
+from storage.models import DemandeRow, Status
+
+
+def _fr(day: date | None) -> str:
+    return "—" if day is None else day.strftime("%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Notices:
+    config: Config
+
+    # --- recipients --------------------------------------------------------------------------
+
+    def recipients(self, duty: str, commune: str | None = None) -> list[str]:
+        return [
+            member.email
+            for member in self.config.raw.staff
+            if duty in member.duties
+            and (commune is None or commune in self.config.staff_communes(member))
+        ]
+
+    @property
+    def _domain(self) -> str:
+        smtp = self.config.raw.smtp
+        domain = smtp.sender.rpartition("@")[2] if smtp else ""
+        return domain or f"{self.config.lieu.id.lower()}.intake"
+
+    def _queue(
+        self,
+        session: Session,
+        kind: str,
+        key: str,
+        recipients: list[str],
+        template: str,
+        now: datetime,
+        **context: object,
+    ) -> bool:
+        rendered = render(template, lieu=self.config.lieu.name, **context)
+        return outbox.enqueue(
+            session,
+            kind=kind,
+            dedupe_key=key,
+            recipients=recipients,
+            rendered=rendered,
+            now=now,
+            domain=self._domain,
+        )
+
+    # --- new demandes: one email per commune and batch ----------------------------------------
+
+    def announce_new(self, session: Session, now: datetime) -> int:
+        """Announce every received demande not announced yet, and mark it in the same
+        transaction: a crash before commit leaves them for the next batch, never twice."""
+        rows = list(
+            session.exec(
+                select(DemandeRow)
+                .where(DemandeRow.status == Status.RECEIVED, col(DemandeRow.announced_at).is_(None))
+                .order_by(col(DemandeRow.commune), col(DemandeRow.numero))
+                .with_for_update()
+            )
+        )
+        sent = 0
+        tz = self.config.timezone
+        for commune in sorted({r.commune for r in rows}):
+            batch = [r for r in rows if r.commune == commune]
+            numeros = [r.numero for r in batch]
+            key = "nouvelles:" + hashlib.sha256(",".join(numeros).encode()).hexdigest()[:32]
+            items = [
+                {
+                    "numero": r.numero,
+                    "purge_due": _fr(r.purge_due),
+                    "transmitted": _fr(
+                        deadlines.local_date(r.transmitted_at, tz) if r.transmitted_at else None
+                    ),
+                }
+                for r in batch
+            ]
+            sent += self._queue(
+                session,
+                "nouvelles-demandes",
+                key,
+                self.recipients("recipient", commune),
+                "new_demandes",
+                now,
+                commune=commune,
+                commune_name=self.config.commune_name(commune),
+                numeros=numeros,
+                items=items,
+            )
+            for row in batch:
+                row.announced_at = now
+                session.add(row)
+        session.flush()
+        return sent
+
+    # --- the retrieval clock ------------------------------------------------------------------
+
+    def deadline_alerts(self, session: Session, now: datetime, points: tuple[int, ...]) -> int:
+        """At each point before the deadline (the nearest one passed, once) and every day
+        once overdue, for each demande the extranet still holds for the lieu."""
+        today = deadlines.local_date(now, self.config.timezone)
+        rows = session.exec(
+            select(DemandeRow).where(
+                col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+                col(DemandeRow.retrieval_due).is_not(None),
+            )
+        )
+        queued = 0
+        for row in rows:
+            assert row.retrieval_due is not None
+            left = (row.retrieval_due - today).days
+            if left < 0:
+                key = f"retard:{row.numero}:{today.isoformat()}"
+            else:
+                passed = [p for p in points if left <= p]
+                if not passed:
+                    continue
+                key = f"echeance:{row.numero}:J-{min(passed)}"
+            reason = ""
+            if row.status == Status.QUARANTINED:
+                reason = (
+                    f"Elle a été refusée au contrôle automatique ({row.refusal_code}) : "
+                    "elle n'a donc pas été acquittée et reste sur l'extranet."
+                )
+            queued += self._queue(
+                session,
+                "echeance",
+                key,
+                self.recipients("recipient", row.commune),
+                "deadline",
+                now,
+                numero=row.numero,
+                commune=row.commune,
+                commune_name=self.config.commune_name(row.commune),
+                due=_fr(row.retrieval_due),
+                overdue=left < 0,
+                late_days=-left,
+                remaining=left,
+                days=self.config.retrieval_days,
+                reason=reason,
+            )
+        return queued
+
+    # --- technical alerts, for the admins -----------------------------------------------------
+
+    def technical(
+        self,
+        session: Session,
+        now: datetime,
+        key: str,
+        headline: str,
+        detail: str,
+        action: str,
+        also: list[str] | None = None,
+    ) -> bool:
+        recipients = self.recipients("admin") + list(also or [])
+        return self._queue(
+            session,
+            "technique",
+            key,
+            recipients,
+            "technical",
+            now,
+            headline=headline,
+            detail=detail,
+            action=action,
+        )
+
+    def account_stopped(
+        self, session: Session, now: datetime, account: str, code: str, message: str
+    ) -> bool:
+        actions = {
+            "identifiants-invalides": "vérifier le mot de passe configuré "
+            "(extranet.password_env) ; le compte n'est plus utilisé "
+            "tant qu'il n'a pas changé, pour ne pas le verrouiller.",
+            "mot-de-passe-a-changer": f"{account} doit changer son mot de passe sur l'extranet, "
+            "puis mettre le nouveau dans la configuration.",
+            "compte-bloque": "demander à la Caf de débloquer le compte ; il sera réessayé une "
+            "fois par jour.",
+        }
+        also = [account] if code == "mot-de-passe-a-changer" else []
+        return self.technical(
+            session,
+            now,
+            f"compte:{account}:{code}:{now.date().isoformat()}",
+            f"Extranet : compte {account} arrêté ({code})",
+            message,
+            actions.get(code, "vérifier le compte sur l'extranet."),
+            also,
+        )
+
+    def commune_refused(self, session: Session, now: datetime, insee: str) -> bool:
+        name = self.config.commune_name(insee)
+        return self.technical(
+            session,
+            now,
+            f"commune-non-habilitee:{insee}:{now.date().isoformat()}",
+            f"Extranet : compte non habilité pour {name} ({insee})",
+            f"L'extranet refuse l'accès aux demandes de {name} pour le compte configuré ; "
+            "les autres communes sont récupérées normalement.",
+            "vérifier l'annexe 1 de la convention et l'habilitation du compte auprès de la Caf.",
+        )
+
+    def extranet_unreachable(
+        self, session: Session, now: datetime, insee: str, since: datetime, code: str
+    ) -> bool:
+        name = self.config.commune_name(insee)
+        local = since.astimezone(self.config.timezone)
+        return self.technical(
+            session,
+            now,
+            f"injoignable:{insee}:{since.isoformat()}",
+            f"Extranet injoignable pour {name} depuis le {local:%d/%m/%Y à %H:%M}",
+            f"Les récupérations de {name} ({insee}) échouent depuis le "
+            f"{local:%d/%m/%Y à %H:%M} (dernière erreur : {code}). Les délais de récupération "
+            "continuent de courir.",
+            "vérifier l'accès réseau du serveur et l'état de l'extranet ; un seul message est "
+            "envoyé par panne.",
+        )
+
+    def delivery_failed(self, session: Session, now: datetime, message_ids: list[int]) -> bool:
+        return self.technical(
+            session,
+            now,
+            "courriels-en-echec:" + ",".join(map(str, message_ids)),
+            f"{len(message_ids)} courriel(s) non distribué(s)",
+            "Des courriels de monenfant-intake n'ont pas pu être distribués après plusieurs "
+            "tentatives ; `intake status` les compte.",
+            "vérifier la section [smtp] de la configuration et les adresses de [[staff]].",
+        )

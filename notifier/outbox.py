@@ -1,0 +1,96 @@
+"""The outbox: every email is first a row, written in the caller's transaction.
+
+Retrying is data, not a loop: a failed attempt moves `next_attempt_at` forward
+(exponential, with jitter) until `MAX_ATTEMPTS`, after which the row is marked
+failed for good, and stays counted as failed whatever is sent later.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from notifier.render import Rendered
+from storage.models import OutboxMessage
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    dedupe_key: str,
+    recipients: Sequence[str],
+    rendered: Rendered,
+    now: datetime,
+    domain: str,
+) -> bool:
+    """Queue one email unless one with the same `dedupe_key` exists; True if queued."""
+    if not recipients:
+        return False
+    exists = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    if session.exec(exists).first() is not None:
+        return False
+    message = OutboxMessage(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        recipients=", ".join(sorted(set(recipients))),
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    try:
+        with session.begin_nested():  # another worker may have queued it meanwhile
+            session.add(message)
+    except IntegrityError:
+        return False
+    return True
+
+
+def due(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.failed_at).is_(None),
+            col(OutboxMessage.next_attempt_at) <= now,
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def next_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with jitter: 1 min, 2, 4... capped at 6 h, times 0.5 to 1."""
+    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    return base * (rng or random).uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Counts:
+    queued: int
+    failed: int
+
+
+def counts(session: Session) -> Counts:
+    def count(*conditions: object) -> int:
+        query = select(func.count()).select_from(OutboxMessage).where(*conditions)
+        return int(session.exec(query).one())
+
+    return Counts(
+        queued=count(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None)),
+        failed=count(col(OutboxMessage.failed_at).is_not(None)),
+    )
