@@ -12,8 +12,9 @@ from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.feed import FeedSchema
 from intake.notices import Notices
-from intake.pipeline import Ingestor, Poller
+from intake.pipeline import Ingestor, MailboxPass, Poller
 from intake.sources.extranet import ExtranetClient
+from intake.sources.mailbox import MailboxSettings
 from notifier.smtp import Delivery, SmtpSettings, deliver
 from storage.db import make_engine, transaction, upgrade
 from storage.vault import Vault
@@ -78,6 +79,22 @@ class App:
             notices=self.notices,
             unreachable_after=timedelta(hours=config.raw.alerts.unreachable_hours),
         )
+
+    def mailbox_pass(self) -> MailboxPass | None:
+        box = self.config.raw.mailbox
+        if box is None:
+            return None
+        settings = MailboxSettings(
+            host=box.host,
+            port=box.port,
+            username=self.config.secret(box, "username") or "",
+            password=self.config.secret(box, "password") or "",
+            folder=box.folder,
+            sender=box.sender,
+            use_ssl=box.ssl,
+            starttls=box.starttls,
+        )
+        return MailboxPass(self.ingestor(f"boite:{settings.username}"), settings, self.notices)
 
     @cached_property
     def notices(self) -> Notices:

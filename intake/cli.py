@@ -506,6 +506,18 @@ def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         poller = app.poller(args.commune)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    # The notification emails first: their clock runs even when the extranet is down.
+    mail = app.mailbox_pass()
+    mail_report = mail.run() if mail is not None else None
+    if mail_report is not None:
+        if mail_report.error:
+            print(f"Boîte aux lettres : {mail_report.error}", file=out)
+        else:
+            print(
+                f"Boîte aux lettres : {len(mail_report.notified)} notification(s) nouvelle(s)"
+                + (f", {mail_report.unreadable} illisible(s)" if mail_report.unreadable else ""),
+                file=out,
+            )
     report = poller.poll()
     if report.sign_in_error is not None and not report.communes:
         print(f"Extranet : {report.sign_in_error} [{report.sign_in_error.code}]", file=out)

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,6 +36,7 @@ from intake.feed import (
 from intake.feed.model import RECORD, DocumentPdf
 from intake.feed.pdf import PdfMissingError, PdfSource
 from intake.notices import Notices
+from intake.sources import mailbox
 from intake.sources.extranet import (
     ACCOUNT_CODES,
     AccountError,
@@ -42,6 +45,7 @@ from intake.sources.extranet import (
     TransientError,
     UnknownDemande,
 )
+from intake.sources.mailbox import MailboxSettings, Notification
 from storage import audit
 from storage import communes as communes_store
 from storage import demandes as store
@@ -313,6 +317,48 @@ class Ingestor:
     ) -> None:
         audit.record(session, at=now, actor=self.actor, action=action, numero=numero, detail=detail)
 
+    # --- notifications (the mailbox) ------------------------------------------------------
+
+    def record_notification(
+        self, session: Session, notification: Notification, now: datetime
+    ) -> bool:
+        """Start (or move earlier) the retrieval clock of an announced demande; True if the
+        fact is new. A demande of a commune outside the convention is not the lieu's."""
+        if notification.commune not in self.communes:
+            return False
+        row = store.get(session, notification.numero, for_update=True)
+        if (
+            row is not None
+            and row.mail_notified_at is not None
+            and row.mail_notified_at <= notification.sent_at
+        ):
+            return False
+        if row is None:
+            row = DemandeRow(
+                numero=notification.numero,
+                commune=notification.commune,
+                status=Status.NOTIFIED,
+                created_at=now,
+                updated_at=now,
+                source="courriel",
+            )
+            row.mail_notified_at = notification.sent_at
+            self._fill(row, notification.commune, notification.available_at, None, now)
+        else:
+            row.mail_notified_at = notification.sent_at
+            start = deadlines.retrieval_clock_start(
+                row.transmitted_at or notification.available_at,
+                row.notified_at,
+                row.mail_notified_at,
+            )
+            row.retrieval_due = deadlines.retrieval_due(start, self.retrieval_days, self.timezone)
+            row.updated_at = now
+        store.save(session, row)
+        self.audit_event(
+            session, now, "notification", numero=row.numero, detail={"commune": row.commune}
+        )
+        return True
+
     # --- deadlines ----------------------------------------------------------------------------
 
     def _fill(
@@ -544,3 +590,72 @@ class Poller:
         since = communes_store.state(session, insee).failing_since
         if since is not None and now - since >= self.unreachable_after:
             self.notices.extranet_unreachable(session, now, insee, since, code)
+
+
+# --- the notification mailbox ---------------------------------------------------------------------
+
+
+@dataclass
+class MailboxReport:
+    notified: list[str] = field(default_factory=list)
+    unreadable: int = 0
+    error: str | None = None
+
+
+@dataclass
+class MailboxPass:
+    """Read the extranet's new notification emails; each one's fact and the mailbox's cursor
+    are committed together, so an email is processed once across restarts."""
+
+    ingestor: Ingestor
+    settings: MailboxSettings
+    notices: Notices | None = None
+
+    def run(self) -> MailboxReport:
+        report = MailboxReport()
+        engine = self.ingestor.engine
+        with transaction(engine) as session:
+            position = communes_store.mailbox_position(session, self.settings.key)
+            validity, last = (position.uidvalidity, position.last_uid) if position else (None, 0)
+        try:
+            fetched = mailbox.fetch_new(self.settings, validity, last)
+        except mailbox.MailboxError as exc:
+            report.error = str(exc)
+            return report
+        for uid, raw in fetched.messages:
+            now = self.ingestor.clock.now()
+            with transaction(engine) as session:
+                self._one(session, fetched.uidvalidity, uid, raw, now, report)
+                communes_store.advance_mailbox(session, self.settings.key, fetched.uidvalidity, uid)
+        return report
+
+    def _one(
+        self,
+        session: Session,
+        validity: int,
+        uid: int,
+        raw: bytes,
+        now: datetime,
+        report: MailboxReport,
+    ) -> None:
+        try:
+            message = message_from_bytes(raw, policy=email_policy.default)
+            if mailbox.sender_of(message) != self.settings.sender.casefold():  # type: ignore[arg-type]
+                return  # FROM matched a substring only: not the extranet's email
+            notification = mailbox.parse(raw, self.ingestor.timezone)
+        except mailbox.NotificationUnreadable as exc:
+            report.unreadable += 1
+            if self.notices is not None:
+                self.notices.technical(
+                    session,
+                    now,
+                    f"courriel-illisible:{validity}:{uid}",
+                    "Courriel de l'extranet illisible",
+                    f"Le courriel n° {uid} du dossier {self.settings.folder} vient de "
+                    f"l'extranet mais ne suit pas le format attendu ({exc}). Il n'a pas été "
+                    "interprété.",
+                    "le lire dans la boîte aux lettres et récupérer la demande sur l'extranet.",
+                )
+            return
+        if self.ingestor.record_notification(session, notification, now):
+            report.notified.append(notification.numero)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import AccountState, CommuneState
+from storage.models import AccountState, CommuneState, MailboxState
 
 
 def state(session: Session, insee: str) -> CommuneState:
@@ -58,3 +58,12 @@ def release_account(session: Session, account: str) -> None:
     if found is not None:
         session.delete(found)
         session.flush()
+
+
+def mailbox_position(session: Session, mailbox: str) -> MailboxState | None:
+    return session.get(MailboxState, mailbox)
+
+
+def advance_mailbox(session: Session, mailbox: str, uidvalidity: int, uid: int) -> None:
+    session.merge(MailboxState(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid))
+    session.flush()

@@ -185,3 +185,14 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
     failed_at: datetime | None = Field(default=None, sa_column=_instant())
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class MailboxState(SQLModel, table=True):
+    """How far the notification mailbox has been read: UIDs survive restarts; a new
+    UIDVALIDITY means the folder was rebuilt, and it is read again from the start."""
+
+    __tablename__ = "mailbox_state"
+
+    mailbox: str = Field(primary_key=True, max_length=300)
+    uidvalidity: int
+    last_uid: int = 0
