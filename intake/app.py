@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -13,7 +14,7 @@ from intake.config import Config
 from intake.feed import FeedSchema
 from intake.notices import Notices
 from intake.pipeline import Ingestor, MailboxPass, Poller
-from intake.sources.extranet import ExtranetClient
+from intake.sources.extranet import ExtranetClient, TransientError
 from intake.sources.mailbox import MailboxSettings
 from notifier.smtp import Delivery, SmtpSettings, deliver
 from storage.db import make_engine, transaction, upgrade
@@ -46,7 +47,7 @@ class App:
     def schema(self) -> FeedSchema:
         return FeedSchema()
 
-    def poller(self, only: str | None = None) -> Poller:
+    def poller(self, only: str | None = None, stop: threading.Event | None = None) -> Poller:
         """The retrieval pass for the configured habilitated account and its communes."""
         config = self.config
         extranet = config.raw.extranet
@@ -67,8 +68,16 @@ class App:
             )
         ca_bundle = str(config.resolve_path(extranet.ca_bundle)) if extranet.ca_bundle else None
 
+        stop = stop or threading.Event()
+
+        def interruptible_sleep(seconds: float) -> None:
+            if stop.wait(seconds):
+                raise TransientError("arrêt demandé pendant une attente")
+
         def connect() -> ExtranetClient:
-            return ExtranetClient(extranet.url, member.email, password, ca_bundle=ca_bundle)
+            return ExtranetClient(
+                extranet.url, member.email, password, ca_bundle=ca_bundle, sleep=interruptible_sleep
+            )
 
         return Poller(
             ingestor=self.ingestor(member.email),
@@ -78,6 +87,7 @@ class App:
             password_mark=self.vault.fingerprint(password.encode()),
             notices=self.notices,
             unreachable_after=timedelta(hours=config.raw.alerts.unreachable_hours),
+            stop=stop,
         )
 
     def mailbox_pass(self) -> MailboxPass | None:

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
     exporter.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
 
+    commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
+
     deadline = commands.add_parser("deadlines", help="échéances de récupération")
     deadline.add_argument("--json", action="store_true")
 
@@ -657,6 +659,16 @@ def _fr_datetime(value: str | None) -> str:
     return "jamais" if not value else datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
 
 
+def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from intake.daemon import Daemon
+
+    if not args.verbose:
+        logging.getLogger("intake").setLevel(logging.WARNING)
+    app = _app(args, clock)
+    app.engine  # noqa: B018  (migrate and reach the database before the first job)
+    return Daemon(app).run()
+
+
 def cmd_sandbox(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     from intake.sandbox import cli as sandbox_cli
 
@@ -676,6 +688,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "audit": cmd_audit,
     "poll": cmd_poll,
     "deadlines": cmd_deadlines,
+    "run": cmd_run,
     "status": cmd_status,
     "sandbox": cmd_sandbox,
 }

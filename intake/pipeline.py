@@ -9,6 +9,7 @@ nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -435,6 +436,8 @@ class Poller:
     password_mark: str
     notices: Notices | None = None
     unreachable_after: timedelta = timedelta(hours=4)
+    # Set by the daemon on SIGTERM: the demande under way is finished, nothing more is begun.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def engine(self) -> Engine:
@@ -456,6 +459,8 @@ class Poller:
         try:
             self._signed_in()
             for insee in self.communes:
+                if self.stop.is_set():
+                    break
                 outcome = self._commune(client, insee)
                 report.communes.append(outcome)
                 if isinstance(outcome.error, AccountError):
@@ -530,6 +535,9 @@ class Poller:
                 if not isinstance(line, Line):
                     continue
                 outcome.lines.append(line)
+                if self.stop.is_set():
+                    complete = False  # the rest of the feed waits for the next pass
+                    break
                 if line.result in (Result.INGESTED, Result.HELD) and line.numero:
                     complete &= self._acknowledge(client, line.numero, outcome)
                 elif line.numero is None or line.code == Code.PDF_INVALIDE:

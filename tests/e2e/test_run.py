@@ -1,0 +1,128 @@
+"""`intake run` as the service manager runs it: a subprocess, stopped by a signal."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from intake.sandbox.server import Account, SandboxState, start
+from tests.conftest import NOW
+from tests.e2e.conftest import LAUNCHER, Intake
+from tests.e2e.test_poll import ACCOUNT, configure, rows
+
+PERSONAL = ["Martin", "Bernard", "Nguyễn", "N'Diaye", "example.org", "rue des", "place de"]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[tuple[SandboxState, str]]:
+    state = SandboxState(
+        accounts={ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"}))},
+        seed=5,
+        now=lambda: NOW,
+    )
+    server, url = start(state)
+    yield state, url
+    server.shutdown()
+    server.server_close()
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def start_daemon(intake: Intake) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, str(LAUNCHER), "run"],
+        cwd=intake.folder,
+        env=intake.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> tuple[int, float]:
+    began = time.monotonic()
+    process.send_signal(signum)
+    code = process.wait(timeout=30)
+    return code, time.monotonic() - began
+
+
+def with_smtp(intake: Intake, port: int) -> None:
+    config = intake.folder / "intake.toml"
+    config.write_text(
+        config.read_text() + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        'sender = "intake@ville-corbas.fr"\n'
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_daemon_retrieves_announces_and_stops_cleanly(
+    initialised: Intake, sandbox, smtp, signum
+):
+    state, url = sandbox
+    sink, port = smtp
+    configure(initialised, url)
+    with_smtp(initialised, port)
+    made = {d.numero for d in state.add_demandes(3, age=timedelta(days=1))}
+    process = start_daemon(initialised)
+    try:
+        assert wait_for(lambda: set(state.public_state()["acknowledged"]) == made)
+        assert wait_for(lambda: len(sink.messages) >= 1)
+    finally:
+        code, took = stop(process, signum)
+    assert code == 0 and took < 10
+    (announcement,) = sink.messages
+    assert b"[intake] 3 nouvelles demandes - Corbas" in announcement
+    wire = announcement.decode("utf-8", "replace")
+    assert all(personal not in wire for personal in PERSONAL)
+
+
+def test_stopped_mid_poll_nothing_is_acknowledged_without_being_stored(
+    initialised: Intake, sandbox
+):
+    state, url = sandbox
+    configure(initialised, url)
+    state.add_demandes(4, age=timedelta(days=1))
+    state.faults.ack_delay = 2.0  # every acknowledgement hangs: the stop comes mid-poll
+    process = start_daemon(initialised)
+    assert wait_for(lambda: bool(rows(initialised)))
+    code, took = stop(process)
+    assert code == 0 and took < 10
+    stored = {numero for numero, _ in rows(initialised)}
+    time.sleep(state.faults.ack_delay + 0.5)
+    assert set(state.public_state()["acknowledged"]) <= stored
+    assert len(stored) < 4  # it stopped before the end of the feed
