@@ -165,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="envoie le courriel de notification de chaque nouvelle demande",
     )
     sandbox.add_argument(
+        "--lmtp",
+        metavar="HOTE:PORT",
+        help="dépose ces courriels par LMTP (dans dovecot, par exemple)",
+    )
+    sandbox.add_argument(
         "--fault",
         action="append",
         metavar="NOM=VALEUR",

@@ -37,6 +37,7 @@ class Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
         self.root.chmod(0o755)
         self.port = _free_port()
+        self.lmtp_port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -52,7 +53,8 @@ class Dovecot:
 base_dir = {self.root}/run
 state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
-protocols = imap
+protocols = imap lmtp
+postmaster_address = postmaster@localhost
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -66,7 +68,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={account.pw_uid} gid={account.pw_gid} home={mail}/%u
+  args = uid={account.pw_uid} gid={account.pw_gid} home={mail}/%u allow_all_users=yes
 }}
 service imap-login {{
   inet_listener imap {{
@@ -75,6 +77,12 @@ service imap-login {{
   }}
   inet_listener imaps {{
     port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {self.lmtp_port}
   }}
 }}
 service anvil {{

@@ -53,13 +53,14 @@ def _faults(values: list[str]) -> dict[str, float]:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     communes = _communes(args.commune)
     smtp = None
-    if args.smtp:
-        host, _, port = args.smtp.rpartition(":")
+    if args.smtp or args.lmtp:
+        host, _, port = (args.smtp or args.lmtp).rpartition(":")
         smtp = (host or "127.0.0.1", int(port))
     state = SandboxState(
         communes=communes,
         accounts=_accounts(args.account, args.accounts, communes),
         smtp=smtp,
+        lmtp=bool(args.lmtp),
         seed=args.seed,
     )
     state.faults.update(_faults(args.fault))

@@ -78,6 +78,7 @@ class SandboxState:
     accounts: dict[str, Account] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     smtp: tuple[str, int] | None = None
+    lmtp: bool = False  # deliver straight into a mail store (dovecot's LMTP) instead of SMTP
     seed: int = 0
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -139,8 +140,9 @@ class SandboxState:
         if not recipients:
             return
         message = notification_email(demande, recipients)
+        client = smtplib.LMTP if self.lmtp else smtplib.SMTP
         try:
-            with smtplib.SMTP(*self.smtp, timeout=10) as smtp:
+            with client(*self.smtp, timeout=10) as smtp:
                 smtp.send_message(message)
         except OSError as exc:
             log.warning("notification of %s not sent: %s", demande.numero, exc)

@@ -106,3 +106,51 @@ def test_an_unreachable_mailbox_is_reported(ingestor, lieu_config):
     settings = MailboxSettings("127.0.0.1", 9, USER, PASSWORD, use_ssl=False, timeout=2)
     report = MailboxPass(ingestor, settings, Notices(lieu_config)).run()
     assert report.error and "injoignable" in report.error
+
+
+def test_the_sandbox_mails_into_dovecot_and_the_worker_reads_then_retrieves(
+    ingestor, engine, lieu_config, now
+):
+    """The issue's scenario: the extranet announces by email (LMTP into dovecot), the worker
+    starts the clocks from the mailbox, then retrieves and acknowledges each demande."""
+    from datetime import timedelta
+
+    from intake.pipeline import Poller
+    from intake.sandbox.server import Account, SandboxState, start
+    from intake.sources.extranet import ExtranetClient, RetryPolicy
+
+    if not dovecot.available():
+        pytest.skip("IMAP tier skipped: dovecot is not installed (scripts/test-services)")
+    agent = "l.feuga@ville-corbas.fr"
+    imap = dovecot.Dovecot({agent: PASSWORD})
+    imap.start()
+    state = SandboxState(
+        accounts={agent: Account(agent, "x", frozenset({"69273"}))},
+        smtp=("127.0.0.1", imap.lmtp_port),
+        lmtp=True,
+        now=lambda: now,
+    )
+    server, url = start(state)
+    try:
+        made = sorted(d.numero for d in state.add_demandes(3, "69273", age=timedelta(days=1)))
+        settings = MailboxSettings("127.0.0.1", imap.port, agent, PASSWORD, use_ssl=False)
+        assert sorted(MailboxPass(ingestor, settings).run().notified) == made
+        with transaction(engine) as session:
+            assert {store.get(session, n).status for n in made} == {Status.NOTIFIED}
+        poller = Poller(
+            ingestor,
+            lambda: ExtranetClient(url, agent, "x", policy=RetryPolicy()),
+            ["69273"],
+            agent,
+            "mark",
+        )
+        poller.poll()
+        with transaction(engine) as session:
+            rows = [store.get(session, n) for n in made]
+        assert {r.status for r in rows} == {Status.RECEIVED}
+        assert all(r.mail_notified_at is not None and r.acknowledged_at for r in rows)
+        assert sorted(state.public_state()["acknowledged"]) == made
+    finally:
+        server.shutdown()
+        server.server_close()
+        imap.stop()
