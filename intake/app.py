@@ -121,6 +121,7 @@ class App:
             starttls=smtp.starttls,
             username=self.config.secret(smtp, "username"),
             password=self.config.secret(smtp, "password"),
+            ca_bundle=str(self.config.resolve_path(smtp.ca_bundle)) if smtp.ca_bundle else None,
         )
 
     def notify(self) -> Notified:

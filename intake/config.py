@@ -84,6 +84,7 @@ class SmtpSection(_Section):
     port: int = Field(default=25, ge=1, le=65535)
     sender: str
     starttls: bool = False
+    ca_bundle: str | None = None
     username_env: str | None = None
     password_env: str | None = None
     password_file: str | None = None
@@ -403,6 +404,10 @@ def _optional_section_problems(
         if not EMAIL.fullmatch(raw.smtp.sender):
             problems.append(Problem("smtp.sender", "adresse électronique invalide"))
         problems += _secret_problems("smtp", raw.smtp.model_dump(), base, environ, "password")
+        if raw.smtp.ca_bundle and not _resolve(base, raw.smtp.ca_bundle).is_file():
+            problems.append(
+                Problem("smtp.ca_bundle", f"fichier introuvable : {raw.smtp.ca_bundle}")
+            )
         problems += _secret_problems("smtp", raw.smtp.model_dump(), base, environ, "username")
     if raw.mailbox is not None:
         if not EMAIL.fullmatch(raw.mailbox.sender):

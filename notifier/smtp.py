@@ -29,6 +29,7 @@ class SmtpSettings:
     starttls: bool = False
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    ca_bundle: str | None = None  # a private CA's certificates, for an internal relay
     timeout: float = 30.0
 
 
@@ -56,7 +57,7 @@ def build(message: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     if settings.starttls:
-        client.starttls(context=ssl.create_default_context())
+        client.starttls(context=ssl.create_default_context(cafile=settings.ca_bundle))
     if settings.username:
         client.login(settings.username, settings.password or "")
     return client

@@ -218,3 +218,89 @@ def test_one_announcement_per_commune_and_batch_without_personal_data(
     assert "ME-2026-0000101" in text and "intake show ME-2026-0000101" in text
     for personal in PERSONAL:
         assert personal not in wire and personal not in text
+
+
+def _self_signed(folder) -> tuple[str, str]:
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.now(UTC) - timedelta(days=1))
+        .not_valid_after(datetime.now(UTC) + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_starttls_and_login_when_configured(engine, tmp_path):
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        if isinstance(auth_data, LoginPassword):
+            logins.append((auth_data.login, auth_data.password))
+            return AuthResult(success=auth_data.password == b"relais-secret")
+        return AuthResult(success=False)
+
+    sink, port = Sink(), free_port()
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        queue(engine, "tls")
+        settings = SmtpSettings(
+            "127.0.0.1",
+            port,
+            "intake@ville-corbas.fr",
+            starttls=True,
+            username="intake",
+            password="relais-secret",
+            ca_bundle=cert,
+            timeout=5,
+        )
+        assert len(deliver(engine, settings, T0).sent) == 1
+        assert logins == [(b"intake", b"relais-secret")] and len(sink.messages) == 1
+        queue(engine, "wrong-password")
+        refused = deliver(engine, replace(settings, password="faux"), T0)
+        assert refused.error and not refused.sent and len(sink.messages) == 1
+    finally:
+        controller.stop()
