@@ -76,7 +76,12 @@ class App:
 
         def connect() -> ExtranetClient:
             return ExtranetClient(
-                extranet.url, member.email, password, ca_bundle=ca_bundle, sleep=interruptible_sleep
+                extranet.url,
+                member.email,
+                password,
+                ca_bundle=ca_bundle,
+                sleep=interruptible_sleep,
+                now=self.clock.now,
             )
 
         return Poller(

@@ -59,3 +59,22 @@ def intake(tmp_path: Path) -> Intake:
 def initialised(intake: Intake) -> Intake:
     assert intake("init", script=True).code == 0
     return intake
+
+
+ACCOUNT = "l.feuga@ville-corbas.fr"
+
+
+@pytest.fixture
+def sandbox():
+    """The sandbox extranet in this process, its clock at the suite's NOW."""
+    from intake.sandbox.server import Account, SandboxState, start
+
+    state = SandboxState(
+        accounts={ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"}))},
+        seed=3,
+        now=lambda: NOW,
+    )
+    server, url = start(state)
+    yield state, url
+    server.shutdown()
+    server.server_close()

@@ -8,29 +8,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-
-from intake.sandbox.server import Account, SandboxState, start
-from tests.conftest import NOW
-from tests.e2e.conftest import LAUNCHER, Intake
-
-ACCOUNT = "l.feuga@ville-corbas.fr"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[tuple[SandboxState, str]]:
-    state = SandboxState(
-        accounts={ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"}))},
-        seed=3,
-        now=lambda: NOW,
-    )
-    server, url = start(state)
-    yield state, url
-    server.shutdown()
-    server.server_close()
+from tests.e2e.conftest import ACCOUNT, LAUNCHER, Intake
 
 
 def configure(intake: Intake, url: str) -> None:

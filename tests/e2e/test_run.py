@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,48 +10,19 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from intake.sandbox.server import Account, SandboxState, start
-from tests.conftest import NOW
 from tests.e2e.conftest import LAUNCHER, Intake
-from tests.e2e.test_poll import ACCOUNT, configure, rows
+from tests.e2e.test_poll import configure, rows
+from tests.smtp import SmtpServer
 
 PERSONAL = ["Martin", "Bernard", "Nguyễn", "N'Diaye", "example.org", "rue des", "place de"]
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
-
-@pytest.fixture
-def sandbox() -> Iterator[tuple[SandboxState, str]]:
-    state = SandboxState(
-        accounts={ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"}))},
-        seed=5,
-        now=lambda: NOW,
-    )
-    server, url = start(state)
-    yield state, url
-    server.shutdown()
-    server.server_close()
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 def wait_for(condition, seconds: float = 60) -> bool:
@@ -94,9 +64,9 @@ def test_the_daemon_retrieves_announces_and_stops_cleanly(
     initialised: Intake, sandbox, smtp, signum
 ):
     state, url = sandbox
-    sink, port = smtp
+    sink = smtp.sink
     configure(initialised, url)
-    with_smtp(initialised, port)
+    with_smtp(initialised, smtp.port)
     made = {d.numero for d in state.add_demandes(3, age=timedelta(days=1))}
     process = start_daemon(initialised)
     try:

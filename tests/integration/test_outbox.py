@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from intake.notices import Notices
@@ -19,54 +16,15 @@ from notifier.render import render
 from notifier.smtp import SmtpSettings, deliver
 from storage.db import transaction
 from storage.models import DemandeRow, OutboxMessage, Status
+from tests.smtp import SmtpServer
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PERSONAL = ["Bernard", "Sophie", "Nguyễn", "Lefèvre", "Marronniers", "example.org", "1234567"]
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Smtp:
-    """A real SMTP server that the test can stop and start again on the same port."""
-
-    def __init__(self) -> None:
-        self.sink, self.port = Sink(), free_port()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    @property
-    def settings(self) -> SmtpSettings:
-        return SmtpSettings("127.0.0.1", self.port, "intake@ville-corbas.fr", timeout=5)
-
-    def parsed(self):
-        return [message_from_bytes(m, policy=policy.default) for m in self.sink.messages]
-
-
 @pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    server = Smtp()
-    server.start()
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
     yield server
     server.stop()
 
@@ -273,18 +231,14 @@ def test_starttls_and_login_when_configured(engine, tmp_path):
             return AuthResult(success=auth_data.password == b"relais-secret")
         return AuthResult(success=False)
 
-    sink, port = Sink(), free_port()
-    controller = Controller(
-        sink,
-        hostname="127.0.0.1",
-        port=port,
+    relay = SmtpServer(
         tls_context=context,
         require_starttls=True,
         authenticator=authenticator,
         auth_required=True,
         auth_require_tls=True,
-    )
-    controller.start()
+    ).start()
+    sink, port = relay.sink, relay.port
     try:
         queue(engine, "tls")
         settings = SmtpSettings(
@@ -303,4 +257,4 @@ def test_starttls_and_login_when_configured(engine, tmp_path):
         refused = deliver(engine, replace(settings, password="faux"), T0)
         assert refused.error and not refused.sent and len(sink.messages) == 1
     finally:
-        controller.stop()
+        relay.stop()

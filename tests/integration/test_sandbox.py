@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -10,42 +9,28 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from intake.sandbox.server import Account, SandboxState, start
 from intake.sources.extranet import ExtranetClient, RetryPolicy
+from tests.smtp import SmtpServer
 
 ACCOUNT = "l.feuga@ville-corbas.fr"
 
 
-class _Sink:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Sink, int]]:
-    sink = _Sink()
-    with socket.socket() as probe:  # aiosmtpd checks the port it is given: pick a free one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 def test_each_new_demande_is_announced_by_the_spec_email(smtp):
-    sink, port = smtp
+    sink, port = smtp.sink, smtp.port
     state = SandboxState(
         accounts={ACCOUNT: Account(ACCOUNT, "x", frozenset({"69273"}))}, smtp=("127.0.0.1", port)
     )
     (demande,) = state.add_demandes(1, "69273", age=timedelta(days=1))
-    ((sender, recipients, content),) = sink.messages
+    ((sender, recipients, content),) = sink.envelopes
     message = message_from_bytes(content, policy=policy.default)
     assert sender == "ne-pas-repondre@monenfant.example" and recipients == [ACCOUNT]
     assert message["Subject"] == (
