@@ -100,6 +100,7 @@ class MailboxSection(_Section):
     password_file: str | None = None
     folder: NonEmpty = "INBOX"
     sender: str
+    ca_bundle: str | None = None
 
 
 class AlertsSection(_Section):

@@ -32,8 +32,11 @@ def _free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self, users: dict[str, str]) -> None:
+    def __init__(self, users: dict[str, str], tls: tuple[str, str] | None = None) -> None:
+        """`tls`: (certificate, key) files; then IMAPS listens too and STARTTLS is offered."""
         self.users = users
+        self.tls = tls
+        self.imaps_port = _free_port()
         self.root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
         self.root.chmod(0o755)
         self.port = _free_port()
@@ -56,7 +59,7 @@ log_path = {self.root}/dovecot.log
 protocols = imap lmtp
 postmaster_address = postmaster@localhost
 listen = 127.0.0.1
-ssl = no
+{self._ssl_settings()}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = {account.pw_uid}
@@ -76,7 +79,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.imaps_port if self.tls else 0}
   }}
 }}
 service lmtp {{
@@ -112,6 +116,12 @@ service stats {{
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"dovecot did not start: {self.log()}")
+
+    def _ssl_settings(self) -> str:
+        if self.tls is None:
+            return "ssl = no"
+        certificate, key = self.tls
+        return f"ssl = yes\nssl_cert = <{certificate}\nssl_key = <{key}"
 
     def log(self) -> str:
         path = self.root / "dovecot.log"

@@ -100,6 +100,7 @@ class MailboxSettings:
     sender: str = "ne-pas-repondre@monenfant.example"
     use_ssl: bool = True
     starttls: bool = False
+    ca_bundle: str | None = None  # a private CA's certificates
     timeout: float = 30.0
 
     @property
@@ -118,7 +119,7 @@ class MailboxError(Exception):
 
 
 def _open(settings: MailboxSettings) -> imaplib.IMAP4:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.ca_bundle)
     if settings.use_ssl:
         client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
             settings.host, settings.port, ssl_context=context, timeout=settings.timeout
@@ -136,6 +137,10 @@ def fetch_new(settings: MailboxSettings, uidvalidity: int | None, last_uid: int)
     changed), read-only: nothing is flagged, moved or deleted."""
     try:
         client = _open(settings)
+    except ssl.SSLCertVerificationError:
+        raise MailboxError(
+            "certificat du serveur IMAP non reconnu (voir mailbox.ca_bundle)"
+        ) from None
     except (OSError, imaplib.IMAP4.error) as exc:
         raise MailboxError(f"boîte aux lettres injoignable ({type(exc).__name__})") from None
     try:

@@ -154,3 +154,33 @@ def test_the_sandbox_mails_into_dovecot_and_the_worker_reads_then_retrieves(
         server.shutdown()
         server.server_close()
         imap.stop()
+
+
+@pytest.mark.parametrize("mode", ["ssl", "starttls"])
+def test_the_mailbox_over_tls(ingestor, engine, lieu_config, tmp_path, mode):
+    from tests.tls import self_signed
+
+    if not dovecot.available():
+        pytest.skip("IMAP tier skipped: dovecot is not installed (scripts/test-services)")
+    certificate, key = self_signed(tmp_path)
+    server = dovecot.Dovecot({USER: PASSWORD}, tls=(certificate, key))
+    server.start()
+    try:
+        server.append(USER, SAMPLE)
+        port = server.imaps_port if mode == "ssl" else server.port
+        settings = MailboxSettings(
+            "127.0.0.1",
+            port,
+            USER,
+            PASSWORD,
+            use_ssl=mode == "ssl",
+            starttls=mode == "starttls",
+            ca_bundle=certificate,
+        )
+        assert MailboxPass(ingestor, settings).run().notified == ["ME-2026-0000101"]
+        untrusted = MailboxSettings(
+            "127.0.0.1", port, USER, PASSWORD, use_ssl=mode == "ssl", starttls=mode == "starttls"
+        )
+        assert "certificat" in (MailboxPass(ingestor, untrusted).run().error or "")
+    finally:
+        server.stop()

@@ -17,6 +17,7 @@ from notifier.smtp import SmtpSettings, deliver
 from storage.db import transaction
 from storage.models import DemandeRow, OutboxMessage, Status
 from tests.smtp import SmtpServer
+from tests.tls import self_signed
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PERSONAL = ["Bernard", "Sophie", "Nguyễn", "Lefèvre", "Marronniers", "example.org", "1234567"]
@@ -178,49 +179,12 @@ def test_one_announcement_per_commune_and_batch_without_personal_data(
         assert personal not in wire and personal not in text
 
 
-def _self_signed(folder) -> tuple[str, str]:
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime.now(UTC) - timedelta(days=1))
-        .not_valid_after(datetime.now(UTC) + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
-
-
 def test_starttls_and_login_when_configured(engine, tmp_path):
     import ssl
 
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     logins: list[tuple[bytes, bytes]] = []
