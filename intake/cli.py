@@ -656,7 +656,11 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             )
         print(line, file=out)
     print(f"Demandes en retard de récupération : {overdue}", file=out)
-    print(f"Courriels en file : {queue.queued}, en échec : {queue.failed}", file=out)
+    print(
+        f"Courriels en file : {queue.queued}, en échec : {queue.failed}"
+        + ("" if app.config.raw.smtp else " (pas de [smtp] configuré : ils restent en file)"),
+        file=out,
+    )
     return EXIT_OK
 
 

@@ -41,6 +41,7 @@ def test_poll_then_status(initialised: Intake, sandbox):
     # one announcement for the batch, queued: no [smtp] in this configuration
     assert status["outbox"] == {"queued": 1, "failed": 0} and status["overdue"] == 0
     assert "1 annonce(s)" in run.out and "restent en file" in run.out
+    assert "pas de [smtp] configuré" in initialised("status").out
 
 
 def test_an_unreachable_extranet_exits_3_and_shows_in_status(initialised: Intake):
