@@ -82,8 +82,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     admin.dispose()
 
 
-@pytest.fixture
-def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
+def make_ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
+    """The worker's ingestion for the lieu of the samples (Corbas), its clock at NOW."""
     return Ingestor(
         engine=engine,
         vault=vault,
@@ -94,6 +94,11 @@ def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
         retrieval_days=15,
         actor="l.feuga@ville-corbas.fr",
     )
+
+
+@pytest.fixture
+def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
+    return make_ingestor(engine, vault, schema)
 
 
 @pytest.fixture

@@ -21,13 +21,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from intake.clock import SystemClock
 from intake.sandbox.families import SandboxDemande, feed_document, make_demande
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class SandboxState:
     smtp: tuple[str, int] | None = None
     lmtp: bool = False  # deliver straight into a mail store (dovecot's LMTP) instead of SMTP
     seed: int = 0
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    now: Callable[[], datetime] = field(default=SystemClock().now)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     pending: dict[str, dict[str, SandboxDemande]] = field(default_factory=dict)
     known: dict[str, SandboxDemande] = field(default_factory=dict)
@@ -172,6 +173,14 @@ def notification_email(demande: SandboxDemande, recipients: list[str]) -> EmailM
     return message
 
 
+# Faults answered with an error: (probability field, status, code, message, Retry-After?).
+REFUSALS = (
+    ("maintenance", 503, "maintenance", "maintenance programmée", True),
+    ("rate_limit", 429, "trop-de-requetes", "trop de requêtes", True),
+    ("error500", 500, "erreur-interne", "erreur interne", False),
+)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -229,28 +238,12 @@ class _Handler(BaseHTTPRequestHandler):
         if rng() < faults.slow:
             state.injected["slow"] += 1
             time.sleep(faults.slow_seconds)
-        if rng() < faults.maintenance:
-            state.injected["maintenance"] += 1
-            self._error(
-                503,
-                "maintenance",
-                "maintenance programmée",
-                {"Retry-After": str(faults.retry_after)},
-            )
-            return True
-        if rng() < faults.rate_limit:
-            state.injected["rate_limit"] += 1
-            self._error(
-                429,
-                "trop-de-requetes",
-                "trop de requêtes",
-                {"Retry-After": str(faults.retry_after)},
-            )
-            return True
-        if rng() < faults.error500:
-            state.injected["error500"] += 1
-            self._error(500, "erreur-interne", "erreur interne")
-            return True
+        for name, status, code, message, told in REFUSALS:
+            if rng() < getattr(faults, name):
+                state.injected[name] += 1
+                headers = {"Retry-After": str(faults.retry_after)} if told else {}
+                self._error(status, code, message, headers)
+                return True
         return False
 
     # --- protocol ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from intake.clock import SystemClock
 from intake.feed.model import DocumentPdf
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class ExtranetClient:
         timeout: tuple[float, float] = (5.0, 30.0),
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.account = account
@@ -145,7 +146,7 @@ class ExtranetClient:
         self._timeout = timeout
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
-        self._now = now
+        self._now = now or SystemClock().now
         self._token: str | None = None
         self._http = requests.Session()
         self._http.verify = ca_bundle or True

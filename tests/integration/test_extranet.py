@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,7 @@ def make_poller(
     password: str = PASSWORD,
     communes: tuple[str, ...] = ("69029", "69273"),
 ) -> Poller:
-    ingestor = Ingestor(**{**ingestor.__dict__, "communes": frozenset(communes)})
+    ingestor = replace(ingestor, communes=frozenset(communes))
 
     def connect() -> ExtranetClient:
         return ExtranetClient(url, ACCOUNT, password, policy=FAST)
@@ -209,7 +210,7 @@ def test_an_outage_is_reported_once_after_the_threshold(ingestor, engine, lieu_c
     from intake.notices import Notices
 
     clock = FixedClock(NOW)
-    ingestor = Ingestor(**{**ingestor.__dict__, "clock": clock})
+    ingestor = replace(ingestor, clock=clock)
     for hours in (0, 1, 5, 6, 30):
         clock.instant = NOW + timedelta(hours=hours)
         poller = make_poller(ingestor, "http://127.0.0.1:9", communes=("69273",))

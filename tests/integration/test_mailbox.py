@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -95,7 +96,7 @@ def test_the_sandbox_emails_are_read_whatever_the_commune_name(ingestor, engine,
     imap.append(USER, notification_email(demande, ["accueil@ville-bron.fr"]).as_bytes())
     outside = make_demande(random.Random(2), 43, "69259", "Vénissieux", transmitted)
     imap.append(USER, notification_email(outside, ["accueil@ville-bron.fr"]).as_bytes())
-    ingestor = type(ingestor)(**{**ingestor.__dict__, "communes": frozenset({"69273", "69029"})})
+    ingestor = replace(ingestor, communes=frozenset({"69273", "69029"}))
     report = reader(ingestor, imap, lieu_config).run()
     assert report.notified == [demande.numero] and report.unreadable == 0
     with transaction(engine) as session:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intake.clock import FixedClock
-from intake.pipeline import Ingestor
 from storage.db import make_engine, upgrade
-from tests.conftest import NOW, PARIS
+from tests.conftest import make_ingestor
 from tests.feeds import Dem, Resp, every_violation, numero, write_feed
 
 PERSONAL = [
@@ -37,16 +35,7 @@ def test_database_files_hold_no_personal_data_in_clear(tmp_path, samples, vault,
     folder = tmp_path / "db"
     engine = make_engine(f"sqlite:///{folder / 'intake.db'}")
     upgrade(engine)
-    ingestor = Ingestor(
-        engine=engine,
-        vault=vault,
-        schema=schema,
-        clock=FixedClock(NOW),
-        communes=frozenset({"69273"}),
-        timezone=PARIS,
-        retrieval_days=15,
-        actor="l.feuga@ville-corbas.fr",
-    )
+    ingestor = make_ingestor(engine, vault, schema)
     list(ingestor.ingest_file(samples / "flux-69273-corbas.xml"))
     mixed = [
         *every_violation().values(),
