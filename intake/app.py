@@ -7,18 +7,34 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
+from sqlmodel import Session
 
+from intake import deadlines
+from intake.attestations import Attestations
 from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.feed import FeedSchema
 from intake.notices import Notices
-from intake.pipeline import Ingestor, MailboxPass, Poller
+from intake.pipeline import Ingestor, Line, MailboxPass, Poller, Result
+from intake.reports import MONTH, Reports, previous_month
+from intake.retention import Retention
+from intake.sources.dropbox import REFUSED_DAYS, Dropbox
 from intake.sources.extranet import ExtranetClient, TransientError
 from intake.sources.mailbox import MailboxSettings
 from notifier.smtp import Delivery, SmtpSettings, deliver
+from storage import attestations as attestation_store
+from storage import audit
 from storage.db import make_engine, transaction, upgrade
+from storage.models import MonthlyReport
 from storage.vault import Vault
+
+AUDIT_KEPT = relativedelta(months=12)
+
+
+class ConventionEnded(Exception):
+    """Raised when something would take in data after the convention's end."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,7 @@ class App:
         with transaction(self.engine) as session:
             announced = self.notices.announce_new(session, now)
             alerts = self.notices.deadline_alerts(session, now, points)
+            alerts += self.notices.attestation_reminders(session, now)
         settings = self.smtp_settings()
         if settings is None:
             return Notified(announced, alerts, None)
@@ -145,7 +162,82 @@ class App:
                 self.notices.delivery_failed(session, now, delivery.failed)
         return Notified(announced, alerts, delivery)
 
+    def retention(self, actor: str) -> Retention:
+        return Retention(self.config, self.engine, self.clock, actor)
+
+    @cached_property
+    def attestations(self) -> Attestations:
+        return Attestations(self.config, self.engine, self.clock)
+
+    @cached_property
+    def reports(self) -> Reports:
+        return Reports(self.config, self.engine)
+
+    def monthly_report(self) -> MonthlyReport | None:
+        """Last month's report, once for all workers, emailed to the admins and signatories."""
+        from intake.report_pdf import month_name
+
+        now = self.clock.now()
+        month = previous_month(deadlines.local_date(now, self.config.timezone))
+        with transaction(self.engine) as session:
+            began = audit.first_event_at(session)
+        if began is None or deadlines.local_date(began, self.config.timezone) >= month + MONTH:
+            return None  # installed since: that month is not the worker's to report
+
+        def announce(session: Session, report: MonthlyReport) -> None:
+            self.notices.monthly_report(session, now, report.month, month_name(month))
+
+        return self.reports.store_once(month, now, announce)
+
+    def dropbox(self) -> Dropbox | None:
+        section = self.config.raw.dropbox
+        return Dropbox(self.config.resolve_path(section.path)) if section else None
+
+    def ingest_dropbox(self, dropbox: Dropbox) -> list[Line]:
+        """Ingest each settled document of the dropbox, then clear it out of the folder."""
+        ingestor = self.ingestor("système:depot")
+        lines: list[Line] = []
+        for xml in dropbox.ready():
+            document = [line for line in ingestor.ingest_file(xml) if isinstance(line, Line)]
+            lines += document
+            if any(line.numero is None and line.result == Result.REFUSED for line in document):
+                moved = dropbox.refused(xml)
+                code = next(line.code for line in document if line.numero is None)
+                with transaction(self.engine) as session:
+                    self.notices.technical(
+                        session,
+                        self.clock.now(),
+                        f"depot-refuse:{xml.name}:{self.clock.now().date().isoformat()}",
+                        f"Dépôt : fichier {xml.name} refusé ({code})",
+                        f"Le fichier déposé {xml.name} a été refusé en entier ({code}) ; il est "
+                        f"gardé {REFUSED_DAYS} jours dans {moved.parent} puis supprimé.",
+                        "le télécharger de nouveau sur l'extranet et le redéposer.",
+                    )
+            else:
+                dropbox.done(xml, {line.numero for line in document if line.numero})
+        return lines
+
+    def prune_audit(self, actor: str) -> int:
+        """Events older than `AUDIT_KEPT` go, behind a checkpoint sealed by the master key."""
+        now = self.clock.now()
+        with transaction(self.engine) as session:
+            return audit.prune(
+                session, before=now - AUDIT_KEPT, now=now, seal=self.vault.fingerprint, actor=actor
+            )
+
+    def ensure_open(self) -> None:
+        """After the convention's end nothing is taken in any more."""
+        with transaction(self.engine) as session:
+            ended = attestation_store.convention_end(session)
+        if ended is not None:
+            raise ConventionEnded(
+                f"la convention a pris fin le "
+                f"{ended.ended_at.astimezone(self.config.timezone):%d/%m/%Y} "
+                f"({ended.ended_by}) : plus aucune demande n'est reçue"
+            )
+
     def ingestor(self, actor: str) -> Ingestor:
+        self.ensure_open()
         return Ingestor(
             engine=self.engine,
             vault=self.vault,

@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from sqlalchemy.exc import InterfaceError as SQLInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from intake import config as configuration
-from intake import deadlines
+from intake import deadlines, logs
 from intake.access import (
     EXPORT_WARNING,
     AccessDenied,
@@ -32,20 +33,25 @@ from intake.access import (
     render,
     write_private,
 )
-from intake.app import App, Notified
+from intake.app import App, ConventionEnded, Notified
+from intake.attestations import SignatureRefused, Summary
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
 from intake.feed import FeedHeader
 from intake.pipeline import Line, Result
+from intake.retention import PurgeOutcome
 from notifier import outbox
-from storage import audit
+from storage import attestations as attestation_store
+from storage import audit, heartbeats
 from storage import communes as communes_store
 from storage import demandes as store
 from storage.db import make_engine, transaction, upgrade
+from storage.locks import AlreadyRunning
 from storage.models import DemandeRow, Status
 from storage.vault import VaultError, generate_master_key_file
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+PASSPHRASE_ENV = "INTAKE_PKCS12_PASSPHRASE"  # noqa: S105  (a variable name)
 STATUSES = [s.value for s in Status]
 log = logging.getLogger("intake")
 
@@ -75,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fichier de configuration (défaut : $INTAKE_CONFIG, sinon ./intake.toml)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur stderr")
+    parser.add_argument(
+        "--log-json", action="store_true", help="journal en JSON, un objet par ligne"
+    )
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMANDE", parser_class=_FrenchParser
     )
@@ -180,6 +189,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--seed", type=int, default=0)
 
+    purge = commands.add_parser(
+        "purge", help="détruit ce que la règle des six mois impose, et prépare l'attestation"
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="montre ce qui serait détruit, sans rien changer"
+    )
+    purge.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la lance")
+    purge.add_argument("--json", action="store_true")
+
+    listing_att = commands.add_parser(
+        "attestations", help="attestations de destruction : état de signature et délai légal"
+    )
+    listing_att.add_argument("--json", action="store_true")
+
+    attestation = commands.add_parser("attestation", help="une attestation de destruction")
+    attestation_sub = attestation.add_subparsers(
+        dest="attestation_command", required=True, metavar="ACTION", parser_class=_FrenchParser
+    )
+    show_att = attestation_sub.add_parser("show", help="écrit le PDF de l'attestation")
+    show_att.add_argument("id", type=int, metavar="ID")
+    show_att.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+    sign = attestation_sub.add_parser("sign", help="la signe électroniquement (PAdES)")
+    sign.add_argument("id", type=int, metavar="ID")
+    sign.add_argument("--signer", required=True, metavar="COURRIEL")
+    sign.add_argument(
+        "--pkcs12",
+        required=True,
+        type=Path,
+        metavar="FICHIER",
+        help="certificat et clé (.p12) ; phrase secrète dans $INTAKE_PKCS12_PASSPHRASE ou demandée",
+    )
+    scanned = attestation_sub.add_parser(
+        "record-signed", help="enregistre une copie signée à la main"
+    )
+    scanned.add_argument("id", type=int, metavar="ID")
+    scanned.add_argument("--signer", required=True, metavar="COURRIEL")
+    scanned.add_argument("--file", required=True, type=Path, metavar="SCAN.pdf")
+
+    report = commands.add_parser("report", help="rapports")
+    report_sub = report.add_subparsers(
+        dest="report_command", required=True, metavar="RAPPORT", parser_class=_FrenchParser
+    )
+    monthly = report_sub.add_parser("monthly", help="le rapport mensuel, PDF et CSV")
+    monthly.add_argument("--month", metavar="AAAA-MM", help="défaut : le mois précédent")
+    monthly.add_argument("-o", "--output", required=True, type=Path, metavar="DOSSIER")
+
+    convention = commands.add_parser("convention", help="la convention d'habilitation")
+    convention_sub = convention.add_subparsers(
+        dest="convention_command", required=True, metavar="ACTION", parser_class=_FrenchParser
+    )
+    end = convention_sub.add_parser(
+        "end", help="fin de la convention : détruit toutes les données personnelles"
+    )
+    end.add_argument("--agent", required=True, metavar="COURRIEL")
+
+    demo = commands.add_parser(
+        "demo", help="tout le cycle sur des familles fictives, en une minute environ"
+    )
+    demo.add_argument("directory", nargs="?", default="demo", metavar="DOSSIER")
+
     audit_cmd = commands.add_parser("audit", help="journal d'audit")
     audit_sub = audit_cmd.add_subparsers(
         dest="audit_command", required=True, metavar="ACTION", parser_class=_FrenchParser
@@ -197,11 +266,7 @@ def main(
 ) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(args.verbose, args.log_json)
     handler = _COMMANDS[args.command]
     try:
         return handler(args, clock or SystemClock(), out)
@@ -211,17 +276,42 @@ def main(
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except (UsageError, AccessDenied, VaultError) as exc:
+    except (
+        UsageError,
+        AccessDenied,
+        VaultError,
+        SignatureRefused,
+        ConventionEnded,
+        AlreadyRunning,
+    ) as exc:
         print(f"intake : {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `intake demandes | head`: the reader left, nothing more to say
         sys.stderr.close()
         return EXIT_OK
     except (OperationalError, SQLInterfaceError) as exc:
-        # The driver's text may name the server and port, never a demande's content.
-        print(f"intake : base de données injoignable ({type(exc.orig).__name__})", file=sys.stderr)
         log.debug("database error", exc_info=True)
+        if _disk_full(exc.orig):
+            print(
+                "intake : disque plein : l'écriture en cours a été annulée, rien de ce qui était "
+                "déjà enregistré n'est perdu ; libérez de la place puis relancez la commande.",
+                file=sys.stderr,
+            )
+        else:
+            # The driver's text may name the server and port, never a demande's content.
+            print(
+                f"intake : base de données injoignable ({type(exc.orig).__name__})",
+                file=sys.stderr,
+            )
         return EXIT_UNREACHABLE
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL (or the I/O error a refused write gives), PostgreSQL's 53100."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR_WRITE"):
+        return True
+    return getattr(error, "sqlstate", None) == "53100"
 
 
 def _app(args: argparse.Namespace, clock: Clock) -> App:
@@ -490,7 +580,7 @@ def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = _app(args, clock)
     with transaction(app.engine) as session:
-        result = audit.verify(session)
+        result = audit.verify(session, app.vault.fingerprint)
     if args.json:
         json.dump({"ok": result.ok, "events": result.events, "first_bad": result.first_bad}, out)
         out.write("\n")
@@ -623,6 +713,9 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         states = {s.insee: s for s in communes_store.all_states(session)}
         overdue = store.count_overdue(session, today)
         queue = outbox.counts(session)
+        unsigned = attestation_store.count_unsigned(session)
+        workers = heartbeats.all_workers(session)
+    service = _service_state(workers, clock.now())
     communes = []
     for commune in app.config.raw.communes:
         known = states.get(commune.insee)
@@ -634,17 +727,25 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
                 "last_error_code": known.last_error_code if known and known.last_error else None,
             }
         )
-    # No attestation exists before the first purge (issue 5).
     status = {
         "communes": communes,
         "outbox": {"queued": queue.queued, "failed": queue.failed},
-        "attestations_pending": 0,
+        "attestations_pending": unsigned,
         "overdue": overdue,
+        "service": service,
+        "workers": [
+            {
+                "worker": w.worker,
+                "started_at": _iso(w.started_at, app),
+                "beat_at": _iso(w.beat_at, app),
+            }
+            for w in workers
+        ],
     }
+    code = EXIT_REFUSED if service == "silent" else EXIT_OK
     if args.json:
-        json.dump(status, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-        return EXIT_OK
+        _dump_json(status, out)
+        return code
     for item in communes:
         line = f"{item['insee']} ({app.config.commune_name(item['insee'])}) : "
         line += f"dernier succès {_fr_datetime(item['last_success'])}"
@@ -656,26 +757,273 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             )
         print(line, file=out)
     print(f"Demandes en retard de récupération : {overdue}", file=out)
+    print(f"Attestations de destruction à signer : {unsigned}", file=out)
+    print(_SERVICE_FR[service](workers, app), file=out)
     print(
         f"Courriels en file : {queue.queued}, en échec : {queue.failed}"
         + ("" if app.config.raw.smtp else " (pas de [smtp] configuré : ils restent en file)"),
         file=out,
     )
-    return EXIT_OK
+    return code
+
+
+def _service_state(workers: list[Any], now: datetime) -> str:
+    """`running`, `silent` (no heartbeat for twice the shortest interval: hung or killed) or
+    `stopped` (no worker: never started, or stopped cleanly)."""
+    if not workers:
+        return "stopped"
+    latest = workers[0]
+    silent = (now - latest.beat_at).total_seconds() > 2 * latest.interval_seconds
+    return "silent" if silent else "running"
+
+
+_SERVICE_FR: dict[str, Callable[[list[Any], App], str]] = {
+    "stopped": lambda w, app: "Service (intake run) : arrêté ou jamais démarré.",
+    "running": lambda w, app: (
+        f"Service (intake run) : en marche, {len(w)} instance(s), dernier signe de vie "
+        f"{_fr_datetime(_iso(w[0].beat_at, app))}."
+    ),
+    "silent": lambda w, app: (
+        f"Service (intake run) : SILENCIEUX depuis {_fr_datetime(_iso(w[0].beat_at, app))} "
+        "(bloqué ou arrêté brutalement) : vérifiez-le (systemctl status intake)."
+    ),
+}
 
 
 def _fr_datetime(value: str | None) -> str:
     return "jamais" if not value else datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
 
 
-def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    from intake.daemon import Daemon
+# --- purge, attestations, end of the convention ---------------------------------------------
 
+
+def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    retention = app.retention(_actor(app.config, args.agent))
+    if args.dry_run:
+        return _print_purge_plan(app, retention.plan(), args.json, out)
+    outcome = retention.purge()
+    notified = app.notify() if outcome.attestation else None
+    if args.json:
+        _dump_json(
+            {
+                "purged": outcome.purged,
+                "attestation": outcome.attestation,
+                "next_purge": _iso(outcome.next_purge, app),
+            },
+            out,
+        )
+        return EXIT_OK
+    _print_purge(app, outcome, out)
+    if notified is not None:
+        _print_notified(notified, out)
+    return EXIT_OK
+
+
+def _print_purge_plan(app: App, planned: list[Any], as_json: bool, out: TextIO) -> int:
+    if as_json:
+        _dump_json(
+            {
+                "dry_run": True,
+                "would_purge": [
+                    {
+                        "numero": p.numero,
+                        "commune": p.commune,
+                        "status": p.status,
+                        "purge_due": p.purge_due.isoformat(),
+                        "goes_on": p.goes_on.isoformat(),
+                    }
+                    for p in planned
+                ],
+            },
+            out,
+        )
+        return EXIT_OK
+    if not planned:
+        print("Simulation : rien ne serait détruit aujourd'hui. Rien n'a été modifié.", file=out)
+        return EXIT_OK
+    print(f"Simulation : {len(planned)} demande(s) seraient détruites aujourd'hui :", file=out)
+    for p in planned:
+        print(
+            f"  {p.numero} — {app.config.commune_name(p.commune)} ({p.commune}), "
+            f"conservation jusqu'au {p.purge_due:%d/%m/%Y}, état {p.status}",
+            file=out,
+        )
+    print("Rien n'a été modifié (relancez sans --dry-run pour détruire).", file=out)
+    return EXIT_OK
+
+
+def _print_purge(app: App, outcome: PurgeOutcome, out: TextIO) -> None:
+    if outcome.purged or outcome.attestation:
+        line = f"{outcome.purged} demande(s) détruite(s) (clés et contenus chiffrés supprimés)"
+        with transaction(app.engine) as session:
+            drafted = attestation_store.get(session, outcome.attestation or 0)
+        if drafted is not None and drafted.sign_by is not None:
+            line += (
+                f" ; attestation n° {drafted.id} à faire signer au plus tard le "
+                f"{drafted.sign_by:%d/%m/%Y} (intake attestation show {drafted.id} -o FICHIER)"
+            )
+        print(line + ".", file=out)
+    else:
+        print("Rien à détruire aujourd'hui.", file=out)
+    if outcome.next_purge:
+        print(f"Prochaine destruction prévue le {outcome.next_purge:%d/%m/%Y}.", file=out)
+    else:
+        print("Aucune donnée personnelle détenue.", file=out)
+
+
+def _dump_json(value: object, out: TextIO) -> None:
+    json.dump(value, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+_STATE_FR = {"pending": "à signer", "signed": "signée", "late": "EN RETARD"}
+
+
+def cmd_attestations(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    summaries = app.attestations.listing()
+    if args.json:
+        _dump_json([_summary_json(s) for s in summaries], out)
+        return EXIT_OK
+    if not summaries:
+        print("Aucune attestation : rien n'a encore été détruit.", file=out)
+    for s in summaries:
+        print(_summary_line(s), file=out)
+    return EXIT_OK
+
+
+def _summary_json(s: Summary) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "created_at": s.created_at,
+        "demandes": s.demandes,
+        "sign_by": s.sign_by.isoformat(),
+        "state": s.state,
+        "signed_by": s.signed_by,
+        "signed_at": s.signed_at,
+        "reason": s.reason,
+        "signature": s.signature_kind,
+    }
+
+
+def _summary_line(s: Summary) -> str:
+    line = (
+        f"N° {s.id} — {s.demandes} demande(s) détruite(s), établie le "
+        f"{_fr_datetime(s.created_at)}, à signer au plus tard le {s.sign_by:%d/%m/%Y} : "
+        f"{_STATE_FR[s.state]}"
+    )
+    if s.signed_by:
+        kind = "électroniquement" if s.signature_kind == "pades" else "à la main"
+        line += f" {kind} par {s.signed_by} le {_fr_datetime(s.signed_at)}"
+    return line
+
+
+def cmd_attestation(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    attestations = app.attestations
+    if args.attestation_command == "show":
+        document = attestations.document(args.id)
+        args.output.write_bytes(document)
+        print(f"Attestation n° {args.id} écrite : {args.output}", file=out)
+        return EXIT_OK
+    if args.attestation_command == "sign":
+        passphrase = os.environ.get(PASSPHRASE_ENV)
+        if passphrase is None and sys.stdin.isatty():
+            passphrase = getpass.getpass("Phrase secrète du certificat : ")
+        data = _read_input(args.pkcs12)
+        summary = attestations.sign(args.id, args.signer, data, passphrase)
+    else:
+        summary = attestations.record_signed(args.id, args.signer, _read_input(args.file))
+    print(_summary_line(summary) + ".", file=out)
+    return EXIT_OK
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path} : fichier illisible ({exc.strerror})") from None
+
+
+def cmd_report(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from intake.reports import parse_month, previous_month
+
+    app = _app(args, clock)
+    now = clock.now()
+    try:
+        month = (
+            parse_month(args.month)
+            if args.month
+            else previous_month(deadlines.local_date(now, app.config.timezone))
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    pdf, csv_bytes = app.reports.make(month, now)
+    args.output.mkdir(parents=True, exist_ok=True)
+    stem = args.output / f"rapport-{month:%Y-%m}"
+    stem.with_suffix(".pdf").write_bytes(pdf)
+    stem.with_suffix(".csv").write_bytes(csv_bytes)
+    print(f"Rapport de {month:%m/%Y} : {stem}.pdf et {stem}.csv", file=out)
+    return EXIT_OK
+
+
+def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = _app(args, clock)
+    member = app.config.staff_member(args.agent)
+    if member is None or not {"signatory", "admin"} & set(member.duties):
+        raise AccessDenied(
+            f"{args.agent} ne peut pas mettre fin à la convention : il faut une personne de "
+            "[[staff]] avec le rôle « signatory » ou « admin »"
+        )
+    if sys.stdin.isatty():
+        answer = input(
+            "Fin de la convention : toutes les données personnelles vont être détruites "
+            "et plus rien ne sera reçu. Tapez FIN pour confirmer : "
+        )
+        if answer.strip() != "FIN":
+            print("Abandon : rien n'a été modifié.", file=out)
+            return EXIT_USAGE
+    app.ensure_open()
+    now = clock.now()
+    with transaction(app.engine) as session:
+        attestation_store.end_convention(session, now, member.email)
+        audit.record(session, at=now, actor=member.email, action="fin-de-convention")
+    outcome = app.retention(member.email).destroy_everything()
+    with transaction(app.engine) as session:
+        ended = attestation_store.convention_end(session)
+        assert ended is not None
+        ended.attestation_id = outcome.attestation
+        session.add(ended)
+    print(f"Convention terminée le {now.astimezone(app.config.timezone):%d/%m/%Y}.", file=out)
+    _print_purge(app, outcome, out)
+    _print_notified(app.notify(), out)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    import threading
+
+    from intake.daemon import Daemon, install_stop_signals
+
+    stop = threading.Event()
+    install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
     if not args.verbose:
         logging.getLogger("intake").setLevel(logging.WARNING)
     app = _app(args, clock)
-    app.engine  # noqa: B018  (migrate and reach the database before the first job)
-    return Daemon(app).run()
+    app.ensure_open()  # also migrates and reaches the database before the first job
+    if stop.is_set():
+        return EXIT_OK
+    return Daemon(app, stop=stop).run()
+
+
+def cmd_demo(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from intake.demo import Demo
+
+    try:
+        return Demo(Path(args.directory), out).run()
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_sandbox(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -699,5 +1047,11 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "deadlines": cmd_deadlines,
     "run": cmd_run,
     "status": cmd_status,
+    "purge": cmd_purge,
+    "attestations": cmd_attestations,
+    "attestation": cmd_attestation,
+    "convention": cmd_convention,
+    "report": cmd_report,
     "sandbox": cmd_sandbox,
+    "demo": cmd_demo,
 }

@@ -112,6 +112,12 @@ class DropboxSection(_Section):
     path: NonEmpty
 
 
+class RetentionSection(_Section):
+    # "monthly": on the 1st, everything whose purge day falls in the month goes, so the
+    # month's attestation has the whole month to be signed; "daily": each on its own day.
+    policy: Literal["monthly", "daily"] = "monthly"
+
+
 class RawConfig(_Section):
     lieu: LieuSection
     convention: ConventionSection
@@ -124,6 +130,7 @@ class RawConfig(_Section):
     mailbox: MailboxSection | None = None
     dropbox: DropboxSection | None = None
     alerts: AlertsSection = AlertsSection()
+    retention: RetentionSection = RetentionSection()
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,20 @@
 
 APScheduler 3.11 runs one job per duty. Every job runs once at start-up (what
 fell due while the worker was down is done at once, coalesced, never skipped),
-then at its interval; a job never overlaps itself. SIGTERM or SIGINT stop the
-schedule, interrupt waits between retries, let the demande under way finish,
-and the process exits 0 within `GRACE` seconds.
+then on its trigger; a job never overlaps itself. With several workers on one
+PostgreSQL database each run of a job takes an advisory lock, so each thing is
+done by one worker at a time (`storage.locks`); on SQLite a second worker
+refuses to start. SIGTERM or SIGINT stop the schedule, interrupt waits between
+retries, let the demande under way finish, and the process exits 0 within
+`GRACE` seconds. A heartbeat row tells `intake status` the worker is alive.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,68 +23,104 @@ from datetime import datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from intake.app import App
+from intake.sources.dropbox import Dropbox
+from storage import heartbeats
+from storage.db import transaction
+from storage.locks import job_lock, single_instance
 
 log = logging.getLogger("intake.daemon")
 
 GRACE = 8.0  # seconds given to the job under way after a stop signal
 MAILBOX_MINUTES = 5
 NOTIFY_MINUTES = 1
+DROPBOX_SECONDS = 30
+HEARTBEAT_SECONDS = 20
+SHORTEST_INTERVAL = 60  # the emails' minute: `intake status` worries after twice that
+ACTOR = "système:intake-run"
+
+Job = tuple[str, Callable[[], None], BaseTrigger]
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
 
 
 @dataclass
 class Daemon:
     app: App
     stop: threading.Event = field(default_factory=threading.Event)
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
     # Two jobs notify (the minute's, and the poll's own at its end): one delivery at a time.
     _notifying: threading.Lock = field(default_factory=threading.Lock)
+    _dropbox: Dropbox | None = None
 
-    def jobs(self) -> list[tuple[str, Callable[[], None], IntervalTrigger]]:
+    def jobs(self) -> list[Job]:
         config = self.app.config
         tz = config.timezone
-        jobs: list[tuple[str, Callable[[], None], IntervalTrigger]] = [
+        jobs: list[Job] = [
+            ("pouls", self._beat, IntervalTrigger(seconds=HEARTBEAT_SECONDS, timezone=tz)),
             ("courriels", self._notify, IntervalTrigger(minutes=NOTIFY_MINUTES, timezone=tz)),
+            # Daily at night: the 1st's run is the monthly batch, the others catch up.
+            ("purge", self._purge, CronTrigger(hour=2, minute=30, timezone=tz, jitter=300)),
+            ("rapport", self._report, CronTrigger(hour=6, minute=0, timezone=tz, jitter=300)),
+            ("journal", self._prune_audit, CronTrigger(day=1, hour=3, timezone=tz, jitter=300)),
         ]
         if config.raw.mailbox is not None:
-            jobs.append(
-                (
-                    "boite",
-                    self._mailbox,
-                    IntervalTrigger(minutes=MAILBOX_MINUTES, timezone=tz, jitter=20),
-                )
-            )
+            trigger = IntervalTrigger(minutes=MAILBOX_MINUTES, timezone=tz, jitter=20)
+            jobs.append(("boite", self._mailbox, trigger))
+        if config.raw.dropbox is not None:
+            self._dropbox = self.app.dropbox()
+            jobs.append(("depot", self._scan_dropbox, IntervalTrigger(seconds=DROPBOX_SECONDS)))
         if config.raw.extranet is not None:
             minutes = config.raw.extranet.poll_minutes
-            jobs.append(
-                (
-                    "extranet",
-                    self._poll,
-                    IntervalTrigger(minutes=minutes, timezone=tz, jitter=min(60, minutes * 6)),
-                )
-            )
+            trigger = IntervalTrigger(minutes=minutes, timezone=tz, jitter=min(60, minutes * 6))
+            jobs.append(("extranet", self._poll, trigger))
         return jobs
 
+    def run_job(self, name: str) -> None:
+        """Run one job now, as the schedule would (the demo and tests drive time themselves)."""
+        for job_name, job, _ in self.jobs():
+            if job_name == name:
+                self._guarded(job_name, job)()
+                return
+        raise KeyError(name)
+
     def run(self) -> int:
+        with single_instance(self.app.config.database_url):
+            return self._run()
+
+    def _run(self) -> int:
         scheduler = BackgroundScheduler(
             timezone=self.app.config.timezone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         start = datetime.now(self.app.config.timezone)  # the scheduler's own clock
-        for name, job, trigger in self.jobs():
+        jobs = self.jobs()
+        self._beat(started=True)
+        for name, job, trigger in jobs:
             scheduler.add_job(
                 self._guarded(name, job), trigger, id=name, name=name, next_run_time=start
             )
         self._install_signals()
         scheduler.start()
-        log.warning("intake run : démarré (%s)", ", ".join(name for name, _, _ in self.jobs()))
+        log.warning("intake run : démarré (%s)", ", ".join(name for name, _, _ in jobs))
         self.stop.wait()
         scheduler.shutdown(wait=False)
         with self._idle:
             finished = self._idle.wait_for(lambda: self._running == 0, timeout=GRACE)
+        with transaction(self.app.engine) as session:
+            heartbeats.forget(session, self.worker)
         log.warning(
             "intake run : arrêté%s",
             "" if finished else " (travail en cours abandonné, repris au prochain démarrage)",
@@ -87,11 +128,7 @@ class Daemon:
         return 0
 
     def _install_signals(self) -> None:
-        def request_stop(signum: int, frame: FrameType | None) -> None:
-            self.stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        install_stop_signals(self.stop)
 
     def _guarded(self, name: str, job: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -113,6 +150,12 @@ class Daemon:
 
     # --- the jobs --------------------------------------------------------------------------
 
+    def _beat(self, started: bool = False) -> None:
+        with transaction(self.app.engine) as session:
+            heartbeats.beat(
+                session, self.worker, self.app.clock.now(), SHORTEST_INTERVAL, started=started
+            )
+
     def _poll(self) -> None:
         report = self.app.poller(stop=self.stop).poll()
         for commune in report.communes:
@@ -129,10 +172,11 @@ class Daemon:
             self._notify()  # the staff hear of a batch at once, not at the next minute
 
     def _mailbox(self) -> None:
-        reader = self.app.mailbox_pass()
-        if reader is None:
-            return
-        report = reader.run()
+        with job_lock(self.app.engine, "boite") as mine:
+            reader = self.app.mailbox_pass() if mine else None
+            if reader is None:
+                return
+            report = reader.run()
         if report.error:
             log.warning("boîte aux lettres : %s", report.error)
         elif report.notified or report.unreadable:
@@ -142,21 +186,62 @@ class Daemon:
                 report.unreadable,
             )
 
+    def _scan_dropbox(self) -> None:
+        assert self._dropbox is not None
+        with job_lock(self.app.engine, "depot") as mine:
+            if not mine:
+                return
+            lines = self.app.ingest_dropbox(self._dropbox)
+        if lines:
+            refused = sum(1 for line in lines if line.result == "refused")
+            log.warning("dépôt : %d demande(s) lue(s), %d refus", len(lines), refused)
+            self._notify()
+
+    def _purge(self) -> None:
+        with job_lock(self.app.engine, "purge") as mine:
+            if not mine:
+                return
+            outcome = self.app.retention(ACTOR).purge()
+            if self._dropbox is not None:
+                self._dropbox.clean_refused()
+        if outcome.purged:
+            log.warning(
+                "purge : %d demande(s) détruite(s), attestation n° %s",
+                outcome.purged,
+                outcome.attestation,
+            )
+            self._notify()
+
+    def _report(self) -> None:
+        with job_lock(self.app.engine, "rapport") as mine:
+            made = self.app.monthly_report() if mine else None
+        if made is not None:
+            log.warning("rapport mensuel %s établi", made.month)
+            self._notify()
+
+    def _prune_audit(self) -> None:
+        with job_lock(self.app.engine, "journal") as mine:
+            gone = self.app.prune_audit(ACTOR) if mine else 0
+        if gone:
+            log.warning("journal d'audit : %d événement(s) de plus de 12 mois élagués", gone)
+
     def _notify(self) -> None:
-        with self._notifying:
+        with self._notifying, job_lock(self.app.engine, "courriels") as mine:
+            if not mine:
+                return
             notified = self.app.notify()
-            delivery = notified.delivery
-            if (
-                notified.announced
-                or notified.alerts
-                or (delivery and (delivery.sent or delivery.error))
-            ):
-                log.warning(
-                    "courriels : %d annonce(s), %d alerte(s), %s",
-                    notified.announced,
-                    notified.alerts,
-                    "pas de [smtp]"
-                    if delivery is None
-                    else f"{len(delivery.sent)} envoyé(s)"
-                    + (f" ; {delivery.error}" if delivery.error else ""),
-                )
+        delivery = notified.delivery
+        if (
+            notified.announced
+            or notified.alerts
+            or (delivery and (delivery.sent or delivery.error))
+        ):
+            log.warning(
+                "courriels : %d annonce(s), %d alerte(s), %s",
+                notified.announced,
+                notified.alerts,
+                "pas de [smtp]"
+                if delivery is None
+                else f"{len(delivery.sent)} envoyé(s)"
+                + (f" ; {delivery.error}" if delivery.error else ""),
+            )

@@ -13,7 +13,14 @@ from intake import deadlines
 from intake.config import Config
 from notifier import outbox
 from notifier.render import render
-from storage.models import DemandeRow, Status
+from storage import attestations as attestation_store
+from storage.models import Attestation, DemandeRow, Status
+
+SIGNING_REMINDERS = (15, 7, 2)  # days before an attestation's legal deadline
+REASON_TEXT = {
+    "conservation-6-mois": "six mois après leur transmission",
+    "fin-de-convention": "fin de la convention",
+}
 
 
 def _fr(day: date | None) -> str:
@@ -48,6 +55,7 @@ class Notices:
         recipients: list[str],
         template: str,
         now: datetime,
+        report_month: str | None = None,
         **context: object,
     ) -> bool:
         rendered = render(template, lieu=self.config.lieu.name, **context)
@@ -59,6 +67,7 @@ class Notices:
             rendered=rendered,
             now=now,
             domain=self._domain,
+            report_month=report_month,
         )
 
     # --- new demandes: one email per commune and batch ----------------------------------------
@@ -155,6 +164,84 @@ class Notices:
                 reason=reason,
             )
         return queued
+
+    # --- destruction attestations, for the signatories ----------------------------------------
+
+    def attestation_reminders(self, session: Session, now: datetime) -> int:
+        """A new attestation is announced once; then a reminder at each point of
+        `SIGNING_REMINDERS` the signatories had not yet passed when it was drafted, and every
+        day once late, when the admins are told too (once)."""
+        tz = self.config.timezone
+        today = deadlines.local_date(now, tz)
+        queued = 0
+        for attestation in attestation_store.drafted(session):
+            if attestation.signed_at is not None:
+                continue
+            assert attestation.sign_by is not None and attestation.drafted_at is not None
+            left = (attestation.sign_by - today).days
+            window = (attestation.sign_by - deadlines.local_date(attestation.drafted_at, tz)).days
+            passed = [p for p in SIGNING_REMINDERS if left <= p < window]
+            if left < 0:
+                key = f"attestation-retard:{attestation.id}:{today.isoformat()}"
+                queued += self._late_attestation_to_admins(session, now, attestation, -left)
+            elif passed:
+                key = f"attestation-rappel:{attestation.id}:J-{min(passed)}"
+            else:
+                key = f"attestation-nouvelle:{attestation.id}"
+            queued += self._queue(
+                session,
+                "attestation",
+                key,
+                self.recipients("signatory"),
+                "attestation",
+                now,
+                id=attestation.id,
+                demandes=attestation.demandes,
+                sign_by=_fr(attestation.sign_by),
+                reason=REASON_TEXT.get(attestation.reason, attestation.reason),
+                reminder=bool(passed),
+                remaining=left,
+                late_days=max(-left, 0),
+            )
+        return queued
+
+    def _late_attestation_to_admins(
+        self, session: Session, now: datetime, attestation: Attestation, late_days: int
+    ) -> int:
+        signatories = ", ".join(self.recipients("signatory"))
+        return int(
+            self._queue(
+                session,
+                "technique",
+                f"attestation-retard-admin:{attestation.id}",
+                self.recipients("admin"),
+                "technical",
+                now,
+                headline=f"Attestation de destruction n° {attestation.id} non signée dans le délai",
+                detail=f"L'attestation n° {attestation.id} ({attestation.demandes} demande(s) "
+                f"détruite(s)) devait être signée au plus tard le {_fr(attestation.sign_by)} "
+                f"(article 2 de la convention) ; elle ne l'est toujours pas ({late_days} jour(s) "
+                f"de retard). Signataires prévenus chaque jour : {signatories or 'aucun'}.",
+                action="faire signer l'attestation par une personne habilitée "
+                "(intake attestations pour l'état de toutes).",
+            )
+        )
+
+    # --- the monthly report, for the admins and the signatories ---------------------------------
+
+    def monthly_report(self, session: Session, now: datetime, month: str, label: str) -> bool:
+        recipients = sorted(set(self.recipients("admin") + self.recipients("signatory")))
+        return self._queue(
+            session,
+            "rapport",
+            f"rapport:{month}",
+            recipients,
+            "report",
+            now,
+            report_month=month,
+            month=label,
+            stem=f"rapport-{month}",
+        )
 
     # --- technical alerts, for the admins -----------------------------------------------------
 

@@ -51,6 +51,7 @@ from storage import audit
 from storage import communes as communes_store
 from storage import demandes as store
 from storage.db import transaction
+from storage.locks import job_lock
 from storage.models import BlobKind, DemandeRow, Status
 from storage.vault import Vault
 
@@ -461,7 +462,10 @@ class Poller:
             for insee in self.communes:
                 if self.stop.is_set():
                     break
-                outcome = self._commune(client, insee)
+                with job_lock(self.engine, f"commune:{insee}") as mine:
+                    if not mine:
+                        continue  # another worker is polling it right now
+                    outcome = self._commune(client, insee)
                 report.communes.append(outcome)
                 if isinstance(outcome.error, AccountError):
                     report.sign_in_error = outcome.error

@@ -33,6 +33,7 @@ def enqueue(
     rendered: Rendered,
     now: datetime,
     domain: str,
+    report_month: str | None = None,
 ) -> bool:
     """Queue one email unless one with the same `dedupe_key` exists; True if queued."""
     if not recipients:
@@ -50,6 +51,7 @@ def enqueue(
         html_body=rendered.html,
         created_at=now,
         next_attempt_at=now,
+        report_month=report_month,
     )
     try:
         with session.begin_nested():  # another worker may have queued it meanwhile

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from notifier import outbox
-from storage.models import OutboxMessage
+from storage.models import MonthlyReport, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,12 @@ class Delivery:
     error: str | None = None
 
 
-def build(message: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
+def build(
+    message: OutboxMessage,
+    sender: str,
+    now: datetime,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
     email = EmailMessage(policy=SMTP_POLICY.clone(max_line_length=998))
     email["From"] = sender
     email["To"] = message.recipients
@@ -51,7 +56,22 @@ def build(message: OutboxMessage, sender: str, now: datetime) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    for name, mime, content in attachments:
+        maintype, _, subtype = mime.partition("/")
+        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return email
+
+
+def attachments_of(engine: Engine, message: OutboxMessage) -> list[tuple[str, str, bytes]]:
+    """The monthly report's PDF and CSV, for the message that announces it."""
+    if not message.report_month:
+        return []
+    with Session(engine) as session:
+        report = session.get(MonthlyReport, message.report_month)
+    if report is None:
+        return []
+    stem = f"rapport-{report.month}"
+    return [(f"{stem}.pdf", "application/pdf", report.pdf), (f"{stem}.csv", "text/csv", report.csv)]
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -88,7 +108,8 @@ def deliver(
     try:
         for message in messages:
             try:
-                client.send_message(build(message, settings.sender, now))
+                email = build(message, settings.sender, now, attachments_of(engine, message))
+                client.send_message(email)
             except smtplib.SMTPServerDisconnected as exc:
                 result.error = f"connexion SMTP perdue ({type(exc).__name__})"
                 _attempt_failed(engine, message, now, result.error, result)

@@ -10,14 +10,15 @@ SQLite transactions are already `BEGIN IMMEDIATE`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
-from storage.models import AuditEvent, AuditHead
+from storage.models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 VERIFY_BATCH = 5000
@@ -52,6 +53,7 @@ def record(
         dict(detail or {}), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
     )
     seq = head.seq + 1
+    at = at.astimezone(UTC)  # hashed as stored: a local offset would not survive the database
     event = AuditEvent(
         seq=seq,
         at=at,
@@ -77,9 +79,49 @@ class Verification:
     reason: str | None = None
 
 
-def verify(session: Session) -> Verification:
-    """Walk the whole chain in batches (constant memory)."""
+Seal = Callable[[bytes], str]  # a keyed digest (the vault's), so a checkpoint can't be forged
+
+
+def _checkpoint_text(seq: int, hash_: str) -> bytes:
+    return f"audit-checkpoint:{seq}:{hash_}".encode()
+
+
+def prune(session: Session, *, before: datetime, now: datetime, seal: Seal, actor: str) -> int:
+    """Delete the events older than `before`, leaving a sealed checkpoint where the chain now
+    begins; the pruning itself is recorded. How many went."""
+    last = session.exec(
+        select(AuditEvent).where(col(AuditEvent.at) < before).order_by(col(AuditEvent.seq).desc())
+    ).first()
+    checkpoint = session.get(AuditCheckpoint, 1)
+    if last is None or (checkpoint is not None and last.seq <= checkpoint.seq):
+        return 0
+    gone = session.exec(delete(AuditEvent).where(col(AuditEvent.seq) <= last.seq)).rowcount
+    checkpoint = checkpoint or AuditCheckpoint(id=1, seq=0, hash=GENESIS, pruned_at=now, seal="")
+    checkpoint.seq, checkpoint.hash, checkpoint.pruned_at = last.seq, last.hash, now
+    checkpoint.pruned_events += gone
+    checkpoint.seal = seal(_checkpoint_text(last.seq, last.hash))
+    session.add(checkpoint)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="elagage-journal",
+        detail={"jusqu_a": last.seq, "evenements": gone},
+    )
+    return int(gone)
+
+
+def verify(session: Session, seal: Seal | None = None) -> Verification:
+    """Walk the whole chain in batches (constant memory), from its start or its checkpoint
+    (whose seal is checked when `seal` is given)."""
     expected_seq, prev_hash, count, last = 1, GENESIS, 0, 0
+    checkpoint = session.get(AuditCheckpoint, 1)
+    if checkpoint is not None:
+        if seal is not None and not hmac.compare_digest(
+            seal(_checkpoint_text(checkpoint.seq, checkpoint.hash)), checkpoint.seal
+        ):
+            return Verification(False, 0, checkpoint.seq, "point de départ du journal falsifié")
+        expected_seq, prev_hash, last = checkpoint.seq + 1, checkpoint.hash, checkpoint.seq
     while True:
         batch = session.exec(
             select(AuditEvent)
@@ -120,6 +162,13 @@ def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
     return None
 
 
-def head_hash(session: Session) -> str:
-    head = session.get(AuditHead, 1)
-    return head.hash if head else GENESIS
+def head(session: Session) -> tuple[int, str]:
+    """The chain's last link: (sequence number, hash)."""
+    row = session.get(AuditHead, 1)
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+def first_event_at(session: Session) -> datetime | None:
+    """When the lieu's trail began: no report is due for a month the worker never saw."""
+    event = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq)).limit(1)).first()
+    return event.at if event else None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from storage.models import AccountState, CommuneState, MailboxState
+from storage.models import AccountState, CommuneDay, CommuneState, MailboxState
 
 
 def state(session: Session, insee: str) -> CommuneState:
@@ -18,7 +18,26 @@ def all_states(session: Session) -> list[CommuneState]:
     return list(session.exec(select(CommuneState).order_by(col(CommuneState.insee))))
 
 
+def _count_day(session: Session, insee: str, at: datetime, ok: bool) -> None:
+    day = at.astimezone(UTC).date()
+    counter = session.get(CommuneDay, (insee, day)) or CommuneDay(insee=insee, day=day)
+    counter.attempts += 1
+    counter.successes += int(ok)
+    session.add(counter)
+
+
+def availability(session: Session, first: date, last: date) -> dict[str, tuple[int, int]]:
+    """(attempts, successes) per commune over the days from `first` to `last`."""
+    query = (
+        select(CommuneDay.insee, func.sum(CommuneDay.attempts), func.sum(CommuneDay.successes))
+        .where(CommuneDay.day >= first, CommuneDay.day <= last)
+        .group_by(CommuneDay.insee)
+    )
+    return {insee: (int(a), int(s)) for insee, a, s in session.exec(query)}
+
+
 def record_success(session: Session, insee: str, at: datetime, etag: str | None) -> None:
+    _count_day(session, insee, at, True)
     current = state(session, insee)
     current.last_attempt = current.last_success = at
     current.failing_since = None
@@ -36,6 +55,7 @@ def forget_etag(session: Session, insee: str) -> None:
 
 
 def record_error(session: Session, insee: str, at: datetime, code: str, message: str) -> None:
+    _count_day(session, insee, at, False)
     current = state(session, insee)
     current.last_attempt = current.last_error = at
     current.last_error_code, current.last_error_message = code, message[:1000]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 from sqlmodel import Session, col, delete, func, select
@@ -81,6 +81,31 @@ def destroy_secrets(session: Session, numero: str) -> None:
     session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero) == numero))
     session.exec(delete(DemandeKey).where(col(DemandeKey.numero) == numero))
     session.flush()
+
+
+def destroy_many(session: Session, numeros: Sequence[str]) -> None:
+    """`destroy_secrets` for a batch, in two statements."""
+    session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero).in_(numeros)))
+    session.exec(delete(DemandeKey).where(col(DemandeKey.numero).in_(numeros)))
+    session.flush()
+
+
+def purgeable(session: Session, cutoff: date, limit: int) -> list[DemandeRow]:
+    """Demandes not yet destroyed whose purge day is on or before `cutoff`, oldest first,
+    locked; rows another worker is purging are skipped."""
+    query = (
+        select(DemandeRow)
+        .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= cutoff)
+        .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(query))
+
+
+def next_purge_due(session: Session) -> date | None:
+    query = select(func.min(DemandeRow.purge_due)).where(DemandeRow.status != Status.PURGED)
+    return session.exec(query).one()
 
 
 def _data_key(session: Session, vault: Vault, numero: str) -> bytes:

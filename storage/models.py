@@ -75,6 +75,8 @@ class DemandeRow(SQLModel, table=True):
     purge_reason: str | None = Field(default=None, max_length=40)
     acknowledged_at: datetime | None = Field(default=None, sa_column=_instant())
     announced_at: datetime | None = Field(default=None, sa_column=_instant())
+    # The attestation that covers this demande's destruction: exactly one, once purged.
+    attestation_id: int | None = Field(default=None, index=True)
 
 
 class DemandeKey(SQLModel, table=True):
@@ -185,6 +187,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
     failed_at: datetime | None = Field(default=None, sa_column=_instant())
     last_error: str | None = Field(default=None, max_length=500)
+    report_month: str | None = Field(default=None, max_length=7)  # attach that month's report
 
 
 class MailboxState(SQLModel, table=True):
@@ -196,3 +199,90 @@ class MailboxState(SQLModel, table=True):
     mailbox: str = Field(primary_key=True, max_length=300)
     uidvalidity: int
     last_uid: int = 0
+
+
+class Attestation(SQLModel, table=True):
+    """A destruction attestation: what one purge destroyed, and the proof it was signed.
+
+    Never personal: numeros, communes and dates. The manifest is the exact list the PDF
+    shows; its SHA-256 and the audit chain's head at drafting time bind the two together.
+    `pdf` is empty while the purge it belongs to is still under way.
+    """
+
+    __tablename__ = "attestation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reason: str = Field(max_length=40)  # "conservation-6-mois" or "fin-de-convention"
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    drafted_at: datetime | None = Field(default=None, sa_column=_instant())
+    demandes: int = 0
+    first_purge_due: date | None = None
+    last_purge_due: date | None = None
+    sign_by: date | None = None
+    manifest: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    manifest_sha256: str | None = Field(default=None, max_length=64)
+    audit_seq: int | None = None
+    audit_hash: str | None = Field(default=None, max_length=64)
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    signed_pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    signed_by: str | None = Field(default=None, max_length=254)
+    signed_at: datetime | None = Field(default=None, sa_column=_instant())
+    signature_kind: str | None = Field(default=None, max_length=20)  # "pades" or "manuscrite"
+
+
+class ConventionState(SQLModel, table=True):
+    """Set once, when the convention ends: from then on nothing is taken in."""
+
+    __tablename__ = "convention_state"
+
+    id: int = Field(default=1, primary_key=True)
+    ended_at: datetime = Field(sa_column=_instant(nullable=False))
+    ended_by: str = Field(max_length=254)
+    attestation_id: int | None = None
+
+
+class CommuneDay(SQLModel, table=True):
+    """Polls of a commune's feed per UTC day, for the monthly report's availability."""
+
+    __tablename__ = "commune_day"
+
+    insee: str = Field(primary_key=True, max_length=5)
+    day: date = Field(primary_key=True)
+    attempts: int = 0
+    successes: int = 0
+
+
+class MonthlyReport(SQLModel, table=True):
+    """The report of a month, made once (whichever worker gets there first) and kept."""
+
+    __tablename__ = "monthly_report"
+
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    csv: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Heartbeat(SQLModel, table=True):
+    """Each running worker's last sign of life, read by `intake status`."""
+
+    __tablename__ = "heartbeat"
+
+    worker: str = Field(primary_key=True, max_length=200)  # host:pid
+    started_at: datetime = Field(sa_column=_instant(nullable=False))
+    beat_at: datetime = Field(sa_column=_instant(nullable=False, index=True))
+    interval_seconds: int
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """Where the trail now begins, once events older than a year are pruned: the last pruned
+    link, sealed with a key derived from the master key so that it cannot be moved unseen."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)
+    pruned_at: datetime = Field(sa_column=_instant(nullable=False))
+    pruned_events: int = 0  # in all, since the first pruning
+    seal: str = Field(max_length=64)

@@ -147,3 +147,24 @@ def every_violation() -> dict[str, Dem]:
             notification="2026-04-02T06:01:00+02:00",
         ),
     }
+
+
+# Every personal datum of the samples and of the test feeds: no byte of them may be found
+# in clear anywhere the worker writes.
+PERSONAL = [
+    "Bernard",
+    "Sophie",
+    "Julien",
+    "Nguyễn",
+    "Thảo",
+    "Lefèvre-Dupont",
+    "Anaïs",
+    "Marronniers",
+    "sophie.bernard@example.org",
+    "thao.nguyen@example.org",
+    "1234567",
+    "06 12 34 56 78",
+    "Horaires décalés",
+    "Œlschläger",
+    "Vũ-Hoàng",
+]

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from intake.sandbox.server import free_port
 from notifier.smtp import SmtpSettings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:  # aiosmtpd checks the port it is given: pick a free one
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Sink:

@@ -431,6 +431,13 @@ class _Server(ThreadingHTTPServer):
     state: SandboxState
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free right now, for servers that must be told theirs (aiosmtpd checks it)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> _Server:
     """Bind on a loopback address (never another: the sandbox is for this machine only)."""
     if not ipaddress.ip_address(host).is_loopback:

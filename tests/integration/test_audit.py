@@ -80,3 +80,33 @@ def test_appends_from_two_sessions_form_one_chain(engine):
     fill(engine, 3)
     fill(engine, 3)
     assert verify(engine).events == 6 and verify(engine).ok
+
+
+def test_pruning_leaves_a_sealed_checkpoint_the_chain_starts_from(engine, vault):
+    fill(engine, 6)
+    with transaction(engine) as session:
+        gone = audit.prune(
+            session,
+            before=T0 + timedelta(minutes=3),  # events 1 to 3 are older
+            now=T0 + timedelta(days=400),
+            seal=vault.fingerprint,
+            actor="système:test",
+        )
+    assert gone == 3
+    with transaction(engine) as session:
+        result = audit.verify(session, vault.fingerprint)
+        again = audit.prune(
+            session,
+            before=T0 + timedelta(minutes=3),
+            now=T0 + timedelta(days=401),
+            seal=vault.fingerprint,
+            actor="système:test",
+        )
+    assert result == audit.Verification(True, 4, None)  # 4, 5, 6 and the pruning itself
+    assert again == 0
+
+    tamper(engine, "UPDATE audit_checkpoint SET seq = 4")  # hide event 4 as if pruned
+    tamper(engine, "DELETE FROM audit_event WHERE seq = 4")
+    with transaction(engine) as session:
+        forged = audit.verify(session, vault.fingerprint)
+    assert not forged.ok and forged.reason == "point de départ du journal falsifié"

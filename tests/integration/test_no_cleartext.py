@@ -6,25 +6,7 @@ from pathlib import Path
 
 from storage.db import make_engine, upgrade
 from tests.conftest import make_ingestor
-from tests.feeds import Dem, Resp, every_violation, numero, write_feed
-
-PERSONAL = [
-    "Bernard",
-    "Sophie",
-    "Julien",
-    "Nguyễn",
-    "Thảo",
-    "Lefèvre-Dupont",
-    "Anaïs",
-    "Marronniers",
-    "sophie.bernard@example.org",
-    "thao.nguyen@example.org",
-    "1234567",
-    "06 12 34 56 78",
-    "Horaires décalés",
-    "Œlschläger",
-    "Vũ-Hoàng",
-]
+from tests.feeds import PERSONAL, Dem, Resp, every_violation, numero, write_feed
 
 
 def database_bytes(folder: Path) -> dict[str, bytes]:

@@ -1,0 +1,229 @@
+"""The destruction attestation as a PDF (fpdf2), in French, from its manifest.
+
+The manifest (built by `intake.retention`) is the whole truth: the PDF only lays it
+out, with its SHA-256 and the audit chain's head, so that a reader can check one
+against the other. The signature block sits at a fixed place on the last page;
+`SIGNATURE_BOX` is where a PAdES signature's widget goes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+# x1, y1, x2, y2 in PDF points from the bottom-left of an A4 page (110-195 mm across,
+# 240-275 mm down), matching the box drawn by `_signature_block`.
+SIGNATURE_BOX = (311.8, 62.4, 552.8, 161.6)
+SIGNATURE_FIELD = "SignatureSignataire"
+
+REASONS = {
+    "conservation-6-mois": (
+        "Conservation limitée à six mois à compter de la transmission des données "
+        "(convention, article 2)"
+    ),
+    "fin-de-convention": "Fin de la convention d'habilitation : destruction de toutes les données",
+}
+
+METHOD = (
+    "Chaque demande était chiffrée (AES-256-GCM) avec sa propre clé, elle-même chiffrée par la "
+    "clé maîtresse du lieu. Pour chaque demande listée, la clé propre et tous les contenus "
+    "chiffrés (données saisies, XML reçu, PDF, copies refusées) ont été supprimés de la base "
+    "dans une même transaction ; la base SQLite efface les pages libérées (secure_delete) et "
+    "son journal WAL a été vidé. Sans la clé propre, aucune copie de ces contenus chiffrés ne "
+    "peut plus être lue. Seule reste une trace non personnelle : numéro, commune, dates, motif."
+)
+
+# Typography the PDF core fonts (Latin-1) lack, mapped to its nearest Latin-1 form.
+_TYPOGRAPHY = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "—": "-",
+        "–": "-",
+        "…": "...",
+        "œ": "oe",
+        "Œ": "OE",
+        "\u202f": " ",
+        "€": "EUR",
+    }
+)
+
+
+def latin1(text: str) -> str:
+    return text.translate(_TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
+
+
+def _fr(day: str | date | None) -> str:
+    if day is None:
+        return "-"
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return value.strftime("%d/%m/%Y")
+
+
+class _Sheet(FPDF):
+    attestation_id: int = 0
+    manifest_sha256: str = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("helvetica", size=7)
+        self.set_text_color(90)
+        self.cell(
+            0,
+            5,
+            f"Attestation n° {self.attestation_id} - manifeste SHA-256 {self.manifest_sha256} - "
+            f"page {self.page_no()}/{{nb}}",
+            align="C",
+        )
+        self.set_text_color(0)
+
+
+def render(
+    manifest: Mapping[str, Any],
+    manifest_sha256: str,
+    signatories: Sequence[Mapping[str, str]],
+    drafted_at: datetime,
+) -> bytes:
+    pdf = _Sheet(format="A4", unit="mm")
+    pdf.attestation_id = int(manifest["attestation"])
+    pdf.manifest_sha256 = manifest_sha256
+    pdf.set_title(f"Attestation de destruction n° {manifest['attestation']}")
+    pdf.set_author(latin1(manifest["lieu"]["nom"]))
+    pdf.set_creator("monenfant-intake")
+    pdf.set_creation_date(drafted_at)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_margins(15, 15, 15)
+    pdf.add_page()
+    _heading(pdf, manifest, drafted_at)
+    _communes(pdf, manifest)
+    _proofs(pdf, manifest, manifest_sha256)
+    _items(pdf, manifest["demandes"])
+    _signature_block(pdf, manifest, signatories)
+    return bytes(pdf.output())
+
+
+def _paragraph(pdf: FPDF, text: str, size: float = 10, style: str = "") -> None:
+    pdf.set_font("helvetica", style=style, size=size)
+    pdf.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1.5)
+
+
+def _heading(pdf: FPDF, manifest: Mapping[str, Any], drafted_at: datetime) -> None:
+    lieu = manifest["lieu"]
+    _paragraph(pdf, "Attestation de destruction de données à caractère personnel", 15, "B")
+    _paragraph(pdf, f"N° {manifest['attestation']} - mon-enfant.fr, convention d'habilitation", 11)
+    pdf.ln(2)
+    _paragraph(
+        pdf,
+        f"Lieu d'information : {lieu['nom']} (identifiant {lieu['id']}), convention "
+        f"d'habilitation signée le {_fr(manifest['convention']['signee_le'])}.",
+    )
+    _paragraph(pdf, f"Motif : {REASONS.get(manifest['motif'], manifest['motif'])}.")
+    period = manifest["periode"]
+    _paragraph(
+        pdf,
+        f"Données concernées : {len(manifest['demandes'])} demande(s) dont la date limite de "
+        f"conservation va du {_fr(period['premiere_echeance'])} au "
+        f"{_fr(period['derniere_echeance'])} ; {_destroyed_on(period)}. "
+        f"Attestation établie le {drafted_at:%d/%m/%Y à %H:%M} ; "
+        f"à signer au plus tard le {_fr(manifest['signer_avant'])}.",
+    )
+
+
+def _destroyed_on(period: Mapping[str, str]) -> str:
+    first, last = period["destruction_debut"], period["destruction_fin"]
+    if first == last:
+        return f"détruites le {_fr(first)}"
+    return f"détruites entre le {_fr(first)} et le {_fr(last)}"
+
+
+def _communes(pdf: FPDF, manifest: Mapping[str, Any]) -> None:
+    counts = Counter(item["commune"] for item in manifest["demandes"])
+    names: Mapping[str, str] = manifest["communes"]
+    _paragraph(pdf, "Demandes détruites par commune", 11, "B")
+    pdf.set_font("helvetica", size=9)
+    with pdf.table(col_widths=(70, 30, 40), width=140, align="LEFT", line_height=5) as table:
+        table.row(["Commune", "Code INSEE", "Demandes détruites"])
+        for insee in sorted(counts):
+            table.row([latin1(names.get(insee, insee)), insee, str(counts[insee])])
+        table.row(["Total", "", str(sum(counts.values()))])
+    pdf.ln(3)
+
+
+def _proofs(pdf: FPDF, manifest: Mapping[str, Any], manifest_sha256: str) -> None:
+    _paragraph(pdf, "Méthode de destruction", 11, "B")
+    _paragraph(pdf, METHOD, 9)
+    _paragraph(pdf, "Preuves", 11, "B")
+    audit = manifest["journal_audit"]
+    _paragraph(
+        pdf,
+        "Empreinte SHA-256 du manifeste (la liste ci-dessous, conservée en base au format JSON) : "
+        f"{manifest_sha256}. Tête de la chaîne du journal d'audit au moment de l'attestation : "
+        f"événement n° {audit['sequence']}, empreinte {audit['empreinte']}. "
+        "« intake audit verify » vérifie la chaîne.",
+        9,
+    )
+
+
+def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
+    _paragraph(pdf, "Liste des demandes détruites", 11, "B")
+    widths = (40, 25, 35, 45, 35)
+    headers = ("Numéro", "Commune", "Transmise le", "Conservation jusqu'au", "Détruite le")
+
+    def header() -> None:
+        pdf.set_font("helvetica", style="B", size=8)
+        for width, text in zip(widths, headers, strict=True):
+            pdf.cell(width, 5, latin1(text), border="B")
+        pdf.ln(5)
+        pdf.set_font("helvetica", size=8)
+
+    header()
+    for item in items:
+        if pdf.will_page_break(4.2):
+            pdf.add_page()
+            header()
+        row = (
+            item["numero"],
+            item["commune"],
+            _fr(item["transmise"]),
+            _fr(item["echeance"]),
+            _fr(item["detruite"]),
+        )
+        for width, text in zip(widths, row, strict=True):
+            pdf.cell(width, 4.2, text)
+        pdf.ln(4.2)
+
+
+def _signature_block(
+    pdf: FPDF, manifest: Mapping[str, Any], signatories: Sequence[Mapping[str, str]]
+) -> None:
+    # The block lives at 225-280 mm of the last page: a new page when the list reached it.
+    if pdf.get_y() > 222:
+        pdf.add_page()
+    pdf.set_y(225)
+    pdf.set_font("helvetica", style="B", size=10)
+    pdf.cell(0, 5, latin1("Signature d'une personne habilitée (signataire)"))
+    pdf.ln(6)
+    pdf.set_font("helvetica", size=8)
+    names = "; ".join(f"{s['name']} ({s['function']})" for s in signatories) or "-"
+    pdf.set_x(15)
+    pdf.multi_cell(
+        90,
+        4,
+        latin1(
+            f"J'atteste que les données ci-dessus ont été détruites. Signataires habilités : "
+            f"{names}.\n\nFait à ....................., le ..../..../........\n\n"
+            "Nom, fonction :"
+        ),
+    )
+    pdf.rect(110, 240, 85, 35)
+    pdf.set_xy(110, 236)
+    pdf.set_font("helvetica", size=7)
+    pdf.cell(85, 4, latin1("Signature (manuscrite ou électronique)"))

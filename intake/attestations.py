@@ -1,0 +1,145 @@
+"""Attestations once drafted: who signs them, how, and whether in time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from intake import deadlines
+from intake.clock import Clock
+from intake.config import Config, StaffSection
+from storage import attestations as store
+from storage import audit
+from storage.db import transaction
+from storage.models import Attestation
+
+
+class SignatureRefused(Exception):
+    """Why a signature cannot be made or recorded, in French."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: int
+    reason: str
+    created_at: str
+    demandes: int
+    sign_by: date
+    state: str
+    signed_by: str | None
+    signed_at: str | None
+    signature_kind: str | None
+
+
+@dataclass(frozen=True)
+class Attestations:
+    config: Config
+    engine: Engine
+    clock: Clock
+
+    def today(self) -> date:
+        return deadlines.local_date(self.clock.now(), self.config.timezone)
+
+    def listing(self) -> list[Summary]:
+        today = self.today()
+        with transaction(self.engine) as session:
+            return [self._summary(a, today) for a in store.drafted(session)]
+
+    def _summary(self, a: Attestation, today: date) -> Summary:
+        assert a.id is not None and a.sign_by is not None and a.drafted_at is not None
+        tz = self.config.timezone
+        return Summary(
+            id=a.id,
+            reason=a.reason,
+            created_at=a.drafted_at.astimezone(tz).isoformat(),
+            demandes=a.demandes,
+            sign_by=a.sign_by,
+            state=store.state(a, today),
+            signed_by=a.signed_by,
+            signed_at=a.signed_at.astimezone(tz).isoformat() if a.signed_at else None,
+            signature_kind=a.signature_kind,
+        )
+
+    def document(self, attestation_id: int) -> bytes:
+        """The signed copy once there is one, else the draft to sign."""
+        with transaction(self.engine) as session:
+            attestation = self._drafted(session, attestation_id)
+            return attestation.signed_pdf or attestation.pdf or b""
+
+    def sign(
+        self, attestation_id: int, signer: str, pkcs12_data: bytes, passphrase: str | None
+    ) -> Summary:
+        from intake import signing  # pyHanko is heavy: loaded by the one command that signs
+
+        member = self._signatory(signer)
+        now = self.clock.now()
+        credentials = signing.load_pkcs12(pkcs12_data, passphrase)
+        signing.check_certificate(credentials, member.email, now)
+        with transaction(self.engine) as session:
+            attestation = self._unsigned(session, attestation_id)
+            assert attestation.pdf is not None
+            signed = signing.sign_pades(attestation.pdf, pkcs12_data, passphrase, member.name)
+            return self._record(session, attestation, member.email, signed, "pades")
+
+    def record_signed(self, attestation_id: int, signer: str, scan: bytes) -> Summary:
+        from intake import signing
+
+        member = self._signatory(signer)
+        signing.check_scan(scan)
+        with transaction(self.engine) as session:
+            attestation = self._unsigned(session, attestation_id)
+            return self._record(session, attestation, member.email, scan, "manuscrite")
+
+    def _record(
+        self, session: Session, attestation: Attestation, signer: str, pdf: bytes, kind: str
+    ) -> Summary:
+        now = self.clock.now()
+        attestation.signed_pdf = pdf
+        attestation.signed_by = signer
+        attestation.signed_at = now
+        attestation.signature_kind = kind
+        session.add(attestation)
+        today = deadlines.local_date(now, self.config.timezone)
+        assert attestation.sign_by is not None
+        audit.record(
+            session,
+            at=now,
+            actor=signer,
+            action="signature-attestation",
+            detail={
+                "attestation": attestation.id,
+                "signature": kind,
+                "dans_les_delais": today <= attestation.sign_by,
+                "manifeste_sha256": attestation.manifest_sha256,
+            },
+        )
+        session.flush()
+        return self._summary(attestation, today)
+
+    def _signatory(self, email: str) -> StaffSection:
+        member = self.config.staff_member(email)
+        if member is None or "signatory" not in member.duties:
+            raise SignatureRefused(
+                f"{email} n'est pas signataire habilité : il faut une personne de [[staff]] "
+                "avec le rôle « signatory »"
+            )
+        return member
+
+    def _drafted(self, session: Session, attestation_id: int) -> Attestation:
+        attestation = store.get(session, attestation_id, for_update=True)
+        if attestation is None or attestation.drafted_at is None:
+            raise SignatureRefused(f"aucune attestation n° {attestation_id}")
+        return attestation
+
+    def _unsigned(self, session: Session, attestation_id: int) -> Attestation:
+        attestation = self._drafted(session, attestation_id)
+        if attestation.signed_at is not None:
+            when = attestation.signed_at.astimezone(self.config.timezone)
+            raise SignatureRefused(
+                f"l'attestation n° {attestation_id} est déjà signée par {attestation.signed_by} "
+                f"le {when:%d/%m/%Y}"
+            )
+        return attestation

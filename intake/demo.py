@@ -1,0 +1,331 @@
+"""`intake demo`: the whole cycle on made-up families, in a fresh folder, in about a minute.
+
+The sandbox extranet and a local SMTP server (which files each email as a `.eml`) run in this
+process; the worker is the real one — the daemon's own jobs (`Daemon.run_job`), the real
+database, vault, outbox and PDFs — driven over a compressed timeline by a clock the demo moves
+forward: demandes arrive and are retrieved, a deadline is missed, six months pass, the data is
+destroyed, the attestation is drafted and signed with a demo certificate, the monthly
+reports are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from aiosmtpd.controller import Controller
+
+from intake import config as configuration
+from intake import deadlines, logs
+from intake.app import App
+from intake.clock import FixedClock
+from intake.daemon import ACTOR, Daemon
+from intake.reports import MONTH
+from intake.sandbox.certificates import signatory
+from intake.sandbox.server import (
+    Account,
+    SandboxState,
+    free_port,
+    notification_email,
+    start,
+)
+from intake.sources import mailbox
+from storage.db import transaction
+from storage.vault import generate_master_key_file
+
+PARIS = ZoneInfo("Europe/Paris")  # the demo lieu's time zone, as in CONFIG
+MARKER = ".intake-demo"
+AGENT = "l.feuga@ville-corbas.fr"
+PASSWORD = "bac-a-sable"  # noqa: S105  (the sandbox's made-up account)
+DEMO_PASSPHRASE = "demo"  # noqa: S105  (the demo certificate's, printed for the reader)
+
+CONFIG = """# Configuration de démonstration écrite par « intake demo » (familles fictives).
+[lieu]
+id = "LI-69-0042"
+name = "CCAS de Corbas"
+timezone = "Europe/Paris"
+
+[convention]
+signed_on = 2026-01-15
+retrieval_days = 15
+
+[[communes]]
+insee = "69273"
+name = "Corbas"
+
+[[staff]]
+name = "Laetitia Feuga"
+function = "Accueil / secrétariat"
+email = "l.feuga@ville-corbas.fr"
+duties = ["recipient", "signatory", "admin"]
+
+[[staff]]
+name = "Service informatique"
+email = "dsi@ville-corbas.fr"
+duties = ["admin"]
+
+[database]
+url = "sqlite:///data/intake.db"
+
+[vault]
+key_file = "secrets/master.key"
+
+[extranet]
+url = "{extranet}"
+account = "l.feuga@ville-corbas.fr"
+password_file = "secrets/extranet.txt"
+poll_minutes = 30
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+sender = "intake@ville-corbas.fr"
+"""
+
+
+class _EmlFiler:
+    """An SMTP server's handler that files each message it accepts as a .eml file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.count += 1
+        message = message_from_bytes(envelope.content, policy=email_policy.default)
+        subject = str(message["Subject"] or "courriel").replace("[intake] ", "")
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in subject)[:60].strip("-")
+        (self.folder / f"{self.count:02d}-{name}.eml").write_bytes(envelope.content)
+        return "250 OK"
+
+
+@dataclass
+class Demo:
+    folder: Path
+    out: TextIO
+    clock: FixedClock = field(default_factory=lambda: FixedClock(datetime.now(UTC)))
+    _cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def say(self, when: datetime | None, text: str) -> None:
+        stamp = f"[{when.astimezone(PARIS):%d/%m/%Y}] " if when else ""
+        print(f"{stamp}{text}", file=self.out)
+        self.out.flush()
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def prepare(self) -> tuple[App, Daemon, SandboxState, _EmlFiler]:
+        if self.folder.exists():
+            if any(self.folder.iterdir()) and not (self.folder / MARKER).exists():
+                raise FileExistsError(
+                    f"{self.folder} existe et n'est pas un dossier de démonstration : "
+                    "choisissez un dossier neuf (intake demo DOSSIER)"
+                )
+            shutil.rmtree(self.folder)
+        for name in ("courriels", "attestations", "rapports", "secrets"):
+            (self.folder / name).mkdir(parents=True, exist_ok=True)
+        (self.folder / MARKER).write_text("dossier écrit par intake demo\n", encoding="utf-8")
+
+        start_day = self.clock.now()
+        state = SandboxState(
+            accounts={AGENT: Account(AGENT, PASSWORD, frozenset({"69273"}))},
+            seed=7,
+            now=self.clock.now,
+        )
+        server, url = start(state)
+        self._cleanups.append(lambda: (server.shutdown(), server.server_close()))
+        filer = _EmlFiler(self.folder / "courriels")
+        port = free_port()
+        controller = Controller(filer, hostname="127.0.0.1", port=port)
+        controller.start()
+        self._cleanups.append(controller.stop)
+
+        config_path = self.folder / "intake.toml"
+        config_path.write_text(CONFIG.format(extranet=url, smtp_port=port), encoding="utf-8")
+        secret = self.folder / "secrets" / "extranet.txt"
+        secret.write_text(PASSWORD + "\n", encoding="utf-8")
+        secret.chmod(0o600)
+        generate_master_key_file(self.folder / "secrets" / "master.key")
+        app = App(configuration.load(config_path), self.clock)
+        self.say(start_day, f"Lieu de démonstration prêt dans {self.folder}/ (extranet {url}).")
+        return app, Daemon(app), state, filer
+
+    def close(self) -> None:
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+
+    # --- the timeline ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        app, daemon, state, filer = self.prepare()
+        # The worker's log goes to a file of the demo, as systemd's journal would keep it.
+        journal = logging.FileHandler(self.folder / "journal.log", encoding="utf-8")
+        journal.setFormatter(logging.Formatter(logs.PLAIN))
+        logger = logging.getLogger("intake")
+        logger.addHandler(journal)
+        logger.propagate = False
+        try:
+            self._story(app, daemon, state)
+        finally:
+            logger.removeHandler(journal)
+            logger.propagate = True
+            journal.close()
+            self.close()
+        self._artefacts(filer)
+        return 0
+
+    def at(self, moment: datetime) -> datetime:
+        self.clock.instant = moment
+        return moment
+
+    def jobs(self, daemon: Daemon, *names: str) -> None:
+        for name in names:
+            daemon.run_job(name)
+
+    def _story(self, app: App, daemon: Daemon, state: SandboxState) -> None:
+        day0 = self.at(self.clock.now())
+        made = state.add_demandes(4, "69273", age=timedelta(hours=20))
+        self.say(
+            day0,
+            f"{len(made)} familles déposent une demande ; l'extranet les met à "
+            "disposition du lieu.",
+        )
+        self.jobs(daemon, "extranet", "courriels")
+        self.say(day0, "Le service les récupère, les chiffre, les acquitte et prévient l'agent.")
+
+        day1 = self.at(day0 + timedelta(days=1))
+        (late,) = state.add_demandes(1, "69273")
+        held_back = state.pending["69273"].pop(late.numero)  # not in the feed yet
+        self._read_notification(app, late)
+        self.say(
+            day1,
+            f"Courriel de notification pour {late.numero}, mais la demande n'apparaît pas "
+            "dans le flux de l'extranet : le délai de 15 jours court.",
+        )
+        for offset in range(2, 20):
+            moment = self.at(day0 + timedelta(days=offset))
+            if offset == 19:
+                state.pending["69273"][late.numero] = held_back
+            self.jobs(daemon, "extranet", "courriels")
+            if offset == 17:
+                self.say(
+                    moment,
+                    f"Délai dépassé pour {late.numero} : l'agent est alerté chaque jour "
+                    "(courriels « Récupération en retard »).",
+                )
+            if offset == 19:
+                self.say(
+                    moment,
+                    f"{late.numero} apparaît enfin : récupérée, en retard, ce que le rapport "
+                    "mensuel dira.",
+                )
+            if moment.astimezone(PARIS).day == 1:
+                self._monthly_report(app, daemon, moment)
+        last = deadlines.local_date(self.clock.now(), PARIS)
+        self._monthly_report(app, daemon, _morning(last.replace(day=1) + MONTH))
+
+        self._six_months_later(app, daemon, made[0].transmitted_at)
+
+    def _six_months_later(self, app: App, daemon: Daemon, first_transmitted: datetime) -> None:
+        purge_due = deadlines.purge_due(first_transmitted, PARIS)
+        batch_day = purge_due.replace(day=1)
+        moment = self.at(_night(batch_day))
+        self.jobs(daemon, "purge", "courriels")
+        summary = app.attestations.listing()[-1]
+        self.say(
+            moment,
+            f"Six mois ont passé : {summary.demandes} demande(s) détruite(s) "
+            f"(clés et contenus chiffrés supprimés) ; attestation n° {summary.id} à signer "
+            f"avant le {summary.sign_by:%d/%m/%Y}.",
+        )
+        folder = self.folder / "attestations"
+        (folder / f"attestation-{summary.id}.pdf").write_bytes(
+            app.attestations.document(summary.id)
+        )
+
+        moment = self.at(moment + timedelta(days=3, hours=7))
+        valid_from = min(moment, datetime.now(UTC))
+        certificate = signatory(
+            "Laetitia Feuga", AGENT, valid_from, days=900, passphrase=DEMO_PASSPHRASE
+        )
+        (self.folder / "certificat-demo.p12").write_bytes(certificate.pkcs12)
+        signed = app.attestations.sign(summary.id, AGENT, certificate.pkcs12, DEMO_PASSPHRASE)
+        (folder / f"attestation-{summary.id}-signee.pdf").write_bytes(
+            app.attestations.document(summary.id)
+        )
+        self.say(
+            moment,
+            f"Laetitia Feuga signe l'attestation n° {signed.id} avec son "
+            "certificat (signature PAdES).",
+        )
+        for offset in range(1, 32):  # the rest of the month: the daemon's catch-up runs
+            self.at(_night(batch_day + timedelta(days=offset)))
+            self.jobs(daemon, "purge", "courriels")
+        self._monthly_report(app, daemon, _morning(batch_day + MONTH))
+
+    def _monthly_report(self, app: App, daemon: Daemon, moment: datetime) -> None:
+        self.at(moment)
+        self.jobs(daemon, "rapport", "courriels")
+        month = deadlines.local_date(moment, PARIS).replace(day=1) - MONTH
+        self._save_report(app, month)
+        self.say(
+            moment,
+            f"Rapport mensuel de {month:%m/%Y} envoyé aux administrateurs et aux signataires.",
+        )
+
+    def _read_notification(self, app: App, demande: Any) -> None:
+        """What the mailbox job does with one message, without an IMAP server in the demo."""
+        raw = notification_email(demande, [AGENT]).as_bytes()
+        notification = mailbox.parse(raw, PARIS)
+        with transaction(app.engine) as session:
+            app.ingestor("boite:demo").record_notification(session, notification, self.clock.now())
+
+    def _save_report(self, app: App, month: date) -> None:
+        pdf, csv_bytes = app.reports.make(month, self.clock.now())
+        stem = self.folder / "rapports" / f"rapport-{month:%Y-%m}"
+        stem.with_suffix(".pdf").write_bytes(pdf)
+        stem.with_suffix(".csv").write_bytes(csv_bytes)
+
+    def _artefacts(self, filer: _EmlFiler) -> None:
+        print("\nCe que la démonstration a produit :", file=self.out)
+        print(
+            f"  courriels envoyés ({filer.count}, format .eml) : {self.folder}/courriels/",
+            file=self.out,
+        )
+        for path in sorted((self.folder / "attestations").iterdir()):
+            print(f"  attestation : {path}", file=self.out)
+        for path in sorted((self.folder / "rapports").iterdir()):
+            print(f"  rapport : {path}", file=self.out)
+        print(
+            f"  certificat de démonstration : {self.folder}/certificat-demo.p12 "
+            f"(phrase secrète « {DEMO_PASSPHRASE} »)",
+            file=self.out,
+        )
+        print(f"  journal du service : {self.folder}/journal.log", file=self.out)
+        print(
+            f"  configuration et base : {self.folder}/intake.toml, {self.folder}/data/",
+            file=self.out,
+        )
+        print(
+            f"Pour explorer : intake -c {self.folder}/intake.toml demandes | attestations "
+            "| audit verify",
+            file=self.out,
+        )
+
+
+def _night(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 2, 30, tzinfo=PARIS)
+
+
+def _morning(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 6, 0, tzinfo=PARIS)
+
+
+__all__ = ["ACTOR", "Demo"]

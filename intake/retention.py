@@ -1,0 +1,268 @@
+"""Destroy on time and prove it (convention, article 2).
+
+No personal datum outlives its purge day (`purge_due`: local date of the
+transmission plus six months). Policy "monthly" (the default): from the first
+day of a month, everything whose purge day falls in that month goes, so the
+month's attestation has the whole month to be signed; every later run of the
+same month catches what arrived or was missed since. Policy "daily": each
+demande goes on its own purge day.
+
+Destroying a demande deletes its data key and its ciphertexts; its row stays as
+the tombstone (numero, commune, dates, reason) and names the one attestation
+that covers it. A purge works in batches, each its own transaction, under a
+draft attestation; a purge interrupted half-way leaves a draft that the next
+purge completes, so every destroyed demande is in exactly one attestation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from intake import deadlines
+from intake.clock import Clock
+from intake.config import Config
+from storage import attestations as attestation_store
+from storage import audit
+from storage import demandes as store
+from storage.db import is_sqlite, transaction
+from storage.models import Attestation, DemandeRow, Status
+
+log = logging.getLogger(__name__)
+
+RETENTION_REASON = "conservation-6-mois"
+END_REASON = "fin-de-convention"
+SIGNING_TIME = relativedelta(months=1)  # "dans le mois suivant ce délai"
+BATCH = 500
+
+
+def cutoff(today: date, policy: str) -> date:
+    """The latest purge day a run on `today` destroys."""
+    if policy == "daily":
+        return today
+    return today.replace(day=1) + relativedelta(months=1) - timedelta(days=1)
+
+
+def next_run_day(purge_due: date, today: date, policy: str) -> date:
+    """The day a demande with this purge day will be destroyed by the running policy."""
+    day = purge_due if policy == "daily" else purge_due.replace(day=1)
+    return max(day, today)
+
+
+@dataclass(frozen=True)
+class Planned:
+    numero: str
+    commune: str
+    status: str
+    purge_due: date
+    goes_on: date
+
+
+@dataclass(frozen=True)
+class PurgeOutcome:
+    purged: int
+    attestation: int | None
+    next_purge: date | None
+
+
+@dataclass(frozen=True)
+class Retention:
+    config: Config
+    engine: Engine
+    clock: Clock
+    actor: str
+
+    @property
+    def policy(self) -> str:
+        return self.config.raw.retention.policy
+
+    def today(self) -> date:
+        return deadlines.local_date(self.clock.now(), self.config.timezone)
+
+    # --- what would go --------------------------------------------------------------------
+
+    def plan(self) -> list[Planned]:
+        """What this run would destroy (`goes_on` today), without changing anything."""
+        today = self.today()
+        limit = cutoff(today, self.policy)
+        with transaction(self.engine) as session:
+            rows = session.exec(
+                select(DemandeRow)
+                .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= limit)
+                .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
+            )
+            return [
+                Planned(r.numero, r.commune, r.status, r.purge_due, today)
+                for r in rows
+                if r.purge_due is not None
+            ]
+
+    def next_purge(self, session: Session) -> date | None:
+        first = store.next_purge_due(session)
+        return None if first is None else next_run_day(first, self.today(), self.policy)
+
+    # --- destroying -------------------------------------------------------------------------
+
+    def purge(self) -> PurgeOutcome:
+        """Destroy what the policy says must go today, and draft its attestation."""
+        return self._destroy(cutoff(self.today(), self.policy), RETENTION_REASON)
+
+    def destroy_everything(self) -> PurgeOutcome:
+        """The convention's end: every personal datum, now."""
+        return self._destroy(date.max, END_REASON)
+
+    def _destroy(self, limit: date, reason: str) -> PurgeOutcome:
+        now = self.clock.now()
+        with transaction(self.engine) as session:
+            draft = attestation_store.unfinished(session, reason)
+            if draft is None:
+                if not store.purgeable(session, limit, 1):
+                    return PurgeOutcome(0, None, self.next_purge(session))
+                draft = attestation_store.start(session, reason, now)
+            draft_id = draft.id
+        assert draft_id is not None
+        purged = 0
+        while batch := self._destroy_batch(limit, reason, draft_id):
+            purged += batch
+        attestation = self._draft(draft_id, reason)
+        self._scrub_files()
+        with transaction(self.engine) as session:
+            next_purge = self.next_purge(session)
+        log.info("purge : %d demande(s) détruite(s), attestation %s", purged, attestation)
+        return PurgeOutcome(purged, attestation, next_purge)
+
+    def _destroy_batch(self, limit: date, reason: str, attestation_id: int) -> int:
+        now = self.clock.now()
+        with transaction(self.engine) as session:
+            rows = store.purgeable(session, limit, BATCH)
+            if not rows:
+                return 0
+            store.destroy_many(session, [r.numero for r in rows])
+            for row in rows:
+                row.status = Status.PURGED
+                row.purged_at = now
+                row.purge_reason = reason
+                row.attestation_id = attestation_id
+                row.fingerprint = None  # a keyed digest of the content: it goes with it
+                row.updated_at = now
+                session.add(row)
+                audit.record(
+                    session,
+                    at=now,
+                    actor=self.actor,
+                    action="destruction",
+                    numero=row.numero,
+                    detail={"commune": row.commune, "motif": reason, "attestation": attestation_id},
+                )
+            session.flush()
+            return len(rows)
+
+    def _draft(self, attestation_id: int, reason: str) -> int | None:
+        """Complete the draft: manifest, its digest, the chain's head, the PDF. A draft that
+        covers nothing (another worker purged it all) is dropped."""
+        now = self.clock.now()
+        with transaction(self.engine) as session:
+            attestation = attestation_store.get(session, attestation_id, for_update=True)
+            if attestation is None or attestation.drafted_at is not None:
+                return attestation_id if attestation is not None else None
+            rows = attestation_store.covered(session, attestation_id)
+            if not rows:
+                session.delete(attestation)
+                return None
+            head = audit.head(session)
+            attestation.sign_by = self._sign_by(rows, reason, now)
+            manifest = self._manifest(attestation, rows, head)
+            text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            attestation.manifest = text
+            attestation.manifest_sha256 = digest
+            attestation.audit_seq, attestation.audit_hash = head
+            attestation.demandes = len(rows)
+            attestation.first_purge_due = min(r.purge_due for r in rows if r.purge_due)
+            attestation.last_purge_due = max(r.purge_due for r in rows if r.purge_due)
+            attestation.drafted_at = now
+            from intake import attestation_pdf  # fpdf2 only when there is something to lay out
+
+            attestation.pdf = attestation_pdf.render(
+                manifest, digest, self._signatories(), now.astimezone(self.config.timezone)
+            )
+            session.add(attestation)
+            audit.record(
+                session,
+                at=now,
+                actor=self.actor,
+                action="attestation",
+                detail={
+                    "attestation": attestation_id,
+                    "demandes": len(rows),
+                    "manifeste_sha256": digest,
+                    "signer_avant": attestation.sign_by.isoformat(),
+                },
+            )
+            return attestation_id
+
+    def _sign_by(self, rows: list[DemandeRow], reason: str, now: datetime) -> date:
+        if reason == END_REASON:
+            return deadlines.local_date(now, self.config.timezone) + SIGNING_TIME
+        return min(r.purge_due for r in rows if r.purge_due) + SIGNING_TIME
+
+    def _manifest(
+        self, attestation: Attestation, rows: list[DemandeRow], head: tuple[int, str]
+    ) -> dict[str, Any]:
+        tz = self.config.timezone
+
+        def day(instant: datetime | None) -> str | None:
+            return deadlines.local_date(instant, tz).isoformat() if instant else None
+
+        destroyed = sorted({day(r.purged_at) for r in rows if r.purged_at})
+        return {
+            "attestation": attestation.id,
+            "motif": attestation.reason,
+            "lieu": {"id": self.config.lieu.id, "nom": self.config.lieu.name},
+            "convention": {"signee_le": self.config.raw.convention.signed_on.isoformat()},
+            "communes": {c.insee: c.name for c in self.config.raw.communes},
+            "periode": {
+                "premiere_echeance": min(r.purge_due for r in rows if r.purge_due).isoformat(),
+                "derniere_echeance": max(r.purge_due for r in rows if r.purge_due).isoformat(),
+                "destruction_debut": destroyed[0],
+                "destruction_fin": destroyed[-1],
+            },
+            "signer_avant": attestation.sign_by.isoformat() if attestation.sign_by else None,
+            "journal_audit": {"sequence": head[0], "empreinte": head[1]},
+            "demandes": [
+                {
+                    "numero": r.numero,
+                    "commune": r.commune,
+                    "transmise": day(r.transmitted_at),
+                    "echeance": r.purge_due.isoformat() if r.purge_due else None,
+                    "detruite": day(r.purged_at),
+                }
+                for r in rows
+            ],
+        }
+
+    def _signatories(self) -> list[dict[str, str]]:
+        return [
+            {"name": m.name, "function": m.function, "email": m.email}
+            for m in self.config.raw.staff
+            if "signatory" in m.duties
+        ]
+
+    def _scrub_files(self) -> None:
+        """SQLite: fold the WAL into the database file and empty it, so that the old frames
+        holding destroyed pages are gone from the disk too (secure_delete zeroed the pages)."""
+        if not is_sqlite(self.engine):
+            return  # PostgreSQL: the data keys are gone, what VACUUM has not reused is noise
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()

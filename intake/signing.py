@@ -1,0 +1,121 @@
+"""Signing an attestation: a PAdES signature (pyHanko) by a signatory, or a copy signed by hand.
+
+Who may sign is the lieu's decision ([[staff]] with the `signatory` duty); that the
+certificate is theirs is checked by its email address (subject or alternative name).
+Trust in the issuing authority is the reader's to judge (`pdfsig`, Acrobat): the lieu may
+use any certificate its Caf accepts.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from intake.attestation_pdf import SIGNATURE_BOX, SIGNATURE_FIELD
+from intake.attestations import SignatureRefused
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key: object
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]
+
+
+def load_pkcs12(data: bytes, passphrase: str | None) -> Credentials:
+    try:
+        key, certificate, chain = pkcs12.load_key_and_certificates(
+            data, passphrase.encode("utf-8") if passphrase else None
+        )
+    except ValueError:
+        raise SignatureRefused("fichier PKCS#12 illisible ou phrase secrète incorrecte") from None
+    if key is None or certificate is None:
+        raise SignatureRefused("le fichier PKCS#12 ne contient pas de clé privée et son certificat")
+    return Credentials(key, certificate, list(chain))
+
+
+def certificate_emails(certificate: x509.Certificate) -> set[str]:
+    emails = {
+        str(a.value).casefold()
+        for a in certificate.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
+    }
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        emails |= {e.casefold() for e in alternative.value.get_values_for_type(x509.RFC822Name)}
+    except x509.ExtensionNotFound:
+        pass
+    return emails
+
+
+def check_certificate(credentials: Credentials, signer: str, now: datetime) -> None:
+    certificate = credentials.certificate
+    emails = certificate_emails(certificate)
+    if signer.casefold() not in emails:
+        shown = ", ".join(sorted(emails)) or "aucune adresse"
+        raise SignatureRefused(f"le certificat n'est pas celui de {signer} (il porte : {shown})")
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise SignatureRefused(
+            f"le certificat de {signer} n'est pas valide à cette date (valide du "
+            f"{certificate.not_valid_before_utc:%d/%m/%Y} au "
+            f"{certificate.not_valid_after_utc:%d/%m/%Y})"
+        )
+
+
+def sign_pades(pdf: bytes, pkcs12_data: bytes, passphrase: str | None, name: str) -> bytes:
+    """A PAdES baseline signature in the attestation's signature box."""
+    signer = signers.SimpleSigner.load_pkcs12_data(
+        pkcs12_data, other_certs=[], passphrase=passphrase.encode("utf-8") if passphrase else None
+    )
+    if signer is None:
+        raise SignatureRefused("fichier PKCS#12 illisible ou phrase secrète incorrecte")
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    fields.append_signature_field(
+        writer, fields.SigFieldSpec(SIGNATURE_FIELD, on_page=-1, box=SIGNATURE_BOX)
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason="Attestation de destruction de données à caractère personnel",
+        name=name,
+    )
+    signed = signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    _check_intact(signed)
+    return signed
+
+
+def _check_intact(signed: bytes) -> None:
+    """The signature just made covers the whole document and its digest matches. (pyHanko
+    logs, with a traceback, that it cannot build a trust path: it is not asked to.)"""
+    logging.getLogger("pyhanko.sign.validation").setLevel(logging.CRITICAL)
+    reader = PdfFileReader(io.BytesIO(signed))
+    # Integrity only: whom to trust is the reader's choice, not ours (no OS trust list).
+    status = validate_pdf_signature(
+        reader.embedded_signatures[0], ValidationContext(trust_roots=[]), skip_diff=False
+    )
+    if not status.intact or not status.valid:
+        raise SignatureRefused("la signature produite ne se vérifie pas ; rien n'a été enregistré")
+
+
+def check_scan(data: bytes) -> int:
+    """A copy signed by hand must at least be a readable PDF; its page count."""
+    try:
+        pages = len(PdfReader(io.BytesIO(data)).pages)
+    except (PdfReadError, ValueError, OSError):
+        raise SignatureRefused("le fichier n'est pas un PDF lisible") from None
+    if pages == 0:
+        raise SignatureRefused("le PDF ne contient aucune page")
+    return pages

@@ -1,0 +1,84 @@
+"""The attestations store: drafts, their tombstones, their signatures, the convention's end."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, func, select
+
+from storage.models import Attestation, ConventionState, DemandeRow
+
+
+def unfinished(session: Session, reason: str) -> Attestation | None:
+    """A draft whose purge stopped half-way (a crash, a stop): the next purge completes it."""
+    query = (
+        select(Attestation)
+        .where(Attestation.reason == reason, col(Attestation.drafted_at).is_(None))
+        .order_by(col(Attestation.id))
+        .with_for_update()
+    )
+    return session.exec(query).first()
+
+
+def start(session: Session, reason: str, now: datetime) -> Attestation:
+    attestation = Attestation(reason=reason, created_at=now)
+    session.add(attestation)
+    session.flush()
+    return attestation
+
+
+def get(session: Session, attestation_id: int, *, for_update: bool = False) -> Attestation | None:
+    query = select(Attestation).where(Attestation.id == attestation_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def drafted(session: Session) -> list[Attestation]:
+    query = (
+        select(Attestation)
+        .where(col(Attestation.drafted_at).is_not(None))
+        .order_by(col(Attestation.id))
+    )
+    return list(session.exec(query))
+
+
+def covered(session: Session, attestation_id: int) -> list[DemandeRow]:
+    query = (
+        select(DemandeRow)
+        .where(DemandeRow.attestation_id == attestation_id)
+        .order_by(col(DemandeRow.commune), col(DemandeRow.numero))
+    )
+    return list(session.exec(query.execution_options(yield_per=2000)))
+
+
+def count_unsigned(session: Session) -> int:
+    query = (
+        select(func.count())
+        .select_from(Attestation)
+        .where(col(Attestation.drafted_at).is_not(None), col(Attestation.signed_at).is_(None))
+    )
+    return int(session.exec(query).one())
+
+
+def state(attestation: Attestation, today: date) -> str:
+    """`signed`, `late` (unsigned after its legal deadline) or `pending`."""
+    if attestation.signed_at is not None:
+        return "signed"
+    if attestation.sign_by is not None and today > attestation.sign_by:
+        return "late"
+    return "pending"
+
+
+# --- the convention's end ------------------------------------------------------------------------
+
+
+def convention_end(session: Session) -> ConventionState | None:
+    return session.get(ConventionState, 1)
+
+
+def end_convention(session: Session, now: datetime, by: str) -> ConventionState:
+    ended = ConventionState(id=1, ended_at=now, ended_by=by)
+    session.add(ended)
+    session.flush()
+    return ended

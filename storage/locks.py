@@ -1,0 +1,84 @@
+"""Who does a job when several workers share one PostgreSQL database.
+
+Each job (the polling of one commune, the purge, the report, the emails...) takes a
+PostgreSQL advisory lock for as long as it runs; a worker that finds it taken skips the job,
+which another worker is doing. The lock belongs to the database session: a worker that dies
+releases it with its connection. SQLite has one worker by construction (see
+`single_instance`), so its locks are always granted.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key per job name, as pg_advisory_lock wants."""
+    digest = hashlib.sha256(f"intake:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def job_lock(engine: Engine, name: str) -> Iterator[bool]:
+    """True if this worker holds the job's lock for the block, False if another one does."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = lock_key(name)
+    with engine.connect() as connection:
+        held = bool(
+            connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        )
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+
+
+class AlreadyRunning(Exception):
+    """Another `intake run` holds the SQLite database."""
+
+
+@contextmanager
+def single_instance(database_url: str) -> Iterator[None]:
+    """On SQLite, one `intake run` per database file: an exclusive lock on `<file>.run.lock`
+    for the life of the process (released by the kernel if it dies)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(str(url.database) + ".run.lock")
+    stream: IO[str] = path.open("a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            stream.seek(0)
+            holder = stream.read().strip() or "?"
+            raise AlreadyRunning(
+                f"un autre « intake run » (processus {holder}) utilise déjà la base "
+                f"{url.database} ; une base SQLite ne sert qu'un seul service à la fois. "
+                "Pour plusieurs services, utilisez PostgreSQL ([database] url)."
+            ) from None
+        stream.seek(0)
+        stream.truncate()
+        stream.write(f"{os.getpid()}\n")
+        stream.flush()
+        yield
+    finally:
+        stream.close()

@@ -1,0 +1,57 @@
+"""`intake demo` end to end, as a newcomer runs it: every artefact it promises is there."""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+import subprocess
+from email import policy
+
+from tests.e2e.conftest import Intake
+from tests.feeds import PERSONAL
+
+
+def test_the_demo_shows_the_whole_cycle(intake: Intake):
+    run = intake("demo", "exemple", script=True)
+    assert run.code == 0, run.err
+    folder = intake.folder / "exemple"
+    assert "Six mois ont passé : 5 demande(s) détruite(s)" in run.out
+    assert "signe l'attestation n° 1" in run.out
+    mails = sorted((folder / "courriels").glob("*.eml"))
+    subjects = [
+        str(email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"])
+        for p in mails
+    ]
+    assert any("4 nouvelles demandes" in s for s in subjects)
+    assert any("Récupération en retard" in s for s in subjects)
+    assert any("Attestation de destruction n° 1" in s for s in subjects)
+    report_mail = next(p for p, s in zip(mails, subjects, strict=True) if "Rapport mensuel" in s)
+    attached = email.message_from_bytes(report_mail.read_bytes(), policy=policy.default)
+    names = {part.get_filename() for part in attached.iter_attachments()}
+    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".csv") for n in names)
+    for path in mails:
+        assert not any(p.encode() in path.read_bytes() for p in PERSONAL)
+
+    assert (folder / "attestations" / "attestation-1-signee.pdf").exists()
+    assert sorted(p.name for p in (folder / "rapports").glob("*.pdf"))
+    listing = json.loads(intake("-c", "exemple/intake.toml", "demandes", "--json").out)
+    assert {d["status"] for d in listing} == {"purged"}
+    states = json.loads(intake("-c", "exemple/intake.toml", "attestations", "--json").out)
+    assert [s["state"] for s in states] == ["signed"]
+    assert intake("-c", "exemple/intake.toml", "audit", "verify").code == 0
+    if shutil.which("pdfsig"):
+        report = subprocess.run(
+            ["pdfsig", str(folder / "attestations" / "attestation-1-signee.pdf")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "Signature is Valid." in report
+
+    again = intake("demo", "exemple", script=True)  # a demo folder is replaced, not piled up
+    assert again.code == 0
+    (intake.folder / "mien").mkdir()
+    (intake.folder / "mien" / "notes.txt").write_text("à moi")
+    refused = intake("demo", "mien", script=True)
+    assert refused.code == 2 and "dossier neuf" in refused.err

@@ -1,0 +1,168 @@
+"""Six months on, as the lieu lives it: purge, attestation, signature, end of the convention;
+and a raw read of every file the worker wrote finds no trace of a destroyed family."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from intake.sandbox.certificates import signatory
+from tests.e2e.conftest import Intake
+from tests.feeds import PERSONAL, SAMPLES
+
+AGENT = "l.feuga@ville-corbas.fr"
+SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")
+BEFORE_MAY = "2027-04-30T20:00:00+02:00"
+MAY_FIRST = "2027-05-01T03:00:00+02:00"  # the samples' purge days: 3, 6 and 10 May 2027
+SIGNING = "2027-05-04T10:00:00+02:00"
+
+
+def secrets_held(database: Path) -> list[bytes]:
+    """Slices of every wrapped key and ciphertext: with the master key, the families' data."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT wrapped_key FROM demande_key UNION ALL SELECT ciphertext FROM demande_blob"
+        ).fetchall()
+    return [bytes(value)[12:44] for (value,) in rows]
+
+
+def files_written(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake, tmp_path):
+    assert initialised("ingest", SAMPLE_FEED, "--agent", AGENT).code == 0
+    database = initialised.folder / "data" / "intake.db"
+    secrets = secrets_held(database)
+    assert len(secrets) == 12  # per demande: its wrapped key, its record, XML and PDF
+
+    nothing = initialised("purge", "--dry-run", now=BEFORE_MAY)
+    assert nothing.code == 0 and "rien ne serait détruit" in nothing.out
+    planned = initialised("purge", "--dry-run", "--json", now=MAY_FIRST)
+    assert [p["numero"] for p in json.loads(planned.out)["would_purge"]] == [
+        "ME-2026-0000101",
+        "ME-2026-0000102",
+        "ME-2026-0000103",
+    ]
+    assert secrets_held(database) == secrets  # a dry run changes nothing
+
+    purge = initialised("-v", "purge", "--json", now=MAY_FIRST)
+    assert purge.code == 0, purge.err
+    assert json.loads(purge.out) == {"purged": 3, "attestation": 1, "next_purge": None}
+    assert secrets_held(database) == []
+
+    files = files_written(initialised.folder)
+    assert any(name.endswith("intake.db") for name in files)
+    for name, content in files.items():
+        for secret in secrets:
+            assert secret not in content, name
+        for personal in PERSONAL:
+            assert personal.encode() not in content, (name, personal)
+    for output in (purge.out, purge.err):
+        assert not any(personal in output for personal in PERSONAL)
+    with sqlite3.connect(database) as connection:
+        outbox = " ".join(
+            " ".join(row)
+            for row in connection.execute(
+                "SELECT subject, text_body, html_body FROM outbox_message"
+            )
+        )
+        tombstone = connection.execute(
+            "SELECT status, purge_reason, attestation_id FROM demande ORDER BY numero"
+        ).fetchall()
+    assert "Attestation de destruction n° 1 à signer avant le 03/06/2027" in outbox
+    assert not any(personal in outbox for personal in PERSONAL)
+    assert tombstone == [("purged", "conservation-6-mois", 1)] * 3
+
+    listing = json.loads(initialised("attestations", "--json", now=SIGNING).out)
+    assert [(a["id"], a["demandes"], a["sign_by"], a["state"]) for a in listing] == [
+        (1, 3, "2027-06-03", "pending")
+    ]
+    status = json.loads(initialised("status", "--json", now=SIGNING).out)
+    assert status["attestations_pending"] == 1
+
+    certificate = signatory("Laetitia Feuga", AGENT, datetime.fromisoformat(SIGNING))
+    (tmp_path / "feuga.p12").write_bytes(certificate.pkcs12)
+    initialised.env["INTAKE_PKCS12_PASSPHRASE"] = "demo"
+    signed = initialised(
+        "attestation",
+        "sign",
+        "1",
+        "--signer",
+        AGENT,
+        "--pkcs12",
+        str(tmp_path / "feuga.p12"),
+        now=SIGNING,
+    )
+    assert signed.code == 0, signed.err
+    assert "signée électroniquement par l.feuga@ville-corbas.fr" in signed.out
+    shown = initialised("attestation", "show", "1", "-o", str(tmp_path / "a1.pdf"), now=SIGNING)
+    assert shown.code == 0
+    _pdfsig_validates(tmp_path / "a1.pdf")
+    text = _pdftotext(tmp_path / "a1.pdf")
+    assert "ME-2026-0000102" in text and "Corbas" in text and "03/06/2027" in text
+    assert json.loads(initialised("status", "--json", now=SIGNING).out)["attestations_pending"] == 0
+    assert initialised("audit", "verify", now=SIGNING).code == 0
+
+
+def test_a_non_signatory_cannot_sign(initialised: Intake, tmp_path):
+    initialised("ingest", SAMPLE_FEED)
+    initialised("purge", now=MAY_FIRST)
+    certificate = signatory("Intrus", "intrus@example.org", datetime.fromisoformat(SIGNING))
+    (tmp_path / "x.p12").write_bytes(certificate.pkcs12)
+    initialised.env["INTAKE_PKCS12_PASSPHRASE"] = "demo"
+    refused = initialised(
+        "attestation",
+        "sign",
+        "1",
+        "--signer",
+        "intrus@example.org",
+        "--pkcs12",
+        str(tmp_path / "x.p12"),
+        now=SIGNING,
+    )
+    assert refused.code == 2
+    assert "n'est pas signataire habilité" in refused.err
+    listing = json.loads(initialised("attestations", "--json", now=SIGNING).out)
+    assert listing[0]["state"] == "pending"
+
+
+def test_end_of_the_convention_destroys_everything_and_takes_nothing_more(initialised: Intake):
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    ended = initialised("convention", "end", "--agent", AGENT)
+    assert ended.code == 0, ended.err
+    assert "3 demande(s) détruite(s)" in ended.out
+    assert "attestation n° 1" in ended.out
+    listing = json.loads(initialised("demandes", "--json").out)
+    assert {d["status"] for d in listing} == {"purged"}
+    attestation = json.loads(initialised("attestations", "--json").out)[0]
+    assert attestation["sign_by"] == "2026-12-23"  # within the month after the end
+    again = initialised("ingest", SAMPLE_FEED)
+    assert again.code == 2 and "la convention a pris fin le 23/11/2026" in again.err
+    assert initialised("run").code == 2
+
+
+def _pdfsig_validates(pdf: Path) -> None:
+    pdfsig = shutil.which("pdfsig")
+    if pdfsig is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdfsig (poppler-utils) is required in CI")
+        pytest.skip("pdfsig absent: apt-get install poppler-utils")
+    report = subprocess.run([pdfsig, str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Signature is Valid." in report and "Total document signed" in report
+
+
+def _pdftotext(pdf: Path) -> str:
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext (poppler-utils) is required in CI")
+        pytest.skip("pdftotext absent: apt-get install poppler-utils")
+    return subprocess.run([tool, str(pdf), "-"], capture_output=True, text=True, check=True).stdout

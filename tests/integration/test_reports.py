@@ -1,0 +1,81 @@
+"""The monthly report's figures, read back from its CSV and from its PDF turned into text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+from datetime import UTC, date, datetime
+
+import pytest
+
+from intake.reports import Reports
+from storage import communes as communes_store
+from storage.db import transaction
+from storage.models import Status
+from tests.conftest import PARIS
+from tests.retention import hold
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.fixture
+def october(engine, vault):
+    """Corbas: 3 retrieved in October (delays 2, 5 and 20 days: one late), one still owed past
+    its deadline, one destroyed in October; Bron: nothing. The extranet: 3 polls of 4 answered."""
+    sent = [("2026-10-01T08:00:00+02:00", "2026-10-03T09:00:00+02:00"),
+            ("2026-10-05T08:00:00+02:00", "2026-10-10T09:00:00+02:00"),
+            ("2026-10-06T08:00:00+02:00", "2026-10-26T09:00:00+02:00")]  # fmt: skip
+    for i, (transmitted, retrieved) in enumerate(sent, 1):
+        hold(engine, vault, f"ME-2026-000000{i}", at(transmitted), PARIS, at=at(retrieved))
+    owed = hold(engine, vault, "ME-2026-0000004", at("2026-10-02T08:00:00+02:00"), PARIS,
+                status=Status.NOTIFIED)  # fmt: skip
+    assert owed.retrieval_due == date(2026, 10, 17)
+    gone = hold(engine, vault, "ME-2026-0000005", at("2026-04-02T08:00:00+02:00"), PARIS)
+    with transaction(engine) as session:
+        gone.status, gone.purged_at = Status.PURGED, at("2026-10-01T02:30:00+02:00")
+        session.add(gone)
+        for hour, ok in ((1, True), (2, False), (3, True), (4, True)):
+            moment = datetime(2026, 10, 12, hour, tzinfo=UTC)
+            if ok:
+                communes_store.record_success(session, "69273", moment, None)
+            else:
+                communes_store.record_error(session, "69273", moment, "injoignable", "panne")
+    return engine
+
+
+def test_the_report_counts_right(october, lieu_config, tmp_path):
+    pdf, csv_bytes = Reports(lieu_config, october).make(
+        date(2026, 10, 1), at("2026-11-01T06:00:00+01:00")
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";"))
+    corbas = next(r for r in rows if r["insee"] == "69273")
+    assert (corbas["recues"], corbas["dans_le_delai"], corbas["part_dans_le_delai"]) == (
+        "3",
+        "2",
+        "0.667",
+    )
+    assert (corbas["delai_median_jours"], corbas["delai_max_jours"]) == ("5", "20")
+    assert corbas["numeros_en_retard"] == "ME-2026-0000003 ME-2026-0000004"
+    assert (corbas["detruites"], corbas["disponibilite_extranet"]) == ("1", "0.750")
+    bron = next(r for r in rows if r["insee"] == "69029")
+    assert (bron["recues"], bron["en_retard"], bron["disponibilite_extranet"]) == ("0", "0", "")
+
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext (poppler-utils) is required in CI")
+        pytest.skip("pdftotext absent: apt-get install poppler-utils")
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        [tool, "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Rapport mensuel - octobre 2026" in text
+    line = next(line.split() for line in text.splitlines() if line.strip().startswith("Corbas"))
+    assert line[:10] == ["Corbas", "69273", "3", "2", "67", "%", "5", "20", "2", "1"]
+    assert "75 %" in " ".join(line)
+    assert "Corbas (69273) : ME-2026-0000003, ME-2026-0000004" in text
