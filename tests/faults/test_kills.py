@@ -1,0 +1,68 @@
+"""SIGKILL at random moments of `intake ingest` and of `intake run`: after each restart every
+demande is stored once and whole, and none is acknowledged without being stored."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+from tests.e2e.conftest import LAUNCHER, Intake
+from tests.e2e.test_poll import configure
+from tests.e2e.test_run import start_daemon, stop, wait_for
+from tests.faults.invariants import check_storage
+from tests.feeds import Dem, numero, write_feed
+
+INGEST_KILLS = 30
+RUN_KILLS = 20  # 50 random moments in all
+
+
+def test_ingest_killed_at_random_moments(initialised: Intake, tmp_path):
+    feed = write_feed(tmp_path / "depot", [Dem(numero(i)) for i in range(1, 161)])
+    database = initialised.folder / "data" / "intake.db"
+    rng = random.Random(20261123)
+    for _ in range(INGEST_KILLS):
+        process = subprocess.Popen(
+            [sys.executable, str(LAUNCHER), "ingest", str(feed)],
+            cwd=initialised.folder,
+            env=initialised.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.4, 2.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        check_storage(database)
+    final = initialised("ingest", str(feed))
+    assert final.code == 0, final.err
+    assert check_storage(database) == {numero(i) for i in range(1, 161)}
+    assert initialised("audit", "verify").code == 0
+
+
+def test_run_killed_at_random_moments(initialised: Intake, sandbox):
+    state, url = sandbox
+    configure(initialised, url)
+    made = {d.numero for d in state.add_demandes(60, age=timedelta(days=1))}
+    state.faults.ack_delay = 0.05
+    database = initialised.folder / "data" / "intake.db"
+    rng = random.Random(7)
+    for _ in range(RUN_KILLS):
+        process = start_daemon(initialised)
+        time.sleep(rng.uniform(0.5, 3.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        time.sleep(state.faults.ack_delay + 0.1)  # an acknowledgement in flight is lost
+        held = check_storage(database)
+        assert set(state.public_state()["acknowledged"]) <= held
+    process = start_daemon(initialised)
+    try:
+        assert wait_for(lambda: set(state.public_state()["acknowledged"]) == made, 120)
+        assert wait_for(lambda: "en marche" in initialised("status").out, 60)
+    finally:
+        code, _ = stop(process)
+    assert code == 0
+    assert check_storage(database) == made
+    assert initialised("audit", "verify").code == 0
