@@ -18,7 +18,7 @@ from intake.config import Config
 from intake.feed import FeedSchema
 from intake.notices import Notices
 from intake.pipeline import Ingestor, Line, MailboxPass, Poller, Result
-from intake.reports import MONTH, Reports, previous_month
+from intake.reports import MONTH, Reports, month_name, previous_month
 from intake.retention import Retention
 from intake.sources.dropbox import REFUSED_DAYS, Dropbox
 from intake.sources.extranet import ExtranetClient, TransientError
@@ -175,8 +175,6 @@ class App:
 
     def monthly_report(self) -> MonthlyReport | None:
         """Last month's report, once for all workers, emailed to the admins and signatories."""
-        from intake.report_pdf import month_name
-
         now = self.clock.now()
         month = previous_month(deadlines.local_date(now, self.config.timezone))
         with transaction(self.engine) as session:

@@ -185,10 +185,13 @@ def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
         pdf.set_font("helvetica", size=8)
 
     header()
+    # `text` rather than `cell`: eight times faster, and a purge may list 100,000 demandes.
+    line, baseline = 4.2, 3.0
     for item in items:
-        if pdf.will_page_break(4.2):
+        if pdf.will_page_break(line):
             pdf.add_page()
             header()
+        x, y = pdf.l_margin, pdf.get_y() + baseline
         row = (
             item["numero"],
             item["commune"],
@@ -197,8 +200,9 @@ def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
             _fr(item["detruite"]),
         )
         for width, text in zip(widths, row, strict=True):
-            pdf.cell(width, 4.2, text)
-        pdf.ln(4.2)
+            pdf.text(x, y, text)
+            x += width
+        pdf.set_y(pdf.get_y() + line)
 
 
 def _signature_block(

@@ -1,9 +1,10 @@
 """source -> feed -> storage -> (acknowledge -> notify, later issues); the only place that orders
 these steps.
 
-Each demande is stored in its own transaction, its record, XML and PDF together
-or not at all, with its audit event. Ingesting the same demande again changes
-nothing.
+Demandes are stored in small groups, one transaction each (at most `BATCH_DEMANDES` demandes
+or `BATCH_BYTES` of PDFs): each demande's record, XML and PDF together with its audit event,
+or nothing of the group at all. An outcome is reported only once its group is committed, so
+nothing is acknowledged before it is stored. Ingesting the same demande again changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from enum import StrEnum
+from functools import partial
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +33,7 @@ from intake.feed import (
     DocumentRefused,
     FeedHeader,
     FeedSchema,
+    Outcome,
     Refused,
     RuleContext,
     read_feed,
@@ -57,6 +61,11 @@ from storage.vault import Vault
 
 log = logging.getLogger(__name__)
 
+# One transaction (one fsync) per group rather than per demande: the group is bounded so that
+# memory stays flat on a huge feed and a crash costs at most one group, fetched again.
+BATCH_DEMANDES = 100
+BATCH_BYTES = 16 * 1024 * 1024
+
 
 class Result(StrEnum):
     INGESTED = "ingested"
@@ -77,6 +86,30 @@ class Line:
     retrieval_due: date | None = None
 
 
+_Write = Callable[[Session], Line]  # one step of a group's transaction
+
+
+@dataclass(frozen=True)
+class _Store:
+    """A valid demande with its checked PDF, ready to be written."""
+
+    ingestor: Ingestor
+    accepted: Accepted
+    record: bytes
+    fingerprint: str
+    pdf: bytes
+    source: str
+
+    @property
+    def size(self) -> int:
+        return len(self.pdf)
+
+    def __call__(self, session: Session) -> Line:
+        return self.ingestor._store(
+            session, self.accepted, self.record, self.fingerprint, self.pdf, self.source
+        )
+
+
 @dataclass(frozen=True)
 class Ingestor:
     engine: Engine
@@ -94,92 +127,167 @@ class Ingestor:
         yield from self.ingest(path, path.name, source=source, pdfs=pdfs)
 
     def ingest(
-        self, feed: Path | bytes, name: str, *, source: str, pdfs: PdfSource | None = None
+        self,
+        feed: Path | bytes,
+        name: str,
+        *,
+        source: str,
+        pdfs: PdfSource | None = None,
+        stop: threading.Event | None = None,
     ) -> Iterator[Line | FeedHeader]:
-        """Every outcome of one feed, each demande stored (or refused) as it comes."""
+        """Every outcome of one feed, in order, each reported once its group is committed.
+        Once `stop` is set, what is ready is stored and nothing more is begun: the caller
+        must then treat the feed as unfinished."""
+        stop = stop or threading.Event()
         ctx = RuleContext(self.communes, self.timezone, self.clock.now())
-        for outcome in read_feed(feed, schema=self.schema, ctx=ctx, pdfs=pdfs):
+        outcomes = read_feed(feed, schema=self.schema, ctx=ctx, pdfs=pdfs)
+        while not stop.is_set() and (chunk := list(islice(outcomes, BATCH_DEMANDES))):
+            yield from self._ingest_chunk(chunk, name, source, stop)
+
+    def _ingest_chunk(
+        self, chunk: list[Outcome], name: str, source: str, stop: threading.Event
+    ) -> Iterator[Line | FeedHeader]:
+        held = self._held([o.demande.numero for o in chunk if isinstance(o, Accepted)])
+        pending: list[Line | FeedHeader | _Write] = []
+        size = 0
+        for outcome in chunk:
+            if stop.is_set():
+                break
             if isinstance(outcome, FeedHeader):
-                yield outcome
+                pending.append(outcome)
             elif isinstance(outcome, DocumentRefused):
-                yield self._refuse_document(name, outcome)
-            elif isinstance(outcome, Accepted):
-                yield self._accept(outcome, source, name)
+                pending.append(partial(self._refuse_document, name, outcome))
+            elif isinstance(outcome, Refused):
+                pending.append(partial(self._refuse, name, outcome))
             else:
-                yield self._refuse(name, outcome)
+                try:
+                    step = self._prepare(outcome, held, source, name)
+                except Exception:
+                    # A PDF source that failed (the extranet account stopped, say): what was
+                    # ready is stored, not reported, and acknowledged on the next pass.
+                    list(self._commit(pending))
+                    raise
+                pending.append(step)
+                size += len(outcome.xml) + (step.size if isinstance(step, _Store) else 0)
+                if size >= BATCH_BYTES:
+                    yield from self._commit(pending)
+                    pending, size = [], 0
+        yield from self._commit(pending)
+
+    def _commit(self, pending: list[Line | FeedHeader | _Write]) -> Iterator[Line | FeedHeader]:
+        writes = sum(callable(step) for step in pending)
+        if writes == 0:
+            yield from (step for step in pending if not callable(step))
+            return
+        try:
+            with transaction(self.engine) as session:
+                done = [step(session) if callable(step) else step for step in pending]
+        except Exception as exc:
+            if writes == 1:
+                raise
+            # One demande spoils the group: store the others one by one, up to that one.
+            log.warning("group of %d writes failed (%s), one at a time", writes, type(exc).__name__)
+            for step in pending:
+                if callable(step):
+                    with transaction(self.engine) as session:
+                        step = step(session)
+                yield step
+            return
+        yield from done
+
+    def _held(self, numeros: list[str]) -> dict[str, DemandeRow]:
+        """The demandes of a chunk already received, by numero (one read for the chunk)."""
+        if not numeros:
+            return {}
+        with transaction(self.engine) as session:
+            rows = store.get_many(session, numeros)
+        return {row.numero: row for row in rows if row.status == Status.RECEIVED}
 
     # --- whole documents --------------------------------------------------------------------
 
-    def _refuse_document(self, name: str, refused: DocumentRefused) -> Line:
+    # --- whole documents --------------------------------------------------------------------
+
+    def _refuse_document(self, name: str, refused: DocumentRefused, session: Session) -> Line:
         now = self.clock.now()
         violation = refused.violation
-        with transaction(self.engine) as session:
-            store.record_refusal(
-                session,
-                at=now,
-                source=name,
-                numero=None,
-                commune=None,
-                code=violation.code,
-                message=violation.message,
-            )
-            self.audit_event(
-                session, now, "refus-flux", detail={"fichier": name, "code": violation.code}
-            )
+        store.record_refusal(
+            session,
+            at=now,
+            source=name,
+            numero=None,
+            commune=None,
+            code=violation.code,
+            message=violation.message,
+        )
+        self.audit_event(
+            session, now, "refus-flux", detail={"fichier": name, "code": violation.code}
+        )
         return Line(name, Result.REFUSED, code=violation.code, message=violation.message)
 
     # --- valid demandes -----------------------------------------------------------------------
 
-    def _accept(self, accepted: Accepted, source: str, file_name: str) -> Line:
+    def _prepare(
+        self, accepted: Accepted, held: dict[str, DemandeRow], source: str, file_name: str
+    ) -> Line | _Write:
+        """Everything that needs no write: the record, whether it is already held, the PDF
+        (which may come over the network, so never inside a write transaction)."""
         demande = accepted.demande
         record = RECORD.dump_json(demande)
         fingerprint = self.vault.fingerprint(record)
-        held = self._held_identical(demande.numero, fingerprint)
-        if held is not None:  # re-sent after a crash or polled again: no PDF to fetch
-            return held
-        # The PDF may come over the network: fetched outside any write transaction.
+        row = held.get(demande.numero)
+        if row is not None and row.fingerprint == fingerprint:  # re-sent, or polled again
+            numero = row.numero
+            return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
         pdf = accepted.load_pdf()
         if isinstance(pdf, Refused):
-            return self._refuse(file_name, pdf)
+            return partial(self._refuse, file_name, pdf)
+        return _Store(self, accepted, record, fingerprint, pdf, source)
+
+    def _store(
+        self,
+        session: Session,
+        accepted: Accepted,
+        record: bytes,
+        fingerprint: str,
+        pdf: bytes,
+        source: str,
+    ) -> Line:
+        demande = accepted.demande
         now = self.clock.now()
-        with transaction(self.engine) as session:
-            row = store.get(session, demande.numero, for_update=True)
-            if row is not None and row.status == Status.RECEIVED:
-                return self._already_received(session, row, accepted, pdf, fingerprint, now)
-            if row is not None and row.status == Status.PURGED:
-                return self._after_purge(session, row, now)
-            replaced = row.status if row is not None else None
-            row = row or DemandeRow(
-                numero=demande.numero,
-                commune=demande.commune_insee,
-                status=Status.RECEIVED,
-                created_at=now,
-                updated_at=now,
-            )
-            self._fill(
-                row,
-                demande.commune_insee,
-                demande.date_transmission,
-                demande.date_notification,
-                now,
-            )
-            row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
-            row.retrieved_at, row.source = now, source
-            store.save(session, row)
-            store.put_secrets(
-                session,
-                self.vault,
-                demande.numero,
-                {
-                    BlobKind.RECORD: record,
-                    BlobKind.XML: accepted.xml,
-                    BlobKind.PDF: pdf,
-                },
-            )
-            detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
-            if replaced:
-                detail["remplace"] = replaced
-            self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
+        row = store.get(session, demande.numero, for_update=True)
+        if row is not None and row.status == Status.RECEIVED:
+            return self._already_received(session, row, accepted, pdf, fingerprint, now)
+        if row is not None and row.status == Status.PURGED:
+            return self._after_purge(session, row, now)
+        replaced = row.status if row is not None else None
+        row = row or DemandeRow(
+            numero=demande.numero,
+            commune=demande.commune_insee,
+            status=Status.RECEIVED,
+            created_at=now,
+            updated_at=now,
+        )
+        self._fill(
+            row,
+            demande.commune_insee,
+            demande.date_transmission,
+            demande.date_notification,
+            now,
+        )
+        row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
+        row.retrieved_at, row.source = now, source
+        store.save(session, row)
+        store.put_secrets(
+            session,
+            self.vault,
+            demande.numero,
+            {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf},
+            fresh=replaced is None,
+        )
+        detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
+        if replaced:
+            detail["remplace"] = replaced
+        self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
         return Line(
             demande.numero,
             Result.INGESTED,
@@ -187,13 +295,6 @@ class Ingestor:
             demande.commune_insee,
             retrieval_due=row.retrieval_due,
         )
-
-    def _held_identical(self, numero: str, fingerprint: str) -> Line | None:
-        with transaction(self.engine) as session:
-            row = store.get(session, numero)
-        if row is None or row.status != Status.RECEIVED or row.fingerprint != fingerprint:
-            return None
-        return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
 
     def _already_received(
         self,
@@ -223,21 +324,20 @@ class Ingestor:
 
     # --- refused demandes ---------------------------------------------------------------------
 
-    def _refuse(self, file_name: str, refused: Refused) -> Line:
+    def _refuse(self, file_name: str, refused: Refused, session: Session) -> Line:
         now = self.clock.now()
         message = " ; ".join(str(v) for v in refused.violations)
-        with transaction(self.engine) as session:
-            if refused.quarantine is not None and refused.numero is not None:
-                self._quarantine(session, refused, now)
-            self._log_refusal(
-                session,
-                refused.numero,
-                refused.commune,
-                refused.code,
-                message,
-                now,
-                source=file_name,
-            )
+        if refused.quarantine is not None and refused.numero is not None:
+            self._quarantine(session, refused, now)
+        self._log_refusal(
+            session,
+            refused.numero,
+            refused.commune,
+            refused.code,
+            message,
+            now,
+            source=file_name,
+        )
         return Line(
             refused.label, Result.REFUSED, refused.numero, refused.commune, refused.code, message
         )
@@ -534,7 +634,11 @@ class Poller:
         complete = True
         try:
             for line in self.ingestor.ingest(
-                feed.content, f"extranet-{insee}", source="extranet", pdfs=ExtranetPdfSource(client)
+                feed.content,
+                f"extranet-{insee}",
+                source="extranet",
+                pdfs=ExtranetPdfSource(client),
+                stop=self.stop,
             ):
                 if not isinstance(line, Line):
                     continue
@@ -549,6 +653,8 @@ class Poller:
         except AccountError as exc:
             outcome.error = exc
             return outcome
+        if self.stop.is_set():
+            complete = False  # the ingest may have stopped early, without a last line
         # The ETag is kept only once everything in this feed is settled, so that whatever
         # could not be stored or acknowledged is fetched again on the next pass.
         self._record_success(insee, feed.etag if complete else None)

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from intake.attestation_pdf import latin1
 from intake.config import Config
-from intake.reports import Figures
-
-MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
-]  # fmt: skip
-
-
-def month_name(month: date) -> str:
-    return f"{MONTHS[month.month - 1]} {month.year}"
+from intake.reports import Figures, month_name
 
 
 def _pct(value: float | None) -> str:

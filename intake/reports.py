@@ -39,6 +39,16 @@ def parse_month(text: str) -> date:
 MONTH = relativedelta(months=1)
 
 
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+
+def month_name(month: date) -> str:
+    return f"{MONTHS[month.month - 1]} {month.year}"
+
+
 def previous_month(today: date) -> date:
     return today.replace(day=1) - MONTH
 

@@ -145,24 +145,22 @@ class Retention:
             rows = store.purgeable(session, limit, BATCH)
             if not rows:
                 return 0
-            store.destroy_many(session, [r.numero for r in rows])
-            for row in rows:
-                row.status = Status.PURGED
-                row.purged_at = now
-                row.purge_reason = reason
-                row.attestation_id = attestation_id
-                row.fingerprint = None  # a keyed digest of the content: it goes with it
-                row.updated_at = now
-                session.add(row)
-                audit.record(
-                    session,
-                    at=now,
-                    actor=self.actor,
-                    action="destruction",
-                    numero=row.numero,
-                    detail={"commune": row.commune, "motif": reason, "attestation": attestation_id},
-                )
-            session.flush()
+            numeros = [r.numero for r in rows]
+            store.destroy_many(session, numeros)
+            store.mark_purged(session, numeros, now, reason, attestation_id)
+            audit.record_many(
+                session,
+                at=now,
+                actor=self.actor,
+                events=[
+                    (
+                        "destruction",
+                        row.numero,
+                        {"commune": row.commune, "motif": reason, "attestation": attestation_id},
+                    )
+                    for row in rows
+                ],
+            )
             return len(rows)
 
     def _draft(self, attestation_id: int, reason: str) -> int | None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead
@@ -43,32 +44,71 @@ def record(
     action: str,
     numero: str | None = None,
     detail: Mapping[str, object] | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction. `detail` must hold nothing personal."""
+) -> str:
+    """Append one event in the caller's transaction and return its hash. `detail` must hold
+    nothing personal."""
+    return record_many(session, at=at, actor=actor, events=[(action, numero, detail)])[-1]
+
+
+Event = tuple[str, str | None, Mapping[str, object] | None]  # action, numero, detail
+
+
+def record_many(
+    session: Session, *, at: datetime, actor: str, events: Sequence[Event]
+) -> list[str]:
+    """Append `events` in order, in the caller's transaction; their hashes."""
+    head = _locked_head(session)
+    at = at.astimezone(UTC)  # hashed as stored: a local offset would not survive the database
+    rows: list[dict[str, object]] = []
+    seq, previous = head.seq, head.hash
+    for action, numero, detail in events:
+        detail_text = json.dumps(
+            dict(detail or {}),
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        seq += 1
+        digest = _digest(seq, at, actor, action, numero, detail_text, previous)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "numero": numero,
+                "detail": detail_text,
+                "prev_hash": previous,
+                "hash": digest,
+            }
+        )
+        previous = digest
+    if not rows:
+        return []
+    # Plain INSERTs: an ingest or a purge appends one event per demande, and the ORM's unit
+    # of work would cost more than everything else they write.
+    session.execute(insert(AuditEvent), rows)
+    head.seq, head.hash = seq, previous
+    session.add(head)
+    return [str(row["hash"]) for row in rows]
+
+
+_HEAD = "audit_head"
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The head row, locked once per transaction (`FOR UPDATE` serialises appends)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
-    detail_text = json.dumps(
-        dict(detail or {}), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
-    )
-    seq = head.seq + 1
-    at = at.astimezone(UTC)  # hashed as stored: a local offset would not survive the database
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        numero=numero,
-        detail=detail_text,
-        prev_hash=head.hash,
-        hash=_digest(seq, at, actor, action, numero, detail_text, head.hash),
-    )
-    head.seq, head.hash = seq, event.hash
-    session.add(event)
-    session.add(head)
-    session.flush()
-    return event
+    session.info[_HEAD] = (transaction, head)
+    return head
 
 
 @dataclass(frozen=True)

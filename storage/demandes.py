@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, delete, func, select
 
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
@@ -18,6 +19,10 @@ def get(session: Session, numero: str, *, for_update: bool = False) -> DemandeRo
     return session.exec(query).first()
 
 
+def get_many(session: Session, numeros: Sequence[str]) -> list[DemandeRow]:
+    return list(session.exec(select(DemandeRow).where(col(DemandeRow.numero).in_(numeros))))
+
+
 def save(session: Session, row: DemandeRow) -> DemandeRow:
     session.add(row)
     session.flush()
@@ -25,26 +30,38 @@ def save(session: Session, row: DemandeRow) -> DemandeRow:
 
 
 def put_secrets(
-    session: Session, vault: Vault, numero: str, blobs: Mapping[BlobKind, bytes]
+    session: Session,
+    vault: Vault,
+    numero: str,
+    blobs: Mapping[BlobKind, bytes],
+    *,
+    fresh: bool = False,
 ) -> None:
-    """Replace every secret of a demande by `blobs`, under a fresh data key."""
-    destroy_secrets(session, numero)
+    """Replace every secret of a demande by `blobs`, under a fresh data key (`fresh`: the
+    demande has none yet)."""
+    if not fresh:
+        destroy_secrets(session, numero)
     data_key = vault.new_data_key()
-    session.add(
-        DemandeKey(
-            numero=numero, wrapped_key=vault.wrap(data_key, numero), master_key_id=vault.key_id
-        )
+    # Plain INSERTs: a feed of thousands of demandes writes four rows per demande.
+    session.execute(
+        insert(DemandeKey),
+        {
+            "numero": numero,
+            "wrapped_key": vault.wrap(data_key, numero),
+            "master_key_id": vault.key_id,
+        },
     )
-    session.flush()
-    for kind, plaintext in blobs.items():
-        session.add(
-            DemandeBlob(
-                numero=numero,
-                kind=kind,
-                ciphertext=vault.encrypt(data_key, numero, kind, plaintext),
-            )
-        )
-    session.flush()
+    session.execute(
+        insert(DemandeBlob),
+        [
+            {
+                "numero": numero,
+                "kind": kind,
+                "ciphertext": vault.encrypt(data_key, numero, kind, plaintext),
+            }
+            for kind, plaintext in blobs.items()
+        ],
+    )
 
 
 def add_secret(
@@ -88,6 +105,26 @@ def destroy_many(session: Session, numeros: Sequence[str]) -> None:
     session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero).in_(numeros)))
     session.exec(delete(DemandeKey).where(col(DemandeKey.numero).in_(numeros)))
     session.flush()
+
+
+def mark_purged(
+    session: Session, numeros: Sequence[str], now: datetime, reason: str, attestation_id: int
+) -> None:
+    """Turn destroyed demandes into tombstones, in one statement. The fingerprint, a keyed
+    digest of the content, goes with the content."""
+    session.execute(
+        update(DemandeRow)
+        .where(col(DemandeRow.numero).in_(numeros))
+        .values(
+            status=Status.PURGED,
+            purged_at=now,
+            purge_reason=reason,
+            attestation_id=attestation_id,
+            fingerprint=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def purgeable(session: Session, cutoff: date, limit: int) -> list[DemandeRow]:

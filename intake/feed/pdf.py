@@ -10,9 +10,6 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 from intake.feed.errors import Code, Violation
 from intake.feed.model import DocumentPdf
 
@@ -62,6 +59,10 @@ def check_pdf(document: DocumentPdf, content: bytes) -> Violation | None:
         return Violation(Code.PDF_INVALIDE, f"{document.nom} : empreinte SHA-256 différente")
     if not content.startswith(b"%PDF-"):
         return Violation(Code.PDF_INVALIDE, f"{document.nom} n'est pas un PDF")
+    # pypdf (and Pillow behind it) only once a PDF comes: an idle worker does without.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(content), strict=False)
         if len(reader.pages) < 1:

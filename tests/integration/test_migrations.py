@@ -14,3 +14,13 @@ def test_models_and_migrations_agree(engine):
         assert compare_metadata(context, SQLModel.metadata) == []
     assert schema_is_current(engine)
     upgrade(engine)  # idempotent
+
+
+def test_the_head_revision_known_without_alembic_is_alembics_head(engine):
+    from alembic.script import ScriptDirectory
+
+    from storage.db import HEAD_REVISION, _alembic_config, current_revision
+
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    assert script.get_current_head() == HEAD_REVISION  # bump it with each new migration
+    assert current_revision(engine) == HEAD_REVISION
