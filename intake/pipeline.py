@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -89,6 +90,25 @@ class Line:
 _Write = Callable[[Session], Line]  # one step of a group's transaction
 
 
+def _numero(step: _Write) -> str | None:
+    if isinstance(step, _Store):
+        return step.accepted.demande.numero
+    refused = step.args[1] if isinstance(step, partial) else None
+    return refused.numero if isinstance(refused, Refused) else None
+
+
+def _run(
+    step: Line | FeedHeader | _Write,
+    session: Session,
+    known: dict[str, DemandeRow],
+    twice: set[str],
+) -> Line | FeedHeader:
+    if isinstance(step, _Store):
+        careful = step.accepted.demande.numero in twice
+        return step(session, None if careful else known)
+    return step(session) if callable(step) else step
+
+
 @dataclass(frozen=True)
 class _Store:
     """A valid demande with its checked PDF, ready to be written."""
@@ -104,9 +124,9 @@ class _Store:
     def size(self) -> int:
         return len(self.pdf)
 
-    def __call__(self, session: Session) -> Line:
+    def __call__(self, session: Session, known: dict[str, DemandeRow] | None = None) -> Line:
         return self.ingestor._store(
-            session, self.accepted, self.record, self.fingerprint, self.pdf, self.source
+            session, self.accepted, self.record, self.fingerprint, self.pdf, self.source, known
         )
 
 
@@ -179,9 +199,16 @@ class Ingestor:
         if writes == 0:
             yield from (step for step in pending if not callable(step))
             return
+        numeros = Counter(_numero(step) for step in pending if callable(step))
         try:
             with transaction(self.engine) as session:
-                done = [step(session) if callable(step) else step for step in pending]
+                # The group's rows in one locked read, for the steps to find their own there;
+                # a numero met twice in the group is read again by its steps, which then see
+                # what the earlier ones wrote.
+                twice = {numero for numero, seen in numeros.items() if numero and seen > 1}
+                once = [numero for numero in numeros if numero and numero not in twice]
+                known = {row.numero: row for row in store.get_many(session, once, lock=True)}
+                done = [_run(step, session, known, twice) for step in pending]
         except Exception as exc:
             if writes == 1:
                 raise
@@ -251,10 +278,15 @@ class Ingestor:
         fingerprint: str,
         pdf: bytes,
         source: str,
+        known: dict[str, DemandeRow] | None = None,
     ) -> Line:
+        """`known`: the group's rows, read and locked at the start of its transaction."""
         demande = accepted.demande
         now = self.clock.now()
-        row = store.get(session, demande.numero, for_update=True)
+        if known is None:
+            row = store.get(session, demande.numero, for_update=True)
+        else:
+            row = known.get(demande.numero)
         if row is not None and row.status == Status.RECEIVED:
             return self._already_received(session, row, accepted, pdf, fingerprint, now)
         if row is not None and row.status == Status.PURGED:

@@ -19,8 +19,11 @@ def get(session: Session, numero: str, *, for_update: bool = False) -> DemandeRo
     return session.exec(query).first()
 
 
-def get_many(session: Session, numeros: Sequence[str]) -> list[DemandeRow]:
-    return list(session.exec(select(DemandeRow).where(col(DemandeRow.numero).in_(numeros))))
+def get_many(session: Session, numeros: Sequence[str], *, lock: bool = False) -> list[DemandeRow]:
+    if not numeros:
+        return []
+    query = select(DemandeRow).where(col(DemandeRow.numero).in_(numeros))
+    return list(session.exec(query.with_for_update() if lock else query))
 
 
 def save(session: Session, row: DemandeRow) -> DemandeRow:

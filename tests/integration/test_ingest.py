@@ -107,6 +107,27 @@ def test_messages_name_the_demande_and_rule_but_no_personal_data(ingestor, tmp_p
     assert "/nom" in line.message and "Dup0nt" not in line.message and "12" not in line.message
 
 
+def test_one_numero_several_times_in_one_feed(ingestor, engine, tmp_path, caplog):
+    """The writes of a feed are grouped in one transaction: each occurrence still sees what
+    the earlier ones did (a quarantine, a reception)."""
+    broken = Dem(numero(1), creneaux=[("lundi", "18:00", "08:00")])
+    changed = Dem(numero(1), responsables=[Resp(prenom="Claire-Marie")])
+    feed = [broken, Dem(numero(1)), Dem(numero(1)), changed, Dem(numero(2))]
+    outcome = [(line.result, line.code) for line in lines(ingestor, write_feed(tmp_path, feed))]
+    assert outcome == [
+        (Result.REFUSED, "creneau-invalide"),
+        (Result.INGESTED, None),
+        (Result.HELD, None),
+        (Result.REFUSED, "doublon-divergent"),
+        (Result.INGESTED, None),
+    ]
+    with transaction(engine) as session:
+        assert store.get(session, numero(1)).status == Status.RECEIVED
+        assert audit.verify(session).ok
+    assert count(engine, DemandeRow) == 2
+    assert "one at a time" not in caplog.text  # all in one group, no fallback needed
+
+
 def test_a_divergent_duplicate_leaves_the_held_demande_untouched(ingestor, engine, vault, tmp_path):
     lines(ingestor, write_feed(tmp_path / "a", [Dem(numero(1))]))
     with transaction(engine) as session:
