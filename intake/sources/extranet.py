@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,7 +150,16 @@ class ExtranetClient:
         self._now = now or SystemClock().now
         self._token: str | None = None
         self._http = requests.Session()
-        self._http.verify = ca_bundle or True
+        # The environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) is read once, here:
+        # requests would otherwise walk os.environ again for every PDF and acknowledgement.
+        self._http.trust_env = False
+        self._http.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        self._http.verify = (
+            ca_bundle
+            or os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or True
+        )
         self._http.headers["User-Agent"] = "monenfant-intake"
         self.requests_made = 0
 
