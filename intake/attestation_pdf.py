@@ -67,6 +67,11 @@ def _fr(day: str | date | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+# Room for the page count: a purge of 100,000 demandes fills some 1,500 pages, and fpdf2's
+# default "{nb}" is narrower than four digits.
+PAGES_ALIAS = "{pages}"
+
+
 class _Sheet(FPDF):
     attestation_id: int = 0
     manifest_sha256: str = ""
@@ -79,7 +84,7 @@ class _Sheet(FPDF):
             0,
             5,
             f"Attestation n° {self.attestation_id} - manifeste SHA-256 {self.manifest_sha256} - "
-            f"page {self.page_no()}/{{nb}}",
+            f"page {self.page_no()}/{PAGES_ALIAS}",
             align="C",
         )
         self.set_text_color(0)
@@ -92,6 +97,7 @@ def render(
     drafted_at: datetime,
 ) -> bytes:
     pdf = _Sheet(format="A4", unit="mm")
+    pdf.alias_nb_pages(PAGES_ALIAS)
     pdf.attestation_id = int(manifest["attestation"])
     pdf.manifest_sha256 = manifest_sha256
     pdf.set_title(f"Attestation de destruction n° {manifest['attestation']}")

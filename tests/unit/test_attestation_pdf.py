@@ -1,0 +1,53 @@
+"""The attestation's layout holds for the largest purges."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from datetime import UTC, datetime
+
+from pypdf import PdfReader
+
+from intake import attestation_pdf
+
+
+def manifest(count: int) -> dict[str, object]:
+    return {
+        "attestation": 7,
+        "motif": "conservation-6-mois",
+        "lieu": {"id": "LI-69-0042", "nom": "CCAS de Corbas"},
+        "convention": {"signee_le": "2026-01-05"},
+        "communes": {"69273": "Corbas"},
+        "periode": {
+            "premiere_echeance": "2026-11-01",
+            "derniere_echeance": "2026-11-30",
+            "destruction_debut": "2026-11-01",
+            "destruction_fin": "2026-11-01",
+        },
+        "signer_avant": "2026-12-01",
+        "journal_audit": {"sequence": count, "empreinte": "a" * 64},
+        "demandes": [
+            {
+                "numero": f"ME-2026-{i:07d}",
+                "commune": "69273",
+                "transmise": "2026-05-01",
+                "echeance": "2026-11-01",
+                "detruite": "2026-11-01",
+            }
+            for i in range(1, count + 1)
+        ],
+    }
+
+
+def test_a_purge_of_a_thousand_pages_numbers_them_all():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fpdf2 warns when the page count overflows its room
+        pdf = attestation_pdf.render(
+            manifest(66_000), "f" * 64, [], datetime(2026, 11, 1, tzinfo=UTC)
+        )
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = len(reader.pages)
+    assert pages > 1000
+    last = reader.pages[-1].extract_text()
+    assert f"page {pages}/{pages}" in last
+    assert "ME-2026-0066000" in reader.pages[-2].extract_text() + last
