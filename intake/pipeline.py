@@ -308,7 +308,10 @@ class Ingestor:
         )
         row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
         row.retrieved_at, row.source = now, source
-        store.save(session, row)
+        if replaced is None:
+            store.insert_new(session, row)
+        else:
+            store.save(session, row)
         store.put_secrets(
             session,
             self.vault,

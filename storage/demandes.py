@@ -26,6 +26,12 @@ def get_many(session: Session, numeros: Sequence[str], *, lock: bool = False) ->
     return list(session.exec(query.with_for_update() if lock else query))
 
 
+def insert_new(session: Session, row: DemandeRow) -> None:
+    """A demande the database does not hold yet, by a plain INSERT: the ORM's unit of work
+    costs more than the rest of an ingest's writes. `row` stays outside the session."""
+    session.execute(insert(DemandeRow), [row.model_dump()])
+
+
 def save(session: Session, row: DemandeRow) -> DemandeRow:
     session.add(row)
     session.flush()
