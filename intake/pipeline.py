@@ -100,13 +100,26 @@ def _numero(step: _Write) -> str | None:
 def _run(
     step: Line | FeedHeader | _Write,
     session: Session,
-    known: dict[str, DemandeRow],
-    twice: set[str],
+    group: _Group,
 ) -> Line | FeedHeader:
     if isinstance(step, _Store):
-        careful = step.accepted.demande.numero in twice
-        return step(session, None if careful else known)
-    return step(session) if callable(step) else step
+        careful = step.accepted.demande.numero in group.twice
+        return step(session, None if careful else group)
+    if callable(step):
+        group.new.write(session)  # in order: the audit chain follows the feed
+        return step(session)
+    return step
+
+
+@dataclass
+class _Group:
+    """One group's transaction: its rows read at the start (`known`; a numero met `twice`
+    is read again by its own steps, which then see what the earlier ones wrote), and the
+    new demandes waiting to be written together."""
+
+    known: dict[str, DemandeRow]
+    twice: set[str]
+    new: store.NewDemandes
 
 
 @dataclass(frozen=True)
@@ -124,9 +137,9 @@ class _Store:
     def size(self) -> int:
         return len(self.pdf)
 
-    def __call__(self, session: Session, known: dict[str, DemandeRow] | None = None) -> Line:
+    def __call__(self, session: Session, group: _Group | None = None) -> Line:
         return self.ingestor._store(
-            session, self.accepted, self.record, self.fingerprint, self.pdf, self.source, known
+            session, self.accepted, self.record, self.fingerprint, self.pdf, self.source, group
         )
 
 
@@ -208,7 +221,9 @@ class Ingestor:
                 twice = {numero for numero, seen in numeros.items() if numero and seen > 1}
                 once = [numero for numero in numeros if numero and numero not in twice]
                 known = {row.numero: row for row in store.get_many(session, once, lock=True)}
-                done = [_run(step, session, known, twice) for step in pending]
+                group = _Group(known, twice, store.NewDemandes(self.vault, self.actor))
+                done = [_run(step, session, group) for step in pending]
+                group.new.write(session)
         except Exception as exc:
             if writes == 1:
                 raise
@@ -278,15 +293,18 @@ class Ingestor:
         fingerprint: str,
         pdf: bytes,
         source: str,
-        known: dict[str, DemandeRow] | None = None,
+        group: _Group | None = None,
     ) -> Line:
-        """`known`: the group's rows, read and locked at the start of its transaction."""
+        """Within a `group`, a new demande joins the group's writes; anything else writes
+        at once, after what the group holds."""
         demande = accepted.demande
         now = self.clock.now()
-        if known is None:
+        if group is None:
             row = store.get(session, demande.numero, for_update=True)
         else:
-            row = known.get(demande.numero)
+            row = group.known.get(demande.numero)
+            if row is not None:
+                group.new.write(session)
         if row is not None and row.status == Status.RECEIVED:
             return self._already_received(session, row, accepted, pdf, fingerprint, now)
         if row is not None and row.status == Status.PURGED:
@@ -308,21 +326,16 @@ class Ingestor:
         )
         row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
         row.retrieved_at, row.source = now, source
-        if replaced is None:
-            store.insert_new(session, row)
-        else:
-            store.save(session, row)
-        store.put_secrets(
-            session,
-            self.vault,
-            demande.numero,
-            {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf},
-            fresh=replaced is None,
-        )
+        secrets = {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf}
         detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
         if replaced:
             detail["remplace"] = replaced
-        self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
+        if group is not None and replaced is None:
+            group.new.add(row, secrets, (now, "reception", demande.numero, detail))
+        else:
+            store.save(session, row)
+            store.put_secrets(session, self.vault, demande.numero, secrets, fresh=not replaced)
+            self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
         return Line(
             demande.numero,
             Result.INGESTED,

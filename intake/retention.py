@@ -150,10 +150,10 @@ class Retention:
             store.mark_purged(session, numeros, now, reason, attestation_id)
             audit.record_many(
                 session,
-                at=now,
                 actor=self.actor,
                 events=[
                     (
+                        now,
                         "destruction",
                         row.numero,
                         {"commune": row.commune, "motif": reason, "attestation": attestation_id},

@@ -47,21 +47,20 @@ def record(
 ) -> str:
     """Append one event in the caller's transaction and return its hash. `detail` must hold
     nothing personal."""
-    return record_many(session, at=at, actor=actor, events=[(action, numero, detail)])[-1]
+    return record_many(session, actor=actor, events=[(at, action, numero, detail)])[-1]
 
 
-Event = tuple[str, str | None, Mapping[str, object] | None]  # action, numero, detail
+# When, action, numero, detail.
+Event = tuple[datetime, str, str | None, Mapping[str, object] | None]
 
 
-def record_many(
-    session: Session, *, at: datetime, actor: str, events: Sequence[Event]
-) -> list[str]:
+def record_many(session: Session, *, actor: str, events: Sequence[Event]) -> list[str]:
     """Append `events` in order, in the caller's transaction; their hashes."""
     head = _locked_head(session)
-    at = at.astimezone(UTC)  # hashed as stored: a local offset would not survive the database
     rows: list[dict[str, object]] = []
     seq, previous = head.seq, head.hash
-    for action, numero, detail in events:
+    for when, action, numero, detail in events:
+        at = when.astimezone(UTC)  # hashed as stored: a local offset would not survive the base
         detail_text = json.dumps(
             dict(detail or {}),
             ensure_ascii=False,
