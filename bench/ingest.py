@@ -25,13 +25,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 from sqlalchemy import text
 
-from bench.common import NOW, machine, timed, write_big_feed
-from intake.clock import FixedClock
+from bench.common import machine, timed, write_big_feed
 from intake.feed import FeedSchema
-from intake.pipeline import Ingestor, Line, Result
+from intake.pipeline import Line, Result
 from storage.db import make_engine, upgrade
 from storage.vault import Vault
-from tests.conftest import PARIS
+from tests.conftest import make_ingestor
 
 
 def floor(feed: Path, schema: FeedSchema) -> float:
@@ -63,16 +62,7 @@ def bytes_floor(folder: Path, database: Path) -> float:
 def full(feed: Path, url: str, schema: FeedSchema, count: int, **engine_args: object) -> float:
     engine = make_engine(url, **engine_args)
     upgrade(engine)
-    ingestor = Ingestor(
-        engine=engine,
-        vault=Vault(os.urandom(32)),
-        schema=schema,
-        clock=FixedClock(NOW),
-        communes=frozenset({"69273"}),
-        timezone=PARIS,
-        retrieval_days=15,
-        actor="bench",
-    )
+    ingestor = make_ingestor(engine, Vault(os.urandom(32)), schema)  # Corbas, clock at NOW
     with timed() as reading:
         lines = [line for line in ingestor.ingest_file(feed) if isinstance(line, Line)]
     assert sum(line.result == Result.INGESTED for line in lines) == count, lines[:3]

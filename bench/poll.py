@@ -13,19 +13,19 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import requests
 
 from bench.common import NOW, machine, peak_rss_mib, timed
-from intake.clock import FixedClock
 from intake.feed import FeedSchema
-from intake.pipeline import Ingestor, Poller
+from intake.pipeline import Poller
 from intake.sandbox.server import Account, SandboxState, start
 from intake.sources.extranet import ACKNOWLEDGE, FEED, PDF, SESSION, ExtranetClient, RetryPolicy
 from storage.db import make_engine, upgrade
 from storage.vault import Vault
-from tests.conftest import PARIS
+from tests.conftest import make_ingestor
 
 ACCOUNT, PASSWORD = "agent.habilite@mairie.example", "Correct-Horse-7"
 
@@ -37,14 +37,9 @@ def communes(count: int) -> dict[str, str]:
 def poller(url: str, engine_url: str, insees: list[str]) -> Poller:
     engine = make_engine(engine_url)
     upgrade(engine)
-    ingestor = Ingestor(
-        engine=engine,
-        vault=Vault(os.urandom(32)),
-        schema=FeedSchema(),
-        clock=FixedClock(NOW),
+    ingestor = replace(
+        make_ingestor(engine, Vault(os.urandom(32)), FeedSchema()),
         communes=frozenset(insees),
-        timezone=PARIS,
-        retrieval_days=15,
         actor=ACCOUNT,
     )
 

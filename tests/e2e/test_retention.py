@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from intake.sandbox.certificates import signatory
-from tests.e2e.conftest import Intake
+from tests.e2e.conftest import Intake, Run
 from tests.feeds import PERSONAL, SAMPLES
 
 AGENT = "l.feuga@ville-corbas.fr"
@@ -88,19 +88,7 @@ def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake
     status = json.loads(initialised("status", "--json", now=SIGNING).out)
     assert status["attestations_pending"] == 1
 
-    certificate = signatory("Laetitia Feuga", AGENT, datetime.fromisoformat(SIGNING))
-    (tmp_path / "feuga.p12").write_bytes(certificate.pkcs12)
-    initialised.env["INTAKE_PKCS12_PASSPHRASE"] = "demo"
-    signed = initialised(
-        "attestation",
-        "sign",
-        "1",
-        "--signer",
-        AGENT,
-        "--pkcs12",
-        str(tmp_path / "feuga.p12"),
-        now=SIGNING,
-    )
+    signed = sign_with_a_demo_certificate(initialised, "Laetitia Feuga", AGENT, tmp_path)
     assert signed.code == 0, signed.err
     assert "signée électroniquement par l.feuga@ville-corbas.fr" in signed.out
     shown = initialised("attestation", "show", "1", "-o", str(tmp_path / "a1.pdf"), now=SIGNING)
@@ -115,19 +103,7 @@ def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake
 def test_a_non_signatory_cannot_sign(initialised: Intake, tmp_path):
     initialised("ingest", SAMPLE_FEED)
     initialised("purge", now=MAY_FIRST)
-    certificate = signatory("Intrus", "intrus@example.org", datetime.fromisoformat(SIGNING))
-    (tmp_path / "x.p12").write_bytes(certificate.pkcs12)
-    initialised.env["INTAKE_PKCS12_PASSPHRASE"] = "demo"
-    refused = initialised(
-        "attestation",
-        "sign",
-        "1",
-        "--signer",
-        "intrus@example.org",
-        "--pkcs12",
-        str(tmp_path / "x.p12"),
-        now=SIGNING,
-    )
+    refused = sign_with_a_demo_certificate(initialised, "Intrus", "intrus@example.org", tmp_path)
     assert refused.code == 2
     assert "n'est pas signataire habilité" in refused.err
     listing = json.loads(initialised("attestations", "--json", now=SIGNING).out)
@@ -147,6 +123,15 @@ def test_end_of_the_convention_destroys_everything_and_takes_nothing_more(initia
     again = initialised("ingest", SAMPLE_FEED)
     assert again.code == 2 and "la convention a pris fin le 23/11/2026" in again.err
     assert initialised("run").code == 2
+
+
+def sign_with_a_demo_certificate(intake: Intake, name: str, email: str, folder: Path) -> Run:
+    """`intake attestation sign 1` with a certificate of the demo CA made for `email`."""
+    certificate = signatory(name, email, datetime.fromisoformat(SIGNING))
+    (folder / "signataire.p12").write_bytes(certificate.pkcs12)
+    intake.env["INTAKE_PKCS12_PASSPHRASE"] = "demo"
+    pkcs12 = str(folder / "signataire.p12")
+    return intake("attestation", "sign", "1", "--signer", email, "--pkcs12", pkcs12, now=SIGNING)
 
 
 def _pdfsig_validates(pdf: Path) -> None:
