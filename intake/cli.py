@@ -1021,7 +1021,7 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     from intake.demo import Demo
 
     try:
-        return Demo(Path(args.directory), out).run()
+        return Demo(Path(args.directory), out, started=clock.now()).run()
     except FileExistsError as exc:
         raise UsageError(str(exc)) from None
 

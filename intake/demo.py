@@ -14,7 +14,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
@@ -111,8 +111,12 @@ class _EmlFiler:
 class Demo:
     folder: Path
     out: TextIO
-    clock: FixedClock = field(default_factory=lambda: FixedClock(datetime.now(UTC)))
+    started: datetime  # the real instant the demo begins: its timeline starts there
+    clock: FixedClock = field(init=False)
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.clock = FixedClock(self.started)
 
     def say(self, when: datetime | None, text: str) -> None:
         stamp = f"[{when.astimezone(PARIS):%d/%m/%Y}] " if when else ""
@@ -251,7 +255,8 @@ class Demo:
         )
 
         moment = self.at(moment + timedelta(days=3, hours=7))
-        valid_from = min(moment, datetime.now(UTC))
+        # Valid from the real start too: whoever opens the signed PDF today sees it valid.
+        valid_from = min(moment, self.started)
         certificate = signatory(
             "Laetitia Feuga", AGENT, valid_from, days=900, passphrase=DEMO_PASSPHRASE
         )
