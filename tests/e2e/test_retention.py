@@ -4,18 +4,14 @@ and a raw read of every file the worker wrote finds no trace of a destroyed fami
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
 from datetime import datetime
 from pathlib import Path
-
-import pytest
 
 from intake.sandbox.certificates import signatory
 from tests.e2e.conftest import Intake, Run
 from tests.feeds import PERSONAL, SAMPLES
+from tests.poppler import poppler
 
 AGENT = "l.feuga@ville-corbas.fr"
 SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")
@@ -94,7 +90,7 @@ def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake
     shown = initialised("attestation", "show", "1", "-o", str(tmp_path / "a1.pdf"), now=SIGNING)
     assert shown.code == 0
     _pdfsig_validates(tmp_path / "a1.pdf")
-    text = _pdftotext(tmp_path / "a1.pdf")
+    text = poppler("pdftotext", tmp_path / "a1.pdf", "-")
     assert "ME-2026-0000102" in text and "Corbas" in text and "03/06/2027" in text
     assert json.loads(initialised("status", "--json", now=SIGNING).out)["attestations_pending"] == 0
     assert initialised("audit", "verify", now=SIGNING).code == 0
@@ -135,19 +131,5 @@ def sign_with_a_demo_certificate(intake: Intake, name: str, email: str, folder: 
 
 
 def _pdfsig_validates(pdf: Path) -> None:
-    pdfsig = shutil.which("pdfsig")
-    if pdfsig is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdfsig (poppler-utils) is required in CI")
-        pytest.skip("pdfsig absent: apt-get install poppler-utils")
-    report = subprocess.run([pdfsig, str(pdf)], capture_output=True, text=True, check=True).stdout
+    report = poppler("pdfsig", pdf)
     assert "Signature is Valid." in report and "Total document signed" in report
-
-
-def _pdftotext(pdf: Path) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdftotext (poppler-utils) is required in CI")
-        pytest.skip("pdftotext absent: apt-get install poppler-utils")
-    return subprocess.run([tool, str(pdf), "-"], capture_output=True, text=True, check=True).stdout

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
-import subprocess
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,6 +13,7 @@ from storage import communes as communes_store
 from storage.db import transaction
 from storage.models import Status
 from tests.conftest import PARIS
+from tests.poppler import poppler
 from tests.retention import hold
 
 
@@ -65,15 +63,8 @@ def test_the_report_counts_right(october, lieu_config, tmp_path):
     bron = next(r for r in rows if r["insee"] == "69029")
     assert (bron["recues"], bron["en_retard"], bron["disponibilite_extranet"]) == ("0", "0", "")
 
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdftotext (poppler-utils) is required in CI")
-        pytest.skip("pdftotext absent: apt-get install poppler-utils")
     (tmp_path / "r.pdf").write_bytes(pdf)
-    text = subprocess.run(
-        [tool, "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = poppler("pdftotext", "-layout", tmp_path / "r.pdf", "-")
     assert "Rapport mensuel - octobre 2026" in text
     line = next(line.split() for line in text.splitlines() if line.strip().startswith("Corbas"))
     assert line[:10] == ["Corbas", "69273", "3", "2", "67", "%", "5", "20", "2", "1"]

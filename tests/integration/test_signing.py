@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +18,7 @@ from intake.sandbox.certificates import signatory
 from storage import audit
 from storage.db import transaction
 from tests.conftest import PARIS
+from tests.poppler import poppler
 from tests.retention import SIGNATORY, hold
 
 PURGE_DAY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
@@ -59,15 +57,8 @@ def test_a_signatory_signs_and_independent_tools_validate(drafted, tmp_path):
     assert status.intact and status.valid and status.trusted, status.pretty_print_details()
     assert status.signing_cert.subject.native["email_address"] == SIGNATORY
 
-    pdfsig = shutil.which("pdfsig")
-    if pdfsig is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdfsig (poppler-utils) is required in CI")
-        pytest.skip("pdfsig absent: apt-get install poppler-utils")
     (tmp_path / "signed.pdf").write_bytes(signed)
-    report = subprocess.run(
-        [pdfsig, str(tmp_path / "signed.pdf")], capture_output=True, text=True, check=True
-    ).stdout
+    report = poppler("pdfsig", tmp_path / "signed.pdf")
     assert "Signature is Valid." in report
     assert "Total document signed" in report
     assert f"E={SIGNATORY}" in report
