@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from enum import StrEnum
-from functools import partial
 from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -87,25 +86,15 @@ class Line:
     retrieval_due: date | None = None
 
 
-_Write = Callable[[Session], Line]  # one step of a group's transaction
-
-
-def _numero(step: _Write) -> str | None:
-    if isinstance(step, _Store):
-        return step.accepted.demande.numero
-    refused = step.args[1] if isinstance(step, partial) else None
-    return refused.numero if isinstance(refused, Refused) else None
-
-
 def _run(
     step: Line | FeedHeader | _Write,
     session: Session,
     group: _Group,
 ) -> Line | FeedHeader:
     if isinstance(step, _Store):
-        careful = step.accepted.demande.numero in group.twice
+        careful = step.numero in group.twice
         return step(session, None if careful else group)
-    if callable(step):
+    if isinstance(step, _Write):
         group.new.write(session)  # in order: the audit chain follows the feed
         return step(session)
     return step
@@ -134,6 +123,10 @@ class _Store:
     source: str
 
     @property
+    def numero(self) -> str:
+        return self.accepted.demande.numero
+
+    @property
     def size(self) -> int:
         return len(self.pdf)
 
@@ -141,6 +134,27 @@ class _Store:
         return self.ingestor._store(
             session, self.accepted, self.record, self.fingerprint, self.pdf, self.source, group
         )
+
+
+@dataclass(frozen=True)
+class _Refuse:
+    """A refusal to record: of one demande, or of the whole document."""
+
+    ingestor: Ingestor
+    file_name: str
+    refused: Refused | DocumentRefused
+
+    @property
+    def numero(self) -> str | None:
+        return self.refused.numero if isinstance(self.refused, Refused) else None
+
+    def __call__(self, session: Session) -> Line:
+        if isinstance(self.refused, Refused):
+            return self.ingestor._refuse(self.file_name, self.refused, session)
+        return self.ingestor._refuse_document(self.file_name, self.refused, session)
+
+
+_Write = _Store | _Refuse  # one step of a group's transaction
 
 
 @dataclass(frozen=True)
@@ -188,10 +202,8 @@ class Ingestor:
                 break
             if isinstance(outcome, FeedHeader):
                 pending.append(outcome)
-            elif isinstance(outcome, DocumentRefused):
-                pending.append(partial(self._refuse_document, name, outcome))
-            elif isinstance(outcome, Refused):
-                pending.append(partial(self._refuse, name, outcome))
+            elif isinstance(outcome, DocumentRefused | Refused):
+                pending.append(_Refuse(self, name, outcome))
             else:
                 try:
                     step = self._prepare(outcome, held, source, name)
@@ -208,11 +220,11 @@ class Ingestor:
         yield from self._commit(pending)
 
     def _commit(self, pending: list[Line | FeedHeader | _Write]) -> Iterator[Line | FeedHeader]:
-        writes = sum(callable(step) for step in pending)
+        writes = sum(isinstance(step, _Write) for step in pending)
         if writes == 0:
-            yield from (step for step in pending if not callable(step))
+            yield from (step for step in pending if not isinstance(step, _Write))
             return
-        numeros = Counter(_numero(step) for step in pending if callable(step))
+        numeros = Counter(step.numero for step in pending if isinstance(step, _Write))
         try:
             with transaction(self.engine) as session:
                 # The group's rows in one locked read, for the steps to find their own there;
@@ -230,7 +242,7 @@ class Ingestor:
             # One demande spoils the group: store the others one by one, up to that one.
             log.warning("group of %d writes failed (%s), one at a time", writes, type(exc).__name__)
             for step in pending:
-                if callable(step):
+                if isinstance(step, _Write):
                     with transaction(self.engine) as session:
                         step = step(session)
                 yield step
@@ -244,8 +256,6 @@ class Ingestor:
         with transaction(self.engine) as session:
             rows = store.get_many(session, numeros)
         return {row.numero: row for row in rows if row.status == Status.RECEIVED}
-
-    # --- whole documents --------------------------------------------------------------------
 
     # --- whole documents --------------------------------------------------------------------
 
@@ -282,7 +292,7 @@ class Ingestor:
             return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
         pdf = accepted.load_pdf()
         if isinstance(pdf, Refused):
-            return partial(self._refuse, file_name, pdf)
+            return _Refuse(self, file_name, pdf)
         return _Store(self, accepted, record, fingerprint, pdf, source)
 
     def _store(
