@@ -98,6 +98,7 @@ class App:
                 ca_bundle=ca_bundle,
                 sleep=interruptible_sleep,
                 now=self.clock.now,
+                stop=stop,
             )
 
         return Poller(

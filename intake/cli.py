@@ -1014,7 +1014,16 @@ def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app.ensure_open()  # also migrates and reaches the database before the first job
     if stop.is_set():
         return EXIT_OK
-    return Daemon(app, stop=stop).run()
+    daemon = Daemon(app, stop=stop)
+    code = daemon.run()
+    if daemon.abandoned:
+        # The scheduler's worker threads are joined at exit: one stuck in a system call would
+        # hold the process past systemd's stop timeout. Whatever it was doing is not committed,
+        # so it is simply done again at the next start.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code
 
 
 def cmd_demo(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -58,6 +58,9 @@ def install_stop_signals(stop: threading.Event) -> None:
 class Daemon:
     app: App
     stop: threading.Event = field(default_factory=threading.Event)
+    # A job still running after the grace period (a network call that will not end): the
+    # process must exit anyway, since nothing it holds is committed and unacknowledged.
+    abandoned: bool = False
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
@@ -125,6 +128,7 @@ class Daemon:
             "intake run : arrêté%s",
             "" if finished else " (travail en cours abandonné, repris au prochain démarrage)",
         )
+        self.abandoned = not finished
         return 0
 
     def _install_signals(self) -> None:

@@ -82,13 +82,15 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     admin.dispose()
 
 
-def make_ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
+def make_ingestor(
+    engine: Engine, vault: Vault, schema: FeedSchema, clock: FixedClock | None = None
+) -> Ingestor:
     """The worker's ingestion for the lieu of the samples (Corbas), its clock at NOW."""
     return Ingestor(
         engine=engine,
         vault=vault,
         schema=schema,
-        clock=FixedClock(NOW),
+        clock=clock or FixedClock(NOW),
         communes=frozenset({"69273"}),
         timezone=PARIS,
         retrieval_days=15,
@@ -97,8 +99,15 @@ def make_ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
 
 
 @pytest.fixture
-def ingestor(engine: Engine, vault: Vault, schema: FeedSchema) -> Ingestor:
-    return make_ingestor(engine, vault, schema)
+def clock() -> FixedClock:
+    """The test's one clock, at NOW: the ingestor's and the sandbox extranet's, so that what
+    the sandbox makes "an hour ago" is an hour before what the ingestor calls now."""
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def ingestor(engine: Engine, vault: Vault, schema: FeedSchema, clock: FixedClock) -> Ingestor:
+    return make_ingestor(engine, vault, schema, clock)
 
 
 @pytest.fixture

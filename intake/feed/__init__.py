@@ -25,7 +25,13 @@ from intake.feed.decode import decode_demande, parse_datetime
 from intake.feed.errors import NOTHING_PERSONAL, Code, Violation, ordered
 from intake.feed.guard import check_document, hardened_parser_options
 from intake.feed.model import Demande, DocumentPdf
-from intake.feed.pdf import FolderPdfSource, PdfMissingError, PdfSource, check_pdf
+from intake.feed.pdf import (
+    MAX_PDF_BYTES,
+    FolderPdfSource,
+    PdfMissingError,
+    PdfSource,
+    check_pdf,
+)
 from intake.feed.rules import RuleContext, check
 from intake.feed.schema import NAMESPACE_V1, FeedSchema
 
@@ -199,7 +205,8 @@ def _envelope(
     header = FeedHeader(
         lieu_id=header.lieu_id,
         commune=header.commune,
-        generated_at=parse_datetime(root.get("genereLe", "")),
+        # XSD-valid is not Python-readable (year 22026): an unreadable date is no date.
+        generated_at=_readable_datetime(root.get("genereLe", "")),
     )
     return header, None
 
@@ -272,6 +279,12 @@ def _demande(
 def _load_pdf(
     pdfs: PdfSource, document: DocumentPdf, numero: str
 ) -> tuple[bytes | None, Violation | None]:
+    if document.taille > MAX_PDF_BYTES:  # decided before a single byte is read
+        return None, Violation(
+            Code.PDF_INVALIDE,
+            f"{document.nom} : taille déclarée ({document.taille} octets) au-delà de la limite "
+            f"de {MAX_PDF_BYTES // (1024 * 1024)} Mo",
+        )
     try:
         content = pdfs.fetch(document, numero)
     except PdfMissingError as missing:

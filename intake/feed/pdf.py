@@ -15,6 +15,10 @@ from intake.feed.model import DocumentPdf
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
+# The largest PDF taken in: a demande's form is one or two pages (some 30 KB). A declared size
+# above this is refused before anything is read, so no feed can make us allocate gigabytes.
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
 
 class PdfMissingError(Exception):
     pass

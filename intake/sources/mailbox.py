@@ -90,6 +90,16 @@ def parse(raw: bytes, tz: ZoneInfo) -> Notification:
     )
 
 
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[!-;=?-~]{1,250}>)", re.I | re.M)
+
+
+def message_id(raw: bytes) -> str | None:
+    """The Message-ID of an email that may not parse at all: a handle to find it, no content."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = _MESSAGE_ID.search(head)
+    return found.group(1).decode("ascii") if found else None
+
+
 @dataclass
 class MailboxSettings:
     host: str

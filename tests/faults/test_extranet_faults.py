@@ -5,12 +5,10 @@ told once per outage and commune, not once per failed poll."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import select
 
-from intake.clock import FixedClock
 from intake.notices import Notices
 from storage.db import transaction
 from storage.models import OutboxMessage, Status
@@ -31,11 +29,9 @@ OUTAGES = (range(10, 22), range(40, 50))  # polls every 30 minutes: 6 h and 5 h 
 STEPS = 60
 
 
-def test_a_long_faulty_run(sandbox, ingestor, engine, lieu_config):  # noqa: F811
-    state, url = sandbox
+def test_a_long_faulty_run(sandbox, ingestor, engine, lieu_config, clock):  # noqa: F811
+    state, url = sandbox  # on `clock`, like the ingestor
     rng = random.Random(99)
-    clock = FixedClock(NOW)
-    ingestor = replace(ingestor, clock=clock)
     made: set[str] = set()
     for step in range(STEPS):
         clock.instant = NOW + timedelta(minutes=30 * step)

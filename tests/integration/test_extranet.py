@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from intake.clock import FixedClock
 from intake.pipeline import Ingestor, Poller, Result
 from intake.sandbox.server import Account, SandboxState, start
 from intake.sources.extranet import ExtranetClient, RetryPolicy
@@ -24,11 +25,13 @@ FAST = RetryPolicy(attempts=8, total_seconds=30, initial_wait=0.01, max_wait=0.0
 
 
 @pytest.fixture
-def sandbox() -> Iterator[tuple[SandboxState, str]]:
+def sandbox(clock: FixedClock) -> Iterator[tuple[SandboxState, str]]:
+    """The sandbox extranet on the test's clock (the ingestor's too)."""
     state = SandboxState(
         communes={"69273": "Corbas", "69029": "Bron"},
         accounts={ACCOUNT: Account(ACCOUNT, PASSWORD, frozenset({"69273", "69029"}))},
         seed=7,
+        now=clock.now,
     )
     state.faults.retry_after = 0
     server, url = start(state)
@@ -205,12 +208,9 @@ def test_admins_are_told_once_per_account_problem(sandbox, ingestor, engine, lie
     assert recipients == "dsi@ville-corbas.fr, l.feuga@ville-corbas.fr"
 
 
-def test_an_outage_is_reported_once_after_the_threshold(ingestor, engine, lieu_config):
-    from intake.clock import FixedClock
+def test_an_outage_is_reported_once_after_the_threshold(ingestor, engine, lieu_config, clock):
     from intake.notices import Notices
 
-    clock = FixedClock(NOW)
-    ingestor = replace(ingestor, clock=clock)
     for hours in (0, 1, 5, 6, 30):
         clock.instant = NOW + timedelta(hours=hours)
         poller = make_poller(ingestor, "http://127.0.0.1:9", communes=("69273",))
