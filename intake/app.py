@@ -17,10 +17,11 @@ from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.feed import FeedSchema
 from intake.notices import Notices
-from intake.pipeline import Ingestor, Line, MailboxPass, Poller, Result
+from intake.pipeline import Ingestor, Line, MailboxPass, Poller
+from intake.pipeline.dropbox import DropboxPass
 from intake.reports import MONTH, Reports, month_name, previous_month
 from intake.retention import Retention
-from intake.sources.dropbox import REFUSED_DAYS, Dropbox
+from intake.sources.dropbox import Dropbox
 from intake.sources.extranet import ExtranetClient, TransientError
 from intake.sources.mailbox import MailboxSettings
 from notifier.smtp import Delivery, SmtpSettings, deliver
@@ -194,27 +195,7 @@ class App:
 
     def ingest_dropbox(self, dropbox: Dropbox) -> list[Line]:
         """Ingest each settled document of the dropbox, then clear it out of the folder."""
-        ingestor = self.ingestor("système:depot")
-        lines: list[Line] = []
-        for xml in dropbox.ready():
-            document = [line for line in ingestor.ingest_file(xml) if isinstance(line, Line)]
-            lines += document
-            if any(line.numero is None and line.result == Result.REFUSED for line in document):
-                moved = dropbox.refused(xml)
-                code = next(line.code for line in document if line.numero is None)
-                with transaction(self.engine) as session:
-                    self.notices.technical(
-                        session,
-                        self.clock.now(),
-                        f"depot-refuse:{xml.name}:{self.clock.now().date().isoformat()}",
-                        f"Dépôt : fichier {xml.name} refusé ({code})",
-                        f"Le fichier déposé {xml.name} a été refusé en entier ({code}) ; il est "
-                        f"gardé {REFUSED_DAYS} jours dans {moved.parent} puis supprimé.",
-                        "le télécharger de nouveau sur l'extranet et le redéposer.",
-                    )
-            else:
-                dropbox.done(xml, {line.numero for line in document if line.numero})
-        return lines
+        return DropboxPass(self.ingestor("système:depot"), dropbox, self.notices, self.clock).run()
 
     def prune_audit(self, actor: str) -> int:
         """Events older than `AUDIT_KEPT` go, behind a checkpoint sealed by the master key."""

@@ -3,8 +3,9 @@
 A file is taken only once the whole folder has stood still between two scans and for
 `settle_seconds`: a copy under way is never read half-written. After ingest the XML and the
 PDFs of its demandes are deleted — the demandes now live encrypted in the database, and a
-clear copy must not outlive them. A document refused whole goes to `refuses/`, kept
-`REFUSED_DAYS` days for the admins to look at, then deleted by the purge.
+clear copy must not outlive them. A document refused whole or unreadable, and any file that
+no feed of the pass claimed, goes to `refuses/` (0600), kept `REFUSED_DAYS` days for the
+admins to look at, then deleted: nothing personal stays in the folder itself after a pass.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 REFUSED_FOLDER = "refuses"
 REFUSED_DAYS = 7
+# PDFs dropped with no feed at all wait this long for theirs before going to `refuses/`.
+ORPHAN_SECONDS = 3600
 
 
 @dataclass
@@ -48,18 +51,33 @@ class Dropbox:
             if path.is_file() and not path.name.startswith("."):
                 yield path, path.stat()
 
-    def done(self, xml: Path, numeros: Iterable[str]) -> None:
-        """The document is stored: its clear copies go."""
-        for numero in numeros:
-            (self.folder / f"{numero}.pdf").unlink(missing_ok=True)
+    def others(self) -> list[Path]:
+        """Every file of the folder but the feeds: PDFs, and whatever else was dropped."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p, _ in self._files() if not p.name.lower().endswith(".xml"))
+
+    def stale_orphans(self) -> list[Path]:
+        """Files left with no feed for `ORPHAN_SECONDS`: no feed is coming for them."""
+        limit = self.wall_clock() - ORPHAN_SECONDS
+        return [p for p in self.others() if p.stat().st_mtime < limit]
+
+    def done(self, xml: Path, numeros: Iterable[str], names: Iterable[str] = ()) -> None:
+        """The document is stored: its clear copies go (the PDFs it named, and those named
+        after its demandes)."""
+        for name in {*names, *(f"{numero}.pdf" for numero in numeros)}:
+            (self.folder / name).unlink(missing_ok=True)
         xml.unlink(missing_ok=True)
         self._last_scan = None
 
-    def refused(self, xml: Path) -> Path:
+    def refused(self, path: Path) -> Path:
+        """Out of the folder into `refuses/`, readable by the service's account alone."""
         target = self.folder / REFUSED_FOLDER
         target.mkdir(mode=0o700, exist_ok=True)
-        moved = target / xml.name
-        xml.replace(moved)
+        os.chmod(target, 0o700)
+        moved = target / path.name
+        path.replace(moved)
+        os.chmod(moved, 0o600)
         os.utime(moved)  # its days in `refuses/` count from now
         self._last_scan = None
         return moved

@@ -155,7 +155,7 @@ def test_a_redirect_of_a_feed_is_refused_too(hostile):
     url = hostile({"/api/v1/session": _signed_in, "/api/v1/communes/69273/demandes": redirect})
     extranet = client(url)
     extranet.sign_in()
-    with pytest.raises(ExtranetError, match="redirection vers 127.0.0.1 refusée"):
+    with pytest.raises(ExtranetError, match=r"redirection vers 127\.0\.0\.1 refusée"):
         extranet.feed("69273", None)
 
 
