@@ -119,7 +119,8 @@ def main() -> None:
 
         config = lieu(folder, url)
         engine = make_engine(url)
-        retention = Retention(config, engine, FixedClock(NOW), actor="bench")
+        vault = Vault.from_file(config.key_file)
+        retention = Retention(config, engine, vault, FixedClock(NOW), actor="bench")
         with timed() as purging:
             outcome = retention.purge()
         assert outcome.purged == args.count, outcome

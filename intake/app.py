@@ -26,10 +26,10 @@ from intake.sources.extranet import ExtranetClient, TransientError
 from intake.sources.mailbox import MailboxSettings
 from notifier.smtp import Delivery, SmtpSettings, deliver
 from storage import attestations as attestation_store
-from storage import audit
+from storage import audit, keyring
 from storage.db import make_engine, transaction, upgrade
 from storage.models import MonthlyReport
-from storage.vault import Vault
+from storage.vault import Vault, read_master_key_file
 
 AUDIT_KEPT = relativedelta(months=12)
 
@@ -58,7 +58,10 @@ class App:
 
     @cached_property
     def vault(self) -> Vault:
-        return Vault.from_file(self.config.key_file)
+        """The vault, once the key file is known to be this database's (`KeyMismatch`)."""
+        return keyring.unlock(
+            self.engine, read_master_key_file(self.config.key_file), self.clock.now()
+        )
 
     @cached_property
     def schema(self) -> FeedSchema:
@@ -165,11 +168,11 @@ class App:
         return Notified(announced, alerts, delivery)
 
     def retention(self, actor: str) -> Retention:
-        return Retention(self.config, self.engine, self.clock, actor)
+        return Retention(self.config, self.engine, self.vault, self.clock, actor)
 
     @cached_property
     def attestations(self) -> Attestations:
-        return Attestations(self.config, self.engine, self.clock)
+        return Attestations(self.config, self.engine, self.vault, self.clock)
 
     @cached_property
     def reports(self) -> Reports:
@@ -201,9 +204,7 @@ class App:
         """Events older than `AUDIT_KEPT` go, behind a checkpoint sealed by the master key."""
         now = self.clock.now()
         with transaction(self.engine) as session:
-            return audit.prune(
-                session, before=now - AUDIT_KEPT, now=now, seal=self.vault.fingerprint, actor=actor
-            )
+            return self.vault.trail.prune(session, before=now - AUDIT_KEPT, now=now, actor=actor)
 
     def ensure_open(self) -> None:
         """After the convention's end nothing is taken in any more."""

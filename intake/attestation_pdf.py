@@ -172,8 +172,9 @@ def _proofs(pdf: FPDF, manifest: Mapping[str, Any], manifest_sha256: str) -> Non
         pdf,
         "Empreinte SHA-256 du manifeste (la liste ci-dessous, conservée en base au format JSON) : "
         f"{manifest_sha256}. Tête de la chaîne du journal d'audit au moment de l'attestation : "
-        f"événement n° {audit['sequence']}, empreinte {audit['empreinte']}. "
-        "« intake audit verify » vérifie la chaîne.",
+        f"événement n° {audit['sequence']}, lien HMAC-SHA-256 {audit['empreinte']} (ancre "
+        "consignée aussi hors de la base, dans audit-anchors.log). « intake audit verify » "
+        "vérifie la chaîne et qu'elle prolonge cette ancre.",
         9,
     )
 

@@ -12,9 +12,9 @@ from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from storage import attestations as store
-from storage import audit
 from storage.db import transaction
 from storage.models import Attestation
+from storage.vault import Vault
 
 
 class SignatureRefused(Exception):
@@ -38,6 +38,7 @@ class Summary:
 class Attestations:
     config: Config
     engine: Engine
+    vault: Vault
     clock: Clock
 
     def today(self) -> date:
@@ -104,7 +105,7 @@ class Attestations:
         session.add(attestation)
         today = deadlines.local_date(now, self.config.timezone)
         assert attestation.sign_by is not None
-        audit.record(
+        self.vault.trail.record(
             session,
             at=now,
             actor=signer,

@@ -95,6 +95,15 @@ def _attestations(pdf: FPDF, figures: Figures) -> None:
                f"{states.get('late', 0)} en retard de signature."),
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
+    seq, link = figures.audit_head
+    pdf.set_font("helvetica", size=8)
+    pdf.multi_cell(
+        0, 4,
+        latin1(f"Journal d'audit à la date du rapport : événement n° {seq}, lien {link} "
+               "(ancre également consignée dans audit-anchors.log ; « intake audit verify » "
+               "vérifie que le journal la prolonge)."),
+        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+    )  # fmt: skip
     pdf.ln(2)
 
 

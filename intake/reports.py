@@ -22,6 +22,7 @@ from sqlmodel import Session, col, or_, select
 
 from intake import deadlines
 from intake.config import Config
+from storage import anchors, audit
 from storage import attestations as attestation_store
 from storage import communes as communes_store
 from storage.db import transaction
@@ -89,6 +90,7 @@ class Figures:
     communes: list[CommuneFigures]
     per_day: dict[date, list[int]]  # delays of the demandes retrieved each day
     attestations: dict[str, int]
+    audit_head: tuple[int, str] = (0, audit.GENESIS)  # anchored outside the database too
 
     @property
     def last_day(self) -> date:
@@ -125,7 +127,9 @@ def gather(session: Session, config: Config, month: date, now: datetime) -> Figu
     states: dict[str, int] = defaultdict(int)
     for attestation in attestation_store.drafted(session):
         states[attestation_store.state(attestation, today)] += 1
-    return Figures(month, now, list(by_commune.values()), dict(per_day), dict(states))
+    return Figures(
+        month, now, list(by_commune.values()), dict(per_day), dict(states), audit.head(session)
+    )
 
 
 def _count(
@@ -209,12 +213,18 @@ class Reports:
     config: Config
     engine: Engine
 
+    def anchor(self, figures: Figures, now: datetime) -> None:
+        """The head printed in the report, appended to the anchors beside the key."""
+        why = f"rapport-{figures.month:%Y-%m}"
+        anchors.append(anchors.anchors_file(self.config.key_file), figures.audit_head, why, now)
+
     def make(self, month: date, now: datetime) -> tuple[bytes, bytes]:
         """(PDF, CSV) of a month, computed now."""
         from intake import report_pdf  # fpdf2 only when a report is drawn
 
         with transaction(self.engine) as session:
             figures = gather(session, self.config, month, now)
+        self.anchor(figures, now)
         return report_pdf.render(figures, self.config), to_csv(figures)
 
     def store_once(

@@ -30,11 +30,12 @@ from sqlmodel import Session, col, select
 from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config
+from storage import anchors, audit
 from storage import attestations as attestation_store
-from storage import audit
 from storage import demandes as store
 from storage.db import is_sqlite, transaction
 from storage.models import Attestation, DemandeRow, Status
+from storage.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class PurgeOutcome:
 class Retention:
     config: Config
     engine: Engine
+    vault: Vault
     clock: Clock
     actor: str
 
@@ -133,6 +135,7 @@ class Retention:
         while batch := self._destroy_batch(limit, reason, draft_id):
             purged += batch
         attestation = self._draft(draft_id, reason)
+        self._anchor(attestation)
         self._scrub_files()
         with transaction(self.engine) as session:
             next_purge = self.next_purge(session)
@@ -148,7 +151,7 @@ class Retention:
             numeros = [r.numero for r in rows]
             store.destroy_many(session, numeros)
             store.mark_purged(session, numeros, now, reason, attestation_id)
-            audit.record_many(
+            self.vault.trail.record_many(
                 session,
                 actor=self.actor,
                 events=[
@@ -193,7 +196,7 @@ class Retention:
                 manifest, digest, self._signatories(), now.astimezone(self.config.timezone)
             )
             session.add(attestation)
-            audit.record(
+            self.vault.trail.record(
                 session,
                 at=now,
                 actor=self.actor,
@@ -206,6 +209,21 @@ class Retention:
                 },
             )
             return attestation_id
+
+    def _anchor(self, attestation_id: int | None) -> None:
+        """The head printed in the attestation, appended to the anchors beside the key."""
+        if attestation_id is None:
+            return
+        with transaction(self.engine) as session:
+            attestation = attestation_store.get(session, attestation_id)
+        if attestation is None or attestation.audit_seq is None or attestation.audit_hash is None:
+            return
+        anchors.append(
+            anchors.anchors_file(self.config.key_file),
+            (attestation.audit_seq, attestation.audit_hash),
+            f"attestation-{attestation_id}",
+            self.clock.now(),
+        )
 
     def _sign_by(self, rows: list[DemandeRow], reason: str, now: datetime) -> date:
         if reason == END_REASON:

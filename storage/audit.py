@@ -1,10 +1,14 @@
-"""The audit trail: append-only, hash-chained, never personal.
+"""The audit trail: append-only, chained with HMAC-SHA-256, never personal.
 
-Each event's hash covers its own fields and the previous event's hash, so a
-changed, inserted or deleted event breaks the chain; `audit_head` records
-the last link in the same transaction, so removing the newest events shows too.
-Appends are serialised by locking the head row (`FOR UPDATE` on PostgreSQL;
-SQLite transactions are already `BEGIN IMMEDIATE`).
+Each event's link is an HMAC, under a key derived from the master key (its own
+label), of its own fields and the previous link: a changed, inserted or
+deleted event breaks the chain, and nobody without the key can compute a new
+one (a plain hash chain can be recomputed by anyone who edits the database).
+`audit_head` records the last link in the same transaction, so removing the
+newest events shows too; wiping the whole trail is caught by the cross-check
+of the store against the trail (`coverage`) and by the anchors kept outside
+the database. Appends are serialised by locking the head row (`FOR UPDATE` on
+PostgreSQL; SQLite transactions are already `BEGIN IMMEDIATE`).
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, delete, select
 
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead
@@ -25,37 +29,96 @@ GENESIS = "0" * 64
 VERIFY_BATCH = 5000
 
 
-def _digest(
-    seq: int, at: datetime, actor: str, action: str, numero: str | None, detail: str, prev_hash: str
-) -> str:
-    canonical = json.dumps(
-        [seq, at.isoformat(timespec="microseconds"), actor, action, numero, detail, prev_hash],
+def _canonical(
+    seq: int, at: datetime, actor: str, action: str, numero: str | None, detail: str, prev: str
+) -> bytes:
+    return json.dumps(
+        [seq, at.isoformat(timespec="microseconds"), actor, action, numero, detail, prev],
         ensure_ascii=False,
         separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
 
 
-def record(
-    session: Session,
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    numero: str | None = None,
-    detail: Mapping[str, object] | None = None,
-) -> str:
-    """Append one event in the caller's transaction and return its hash. `detail` must hold
-    nothing personal."""
-    return record_many(session, actor=actor, events=[(at, action, numero, detail)])[-1]
+def legacy_digest(event: AuditEvent) -> str:
+    """The unkeyed SHA-256 link of trails written before the HMAC chain (migration only)."""
+    return hashlib.sha256(
+        _canonical(
+            event.seq,
+            event.at,
+            event.actor,
+            event.action,
+            event.numero,
+            event.detail,
+            event.prev_hash,
+        )
+    ).hexdigest()
 
 
 # When, action, numero, detail.
 Event = tuple[datetime, str, str | None, Mapping[str, object] | None]
 
 
-def record_many(session: Session, *, actor: str, events: Sequence[Event]) -> list[str]:
-    """Append `events` in order, in the caller's transaction; their hashes."""
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int
+    first_bad: int | None
+    reason: str | None = None
+
+
+class Trail:
+    """The trail's writer and checker, holding the chain's key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def link(
+        self,
+        seq: int,
+        at: datetime,
+        actor: str,
+        action: str,
+        numero: str | None,
+        detail: str,
+        prev: str,
+    ) -> str:
+        message = _canonical(seq, at, actor, action, numero, detail, prev)
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def seal(self, text: bytes) -> str:
+        return hmac.new(self._key, b"audit-seal:" + text, hashlib.sha256).hexdigest()
+
+    def record(
+        self,
+        session: Session,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        numero: str | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> str:
+        """Append one event in the caller's transaction and return its link. `detail` must
+        hold nothing personal."""
+        return self.record_many(session, actor=actor, events=[(at, action, numero, detail)])[-1]
+
+    def record_many(self, session: Session, *, actor: str, events: Sequence[Event]) -> list[str]:
+        """Append `events` in order, in the caller's transaction; their links."""
+        return _append(session, self, actor, events)
+
+    def prune(self, session: Session, *, before: datetime, now: datetime, actor: str) -> int:
+        return _prune(session, self, before=before, now=now, actor=actor)
+
+    def verify(self, session: Session) -> Verification:
+        return _verify(session, self)
+
+    def rechain(self, session: Session) -> int:
+        """Recompute every link under this key (the migration from the unkeyed chain, after
+        the old chain was checked). Returns the number of events."""
+        return _rechain(session, self)
+
+
+def _append(session: Session, trail: Trail, actor: str, events: Sequence[Event]) -> list[str]:
     head = _locked_head(session)
     rows: list[dict[str, object]] = []
     seq, previous = head.seq, head.hash
@@ -69,7 +132,7 @@ def record_many(session: Session, *, actor: str, events: Sequence[Event]) -> lis
             default=str,
         )
         seq += 1
-        digest = _digest(seq, at, actor, action, numero, detail_text, previous)
+        digest = trail.link(seq, at, actor, action, numero, detail_text, previous)
         rows.append(
             {
                 "seq": seq,
@@ -96,6 +159,12 @@ def record_many(session: Session, *, actor: str, events: Sequence[Event]) -> lis
 _HEAD = "audit_head"
 
 
+def head_for_update(session: Session) -> tuple[int, str]:
+    """The head, locked for the rest of the transaction: serialises whoever rewrites keys."""
+    head = _locked_head(session)
+    return head.seq, head.hash
+
+
 def _locked_head(session: Session) -> AuditHead:
     """The head row, locked once per transaction (`FOR UPDATE` serialises appends)."""
     transaction = session.get_transaction()
@@ -110,22 +179,11 @@ def _locked_head(session: Session) -> AuditHead:
     return head
 
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    events: int
-    first_bad: int | None
-    reason: str | None = None
-
-
-Seal = Callable[[bytes], str]  # a keyed digest (the vault's), so a checkpoint can't be forged
-
-
-def _checkpoint_text(seq: int, hash_: str) -> bytes:
+def checkpoint_text(seq: int, hash_: str) -> bytes:
     return f"audit-checkpoint:{seq}:{hash_}".encode()
 
 
-def prune(session: Session, *, before: datetime, now: datetime, seal: Seal, actor: str) -> int:
+def _prune(session: Session, trail: Trail, *, before: datetime, now: datetime, actor: str) -> int:
     """Delete the events older than `before`, leaving a sealed checkpoint where the chain now
     begins; the pruning itself is recorded. How many went."""
     last = session.exec(
@@ -138,9 +196,9 @@ def prune(session: Session, *, before: datetime, now: datetime, seal: Seal, acto
     checkpoint = checkpoint or AuditCheckpoint(id=1, seq=0, hash=GENESIS, pruned_at=now, seal="")
     checkpoint.seq, checkpoint.hash, checkpoint.pruned_at = last.seq, last.hash, now
     checkpoint.pruned_events += gone
-    checkpoint.seal = seal(_checkpoint_text(last.seq, last.hash))
+    checkpoint.seal = trail.seal(checkpoint_text(last.seq, last.hash))
     session.add(checkpoint)
-    record(
+    trail.record(
         session,
         at=now,
         actor=actor,
@@ -150,14 +208,14 @@ def prune(session: Session, *, before: datetime, now: datetime, seal: Seal, acto
     return int(gone)
 
 
-def verify(session: Session, seal: Seal | None = None) -> Verification:
-    """Walk the whole chain in batches (constant memory), from its start or its checkpoint
-    (whose seal is checked when `seal` is given)."""
+def _verify(session: Session, trail: Trail) -> Verification:
+    """Walk the whole chain in batches (constant memory), from its start or its sealed
+    checkpoint."""
     expected_seq, prev_hash, count, last = 1, GENESIS, 0, 0
     checkpoint = session.get(AuditCheckpoint, 1)
     if checkpoint is not None:
-        if seal is not None and not hmac.compare_digest(
-            seal(_checkpoint_text(checkpoint.seq, checkpoint.hash)), checkpoint.seal
+        if not hmac.compare_digest(
+            trail.seal(checkpoint_text(checkpoint.seq, checkpoint.hash)), checkpoint.seal
         ):
             return Verification(False, 0, checkpoint.seq, "point de départ du journal falsifié")
         expected_seq, prev_hash, last = checkpoint.seq + 1, checkpoint.hash, checkpoint.seq
@@ -169,7 +227,7 @@ def verify(session: Session, seal: Seal | None = None) -> Verification:
             .limit(VERIFY_BATCH)
         ).all()
         for event in batch:
-            problem = _check(event, expected_seq, prev_hash)
+            problem = _check(trail, event, expected_seq, prev_hash)
             if problem:
                 return Verification(False, count, min(event.seq, expected_seq), problem)
             prev_hash, expected_seq, last = event.hash, event.seq + 1, event.seq
@@ -188,17 +246,49 @@ def verify(session: Session, seal: Seal | None = None) -> Verification:
     return Verification(True, count, None)
 
 
-def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+def _check(trail: Trail, event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
     if event.seq != expected_seq:
         return f"événement {expected_seq} manquant"
     if event.prev_hash != prev_hash:
         return f"événement {event.seq} : maillon précédent différent (insertion ou suppression)"
-    recomputed = _digest(
+    recomputed = trail.link(
         event.seq, event.at, event.actor, event.action, event.numero, event.detail, event.prev_hash
     )
-    if recomputed != event.hash:
-        return f"événement {event.seq} : contenu modifié"
+    if not hmac.compare_digest(recomputed, event.hash):
+        return f"événement {event.seq} : contenu modifié ou chaîne recalculée sans la clé"
     return None
+
+
+def _rechain(session: Session, trail: Trail) -> int:
+    head = _locked_head(session)
+    checkpoint = session.get(AuditCheckpoint, 1)
+    previous = checkpoint.hash if checkpoint is not None else GENESIS
+    count, after = 0, checkpoint.seq if checkpoint is not None else 0
+    while True:
+        batch = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.seq) > after)
+            .order_by(col(AuditEvent.seq))
+            .limit(VERIFY_BATCH)
+        ).all()
+        changes = []
+        for event in batch:
+            link = trail.link(
+                event.seq, event.at, event.actor, event.action, event.numero, event.detail, previous
+            )
+            changes.append({"seq": event.seq, "prev_hash": previous, "hash": link})
+            previous, after = link, event.seq
+        if changes:
+            session.execute(update(AuditEvent), changes)
+        count += len(batch)
+        if len(batch) < VERIFY_BATCH:
+            break
+    if checkpoint is not None:
+        checkpoint.seal = trail.seal(checkpoint_text(checkpoint.seq, checkpoint.hash))
+        session.add(checkpoint)
+    head.seq, head.hash = after, previous
+    session.add(head)
+    return count
 
 
 def head(session: Session) -> tuple[int, str]:

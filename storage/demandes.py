@@ -68,7 +68,7 @@ class NewDemandes:
         session.execute(insert(DemandeRow), self.rows)
         session.execute(insert(DemandeKey), self.keys)
         session.execute(insert(DemandeBlob), self.blobs)
-        audit.record_many(session, actor=self.actor, events=self.events)
+        self.vault.trail.record_many(session, actor=self.actor, events=self.events)
         self.rows, self.keys, self.blobs, self.events = [], [], [], []
 
 

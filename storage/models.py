@@ -120,7 +120,7 @@ class AuditEvent(SQLModel, table=True):
     seq: int = Field(primary_key=True)
     at: datetime = Field(sa_column=_instant(nullable=False))
     actor: str = Field(max_length=254)
-    action: str = Field(max_length=40)
+    action: str = Field(max_length=40, index=True)
     numero: str | None = Field(default=None, max_length=15, index=True)
     detail: str = Field(default="{}", max_length=4000)
     prev_hash: str = Field(max_length=64)
@@ -286,3 +286,22 @@ class AuditCheckpoint(SQLModel, table=True):
     pruned_at: datetime = Field(sa_column=_instant(nullable=False))
     pruned_events: int = 0  # in all, since the first pruning
     seal: str = Field(max_length=64)
+
+
+class VaultMeta(SQLModel, table=True):
+    """Which master key this database belongs to, and the keys derived from it, wrapped.
+
+    `key_id` is checked by every command that opens the vault, before anything is fetched,
+    stored or acknowledged: a wrong key file must never write demandes that nobody can read.
+    The derived keys (content fingerprints, audit chain) are kept wrapped so that a rotated
+    master key leaves the fingerprints and the chain as they were.
+    """
+
+    __tablename__ = "vault_meta"
+
+    id: int = Field(default=1, primary_key=True)
+    key_id: str = Field(max_length=16)
+    fingerprint_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    audit_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    rotated_at: datetime | None = Field(default=None, sa_column=_instant())

@@ -13,12 +13,15 @@ import binascii
 import hashlib
 import hmac
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from storage.audit import Trail
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -47,20 +50,54 @@ def read_master_key_file(path: Path) -> bytes:
     return key
 
 
+def master_key_id(master_key: bytes) -> str:
+    """The master key's identity: a keyed fingerprint that names it without revealing it."""
+    return hashlib.sha256(b"intake master key id" + master_key).hexdigest()[:16]
+
+
+def _derive(master_key: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=label).derive(
+        master_key
+    )
+
+
+@dataclass(frozen=True)
+class DerivedKeys:
+    """Keys derived once from the master key, each under its own label. The keyring keeps them
+    wrapped in the database so that a rotated master key keeps the same fingerprints and the
+    same audit chain."""
+
+    fingerprint: bytes
+    audit: bytes
+
+    @classmethod
+    def from_master(cls, master_key: bytes) -> DerivedKeys:
+        return cls(
+            fingerprint=_derive(master_key, b"intake content fingerprint v1"),
+            audit=_derive(master_key, b"intake audit chain v1"),
+        )
+
+
 class Vault:
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, derived: DerivedKeys | None = None) -> None:
         if len(master_key) != KEY_BYTES:
             raise VaultError("clé maîtresse invalide (32 octets attendus)")
         self._master = AESGCM(master_key)
-        # Identifies the master key (for rotation) without revealing anything of it.
-        self.key_id = hashlib.sha256(b"intake master key id" + master_key).hexdigest()[:16]
-        self._fingerprint_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake content fingerprint v1"
-        ).derive(master_key)
+        self.key_id = master_key_id(master_key)
+        self.derived = derived or DerivedKeys.from_master(master_key)
+        self._fingerprint_key = self.derived.fingerprint
+        self.trail = Trail(self.derived.audit)
 
     @classmethod
     def from_file(cls, path: Path) -> Vault:
         return cls(read_master_key_file(path))
+
+    def wrap_secret(self, secret: bytes, name: str) -> bytes:
+        """A key of the keyring's own (not a demande's), sealed under the master key."""
+        return self._seal(self._master, secret, f"keyring:{name}")
+
+    def unwrap_secret(self, wrapped: bytes, name: str) -> bytes:
+        return self._open(self._master, wrapped, f"keyring:{name}")
 
     @staticmethod
     def new_data_key() -> bytes:

@@ -21,7 +21,6 @@ from intake.feed.pdf import FolderPdfSource
 from intake.notices import Notices
 from intake.pipeline.ingest import Ingestor, Line, Result
 from intake.sources.dropbox import REFUSED_DAYS, Dropbox
-from storage import audit
 from storage import demandes as store
 from storage.db import transaction
 
@@ -103,7 +102,7 @@ class DropboxPass:
                 code=UNREADABLE,
                 message=message,
             )
-            audit.record(
+            self.ingestor.vault.trail.record(
                 session,
                 at=now,
                 actor=self.ingestor.actor,

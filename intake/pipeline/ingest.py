@@ -39,7 +39,6 @@ from intake.feed import (
 from intake.feed.model import RECORD
 from intake.feed.pdf import PdfSource
 from intake.sources.mailbox import Notification
-from storage import audit
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, DemandeRow, Status
@@ -461,7 +460,9 @@ class Ingestor:
         numero: str | None = None,
         detail: dict[str, object] | None = None,
     ) -> None:
-        audit.record(session, at=now, actor=self.actor, action=action, numero=numero, detail=detail)
+        self.vault.trail.record(
+            session, at=now, actor=self.actor, action=action, numero=numero, detail=detail
+        )
 
     # --- notifications (the mailbox) ------------------------------------------------------
 

@@ -7,7 +7,6 @@ from sqlalchemy import Engine, func, select
 
 from intake.feed.model import RECORD
 from intake.pipeline import Ingestor, Line, Result
-from storage import audit
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import (
@@ -107,7 +106,7 @@ def test_messages_name_the_demande_and_rule_but_no_personal_data(ingestor, tmp_p
     assert "/nom" in line.message and "Dup0nt" not in line.message and "12" not in line.message
 
 
-def test_one_numero_several_times_in_one_feed(ingestor, engine, tmp_path, caplog):
+def test_one_numero_several_times_in_one_feed(ingestor, engine, tmp_path, caplog, vault):
     """The writes of a feed are grouped in one transaction: each occurrence still sees what
     the earlier ones did (a quarantine, a reception)."""
     broken = Dem(numero(1), creneaux=[("lundi", "18:00", "08:00")])
@@ -123,7 +122,7 @@ def test_one_numero_several_times_in_one_feed(ingestor, engine, tmp_path, caplog
     ]
     with transaction(engine) as session:
         assert store.get(session, numero(1)).status == Status.RECEIVED
-        assert audit.verify(session).ok
+        assert vault.trail.verify(session).ok
     assert count(engine, DemandeRow) == 2
     assert "one at a time" not in caplog.text  # all in one group, no fallback needed
 
@@ -179,7 +178,7 @@ def test_a_demande_and_its_pdf_are_stored_together_or_not_at_all(
         assert (
             session.exec(select(DemandeBlob).where(DemandeBlob.numero == numero(2))).first() is None
         )
-        assert audit.verify(session).ok
+        assert vault.trail.verify(session).ok
     monkeypatch.setattr(vault, "encrypt", real_encrypt)
     assert [r.result for r in lines(ingestor, path)] == [Result.HELD, Result.INGESTED]
 
@@ -200,14 +199,14 @@ def test_a_feed_of_a_commune_outside_the_convention(ingestor, engine, tmp_path):
     assert count(engine, DemandeKey) == 0
 
 
-def test_every_step_is_in_the_audit_trail(ingestor, engine, samples):
+def test_every_step_is_in_the_audit_trail(ingestor, engine, samples, vault):
     lines(ingestor, samples / "flux-69273-corbas.xml")
     with transaction(engine) as session:
         events = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
         assert [(e.action, e.numero, e.actor) for e in events] == [
             ("reception", f"ME-2026-000010{i}", "l.feuga@ville-corbas.fr") for i in (1, 2, 3)
         ]
-        assert audit.verify(session).ok
+        assert vault.trail.verify(session).ok
 
 
 def test_names_and_comments_come_back_byte_for_byte(ingestor, engine, vault, tmp_path):

@@ -15,7 +15,6 @@ from intake.clock import FixedClock
 from intake.notices import Notices
 from intake.retention import Retention
 from storage import attestations as attestation_store
-from storage import audit
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import DemandeRow, OutboxMessage, Status
@@ -45,8 +44,8 @@ def rows(engine) -> dict[str, DemandeRow]:
         return {r.numero: r for r in session.exec(select(DemandeRow))}
 
 
-def test_monthly_batch_on_the_first_takes_the_whole_month(held, lieu_config):
-    purge = Retention(lieu_config, held, at("2026-07-01T04:00:00+02:00"), "système:test")
+def test_monthly_batch_on_the_first_takes_the_whole_month(held, lieu_config, vault):
+    purge = Retention(lieu_config, held, vault, at("2026-07-01T04:00:00+02:00"), "système:test")
     planned = purge.plan()
     assert [p.numero for p in planned] == ["ME-2026-0000001", "ME-2026-0000004"]
     assert held_secrets(held) == 9  # dry run: nothing changed
@@ -63,7 +62,7 @@ def test_monthly_batch_on_the_first_takes_the_whole_month(held, lieu_config):
     with transaction(held) as session:
         assert not store.has_secret(session, "ME-2026-0000001", "record")
         attestation = attestation_store.get(session, outcome.attestation)
-        assert audit.verify(session).ok
+        assert vault.trail.verify(session).ok
     assert held_secrets(held) == 6
     assert attestation.demandes == 2
     assert attestation.sign_by == day("2026-08-10")  # a month after the earliest purge day
@@ -76,22 +75,22 @@ def test_monthly_batch_on_the_first_takes_the_whole_month(held, lieu_config):
     assert purge.purge().purged == 0  # the same day again: nothing more, no new attestation
 
 
-def test_the_daily_run_catches_the_month_it_missed(held, lieu_config):
+def test_the_daily_run_catches_the_month_it_missed(held, lieu_config, vault):
     """Down from June to 3 August: that run takes July's leftovers (late, and the attestation
     says so by its dates) and all of August, before any August purge day ends."""
-    purge = Retention(lieu_config, held, at("2026-08-03T10:00:00+02:00"), "système:test")
+    purge = Retention(lieu_config, held, vault, at("2026-08-03T10:00:00+02:00"), "système:test")
     outcome = purge.purge()
     assert outcome.purged == 4  # the notified-only and the quarantined ones included
     assert outcome.next_purge is None
     assert held_secrets(held) == 0
 
 
-def test_daily_policy_takes_each_on_its_day(held, lieu_config):
+def test_daily_policy_takes_each_on_its_day(held, lieu_config, vault):
     raw = lieu_config.raw.model_copy(
         update={"retention": lieu_config.raw.retention.model_copy(update={"policy": "daily"})}
     )
     config = dataclasses.replace(lieu_config, raw=raw)
-    purge = Retention(config, held, at("2026-07-09T23:00:00+02:00"), "système:test")
+    purge = Retention(config, held, vault, at("2026-07-09T23:00:00+02:00"), "système:test")
     assert purge.purge().purged == 0
     later = dataclasses.replace(purge, clock=at("2026-07-10T00:05:00+02:00"))
     outcome = later.purge()
@@ -100,9 +99,9 @@ def test_daily_policy_takes_each_on_its_day(held, lieu_config):
 
 
 def test_an_interrupted_purge_is_completed_under_the_same_attestation(
-    held, lieu_config, monkeypatch
+    held, lieu_config, monkeypatch, vault
 ):
-    purge = Retention(lieu_config, held, at("2026-08-01T03:00:00+02:00"), "système:test")
+    purge = Retention(lieu_config, held, vault, at("2026-08-01T03:00:00+02:00"), "système:test")
     monkeypatch.setattr(retention, "BATCH", 1)
     real_batch = Retention._destroy_batch
     calls = {"n": 0}
@@ -126,8 +125,8 @@ def test_an_interrupted_purge_is_completed_under_the_same_attestation(
     assert {r.attestation_id for r in rows(held).values()} == {outcome.attestation}
 
 
-def test_reminders_before_the_deadline_then_daily_once_late(held, lieu_config):
-    outcome = Retention(lieu_config, held, at("2026-07-01T04:00:00+02:00"), "t").purge()
+def test_reminders_before_the_deadline_then_daily_once_late(held, lieu_config, vault):
+    outcome = Retention(lieu_config, held, vault, at("2026-07-01T04:00:00+02:00"), "t").purge()
     notices = Notices(lieu_config)  # sign_by: 10 August
 
     def remind(when: str) -> list[str]:

@@ -105,7 +105,7 @@ def test_nothing_outlives_its_purge_day(
             if not deadlines.past_retention(transmitted, moment, tz):  # else refused at ingest
                 hold(engine, vault, f"ME-2026-{i:07d}", transmitted, tz, at=moment)
             continue
-        Retention(config, engine, FixedClock(moment), "système:propriétés").purge()
+        Retention(config, engine, vault, FixedClock(moment), "système:propriétés").purge()
         _assert_nothing_past(engine, moment.astimezone(tz).date())
 
     _assert_each_destroyed_once(engine)

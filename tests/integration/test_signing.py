@@ -15,7 +15,6 @@ from intake.attestations import Attestations, SignatureRefused
 from intake.clock import FixedClock
 from intake.retention import Retention
 from intake.sandbox.certificates import signatory
-from storage import audit
 from storage.db import transaction
 from tests.conftest import PARIS
 from tests.poppler import poppler
@@ -28,15 +27,15 @@ SIGNING_DAY = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def drafted(engine, vault, lieu_config):
     hold(engine, vault, "ME-2026-0000001", datetime(2026, 1, 10, 9, tzinfo=UTC), PARIS)
-    outcome = Retention(lieu_config, engine, FixedClock(PURGE_DAY), "système:test").purge()
-    return Attestations(lieu_config, engine, FixedClock(SIGNING_DAY)), outcome.attestation
+    outcome = Retention(lieu_config, engine, vault, FixedClock(PURGE_DAY), "système:test").purge()
+    return Attestations(lieu_config, engine, vault, FixedClock(SIGNING_DAY)), outcome.attestation
 
 
 def certificate(email: str = SIGNATORY, valid_from: datetime = SIGNING_DAY - timedelta(days=30)):
     return signatory("Laetitia Feuga", email, valid_from, passphrase="secret")
 
 
-def test_a_signatory_signs_and_independent_tools_validate(drafted, tmp_path):
+def test_a_signatory_signs_and_independent_tools_validate(drafted, tmp_path, vault):
     attestations, number = drafted
     cert = certificate()
     summary = attestations.sign(number, SIGNATORY, cert.pkcs12, "secret")
@@ -64,7 +63,7 @@ def test_a_signatory_signs_and_independent_tools_validate(drafted, tmp_path):
     assert f"E={SIGNATORY}" in report
 
     with transaction(attestations.engine) as session:
-        assert audit.verify(session).ok
+        assert vault.trail.verify(session).ok
     with pytest.raises(SignatureRefused, match="déjà signée"):
         attestations.sign(number, SIGNATORY, cert.pkcs12, "secret")
 
