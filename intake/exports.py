@@ -1,0 +1,215 @@
+"""Exports for the lieu's own software: only a habilitated agent's communes, every demande
+exported recorded in the audit trail with the file, cells that no spreadsheet runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Literal
+
+from sqlalchemy import Engine
+
+from intake import deadlines
+from intake.access import authorize_audited
+from intake.config import Config
+from intake.feed.model import RECORD, Demande, Enfant
+from storage import demandes as store
+from storage.db import transaction
+from storage.models import BlobKind, DemandeRow, Status
+from storage.vault import Vault
+
+EXPORT_WARNING = (
+    "Attention : ce fichier contient des données personnelles. C'est la copie du lieu "
+    "d'information, soumise aux mêmes obligations que la convention : usage limité au "
+    "traitement des demandes, confidentialité, destruction au plus tard 6 mois après "
+    "la transmission de chaque demande."
+)
+
+CSV_COLUMNS = (
+    "numero",
+    "commune",
+    "date_depot",
+    "date_transmission",
+    "date_notification",
+    "retrieval_due",
+    "purge_due",
+    "r1_civilite",
+    "r1_nom",
+    "r1_prenom",
+    "r1_date_naissance",
+    "r1_adresse",
+    "r1_code_postal",
+    "r1_ville",
+    "r1_telephone",
+    "r1_courriel",
+    "r1_situation",
+    "r2_civilite",
+    "r2_nom",
+    "r2_prenom",
+    "r2_date_naissance",
+    "r2_adresse",
+    "r2_code_postal",
+    "r2_ville",
+    "r2_telephone",
+    "r2_courriel",
+    "r2_situation",
+    "allocataire",
+    "allocataire_regime",
+    "nombre_enfants_foyer",
+    "enfants",
+    "modes",
+    "date_debut",
+    "frequence",
+    "planning",
+    "commentaire",
+    "document_pdf",
+)
+
+
+@dataclass(frozen=True)
+class Exported:
+    demandes: int
+    past_retention: int  # held past their purge day: left out, a purge is due
+
+
+def _export_rows(
+    engine: Engine, vault: Vault, communes: frozenset[str], today: date
+) -> tuple[list[tuple[DemandeRow, Demande]], int]:
+    with transaction(engine) as session:
+        rows = list(store.listing(session, status=Status.RECEIVED, communes=communes))
+    readable = [r for r in rows if r.purge_due is None or today < r.purge_due]
+    return list(_decrypted(engine, vault, readable)), len(rows) - len(readable)
+
+
+def _decrypted(
+    engine: Engine, vault: Vault, rows: list[DemandeRow]
+) -> Iterator[tuple[DemandeRow, Demande]]:
+    for row in rows:
+        with transaction(engine) as session:
+            record = store.read_secret(session, vault, row.numero, BlobKind.RECORD)
+        if record is not None:
+            yield row, RECORD.validate_json(record)
+
+
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A cell no spreadsheet runs: one starting like a formula is marked as text with a
+    leading apostrophe, which spreadsheets hide, so a phone number keeps its visible « + »."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_row(row: DemandeRow, d: Demande) -> list[str]:
+    cells: list[object] = [
+        row.numero,
+        row.commune,
+        d.date_depot.isoformat(),
+        d.date_transmission.isoformat(),
+        d.date_notification.isoformat() if d.date_notification else "",
+        row.retrieval_due,
+        row.purge_due,
+    ]
+    for rank in (1, 2):
+        r = next((x for x in d.responsables if x.rang == rank), None)
+        cells += (
+            ["", "", "", "", "", "", "", "", "", ""]
+            if r is None
+            else [
+                r.civilite,
+                r.nom,
+                r.prenom,
+                r.date_naissance,
+                " / ".join(r.adresse.lignes),
+                r.adresse.code_postal,
+                r.adresse.ville,
+                r.telephone,
+                r.courriel,
+                r.situation_professionnelle,
+            ]
+        )
+    cells += [
+        d.allocataire.numero if d.allocataire else "",
+        d.allocataire.regime if d.allocataire else "",
+        d.nombre_enfants_foyer,
+        " | ".join(
+            f"{c.prenom} {c.nom or ''} {c.date_naissance}".strip()
+            if isinstance(c, Enfant)
+            else f"à naître {c.date_naissance_prevue} {c.prenom or ''}".strip()
+            for c in d.enfants
+        ),
+        " | ".join(f"{m.rang}:{m.mode}" for m in d.accueil.modes),
+        d.accueil.date_debut,
+        d.accueil.frequence,
+        " | ".join(f"{s.jour} {s.debut}-{s.fin}" for s in d.accueil.planning),
+        d.accueil.commentaire,
+        d.document.nom,
+    ]
+    return [safe_cell(c) for c in cells]
+
+
+def export(
+    engine: Engine,
+    vault: Vault,
+    config: Config,
+    agent: str,
+    fmt: Literal["csv", "json"],
+    output: Path,
+    now: datetime,
+) -> Exported:
+    member = authorize_audited(engine, vault, config, agent, now, action="export")
+    communes = config.staff_communes(member)
+    today = deadlines.local_date(now, config.timezone)
+    pairs, past_retention = _export_rows(engine, vault, communes, today)
+    # The audit events and the file stand or fall together: no export goes unrecorded.
+    with transaction(engine) as session:
+        for row, _ in pairs:
+            vault.trail.record(
+                session,
+                at=now,
+                actor=member.email,
+                action="export",
+                numero=row.numero,
+                detail={"format": fmt},
+            )
+        vault.trail.record(
+            session,
+            at=now,
+            actor=member.email,
+            action="export-fichier",
+            detail={"format": fmt, "demandes": len(pairs)},
+        )
+        try:
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+                _write(stream, fmt, pairs)
+            os.chmod(output, 0o600)
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
+    return Exported(len(pairs), past_retention)
+
+
+def _write(stream: IO[str], fmt: str, pairs: list[tuple[DemandeRow, Demande]]) -> None:
+    if fmt == "csv":
+        writer = csv.writer(stream, delimiter=";")
+        writer.writerow(CSV_COLUMNS)
+        for row, d in pairs:
+            writer.writerow(_csv_row(row, d))
+        return
+    documents = []
+    for row, d in pairs:
+        document = json.loads(RECORD.dump_json(d))
+        document.update(
+            retrieval_due=row.retrieval_due.isoformat() if row.retrieval_due else None,
+            purge_due=row.purge_due.isoformat() if row.purge_due else None,
+        )
+        documents.append(document)
+    json.dump(documents, stream, ensure_ascii=False, indent=2)
