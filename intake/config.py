@@ -118,6 +118,9 @@ class RetentionSection(_Section):
     policy: Literal["monthly", "daily"] = "monthly"
 
 
+_SECTION_KEYS: dict[type, str] = {}  # filled below: the TOML name of each secret's section
+
+
 class RawConfig(_Section):
     lieu: LieuSection
     convention: ConventionSection
@@ -131,6 +134,9 @@ class RawConfig(_Section):
     dropbox: DropboxSection | None = None
     alerts: AlertsSection = AlertsSection()
     retention: RetentionSection = RetentionSection()
+
+
+_SECTION_KEYS.update({ExtranetSection: "extranet", SmtpSection: "smtp", MailboxSection: "mailbox"})
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,15 @@ class Config:
     def secret(
         self, section: BaseModel, name: str, environ: Mapping[str, str] = os.environ
     ) -> str | None:
-        """The secret that `<name>_env` or `<name>_file` of a section points to."""
+        """The secret that `<name>_env` or `<name>_file` of a section points to, read only
+        by the command that uses it: a command that does not connect never asks for it (so
+        nobody is pushed to hand the account holder's password around). ConfigError when
+        it is configured but missing; None when the section names none."""
+        key = _SECTION_KEYS.get(type(section), type(section).__name__)
+        problems = _secret_problems(key, section.model_dump(), self.path.resolve().parent,
+                                    environ, name, require=True)  # fmt: skip
+        if problems:
+            raise ConfigError(self.path, problems)
         values = section.model_dump()
         if values.get(f"{name}_env"):
             return environ.get(values[f"{name}_env"])
@@ -196,6 +210,22 @@ class Config:
             text = self.resolve_path(values[f"{name}_file"]).read_text(encoding="utf-8")
             return text.rstrip("\r\n")
         return None
+
+    def missing_secrets(self, environ: Mapping[str, str] = os.environ) -> list[Problem]:
+        """Every configured secret that cannot be read now (for `check-config`)."""
+        base, raw = self.path.resolve().parent, self.raw
+        problems: list[Problem] = []
+        for key, section, names in (
+            ("extranet", raw.extranet, ("password",)),
+            ("smtp", raw.smtp, ("username", "password")),
+            ("mailbox", raw.mailbox, ("username", "password")),
+        ):
+            if section is not None:
+                for name in names:
+                    problems += _secret_problems(
+                        key, section.model_dump(), base, environ, name, require=True
+                    )
+        return problems
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -361,8 +391,16 @@ def _key_file_problems(path: Path) -> list[Problem]:
 
 
 def _secret_problems(
-    section: str, values: Mapping[str, Any], base: Path, environ: Mapping[str, str], name: str
+    section: str,
+    values: Mapping[str, Any],
+    base: Path,
+    environ: Mapping[str, str],
+    name: str,
+    *,
+    require: bool = False,
 ) -> list[Problem]:
+    """What is wrong with how a secret is configured; with `require`, also whether it can be
+    read now (the variable set, the file there)."""
     env_key, file_key = f"{name}_env", f"{name}_file"
     env_name, file_name = values.get(env_key), values.get(file_key)
     if env_name and file_name:
@@ -370,14 +408,14 @@ def _secret_problems(
     if env_name:
         if not ENV_NAME.fullmatch(env_name):
             return [Problem(f"{section}.{env_key}", "nom de variable d'environnement invalide")]
-        if env_name not in environ:
+        if require and env_name not in environ:
             return [
                 Problem(
                     f"{section}.{env_key}",
                     f"la variable d'environnement {env_name} n'est pas définie",
                 )
             ]
-    if file_name and not _resolve(base, file_name).is_file():
+    if require and file_name and not _resolve(base, file_name).is_file():
         return [Problem(f"{section}.{file_key}", f"fichier introuvable : {file_name}")]
     return []
 

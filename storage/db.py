@@ -7,6 +7,7 @@ lock upgrade. PostgreSQL by URL, for several workers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -35,11 +36,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database not in (None, "", ":memory:"):
             # Encrypted or not, the database is the lieu's alone: no other account lists it.
             Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _owner_only(Path(parsed.database))
         engine = create_engine(url, connect_args={"isolation_level": None}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _owner_only(database: Path) -> None:
+    """The database and its WAL files in 0600, even if made under a wider umask before: SQLite
+    gives new WAL and shared-memory files the database file's own mode."""
+    if not database.exists():  # an empty file is a new database to SQLite
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -81,7 +96,7 @@ MIGRATION_LOCK = 0x696E74616B65
 # The newest migration. Checked against Alembic's own view by the tests; it lets a worker whose
 # database is already current start without loading Alembic at all (some 10 MB it would keep
 # for months).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -24,40 +24,39 @@ from sqlalchemy.exc import OperationalError
 
 from intake import config as configuration
 from intake import deadlines, logs
-from intake.access import (
-    EXPORT_WARNING,
-    AccessDenied,
-    NotHeld,
-    export,
-    open_demande,
-    render,
-    write_private,
-)
+from intake.access import AccessDenied, NotHeld, open_demande, write_private
 from intake.app import App, ConventionEnded, Notified
 from intake.attestations import SignatureRefused, Summary
+from intake.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    UsageError,
+    dump_json,
+    load_app,
+)
+from intake.cli.trust import cmd_audit, cmd_vault, configure_trust_parsers
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
+from intake.demande_text import render
+from intake.exports import EXPORT_WARNING, export
 from intake.feed import FeedHeader
 from intake.pipeline import Line, Result
 from intake.retention import PurgeOutcome
 from notifier import outbox
 from storage import attestations as attestation_store
-from storage import audit, heartbeats
 from storage import communes as communes_store
 from storage import demandes as store
-from storage.db import make_engine, transaction, upgrade
+from storage import heartbeats
+from storage.db import transaction
 from storage.locks import AlreadyRunning
 from storage.models import DemandeRow, Status
 from storage.vault import VaultError, generate_master_key_file
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 PASSPHRASE_ENV = "INTAKE_PKCS12_PASSPHRASE"  # noqa: S105  (a variable name)
 STATUSES = [s.value for s in Status]
 log = logging.getLogger("intake")
-
-
-class UsageError(Exception):
-    pass
 
 
 # --- parser --------------------------------------------------------------------------------------
@@ -91,7 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="crée la configuration, la clé et la base")
     init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
 
-    commands.add_parser("check-config", help="vérifie la configuration")
+    check = commands.add_parser(
+        "check-config",
+        help="vérifie la configuration : clés, secrets, clé maîtresse ; tous les problèmes "
+        "d'un coup",
+    )
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="se connecte aussi à l'extranet avec le compte configuré (mot de passe requis)",
+    )
 
     ingest = commands.add_parser("ingest", help="intègre des flux téléchargés à la main")
     ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier de flux XML ou dossier")
@@ -249,12 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("directory", nargs="?", default="demo", metavar="DOSSIER")
 
-    audit_cmd = commands.add_parser("audit", help="journal d'audit")
-    audit_sub = audit_cmd.add_subparsers(
-        dest="audit_command", required=True, metavar="ACTION", parser_class=_FrenchParser
-    )
-    verify = audit_sub.add_parser("verify", help="vérifie le chaînage du journal")
-    verify.add_argument("--json", action="store_true")
+    configure_trust_parsers(commands, _FrenchParser)
     return parser
 
 
@@ -265,6 +268,9 @@ def main(
     argv: Sequence[str] | None = None, *, clock: Clock | None = None, out: TextIO | None = None
 ) -> int:
     out = out or sys.stdout
+    # Every file the program writes (database, WAL, exports, PDFs, set-aside feeds, anchors)
+    # is its owner's alone, whatever umask the shell or the unit left.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     logs.configure(args.verbose, args.log_json)
     handler = _COMMANDS[args.command]
@@ -314,10 +320,6 @@ def _disk_full(error: BaseException | None) -> bool:
     return getattr(error, "sqlstate", None) == "53100"
 
 
-def _app(args: argparse.Namespace, clock: Clock) -> App:
-    return App(configuration.load(configuration.locate(args.config)), clock)
-
-
 # --- init and check-config ---------------------------------------------------------------
 
 
@@ -336,7 +338,7 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         stream.write(template)
     generate_master_key_file(key_path)
     config = configuration.load(config_path)
-    upgrade(make_engine(config.database_url))
+    App(config, clock).vault  # noqa: B018  (migrates, then records which key this base is for)
     print(f"Configuration écrite : {config_path}", file=out)
     print(
         f"Clé maîtresse créée (0600) : {key_path} — sauvegardez-la à part des données ; "
@@ -354,13 +356,34 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(configuration.locate(args.config))
-    App(config).vault  # noqa: B018  (reads and checks the master key)
+    problems = config.missing_secrets()
+    app = App(config, clock)
+    try:
+        app.vault  # noqa: B018  (reads the master key and checks it is this database's)
+    except VaultError as exc:
+        problems.append(configuration.Problem("vault.key_file", str(exc)))
+    if args.connect and not problems and config.raw.extranet is not None:
+        problems += _extranet_sign_in_problems(app)
+    if problems:
+        raise ConfigError(config.path, problems)
     print(
         f"Configuration valide : {config.path} — lieu {config.lieu.id} ({config.lieu.name}), "
         f"{len(config.raw.communes)} commune(s), {len(config.raw.staff)} personne(s) habilitée(s).",
         file=out,
     )
     return EXIT_OK
+
+
+def _extranet_sign_in_problems(app: App) -> list[configuration.Problem]:
+    from intake.sources.extranet import ExtranetError
+
+    client = app.poller().connect()
+    try:
+        client.sign_in()
+        client.sign_out()
+    except ExtranetError as exc:
+        return [configuration.Problem("extranet", f"connexion refusée : {exc} [{exc.code}]")]
+    return []
 
 
 # --- ingest --------------------------------------------------------------------------------------
@@ -394,7 +417,7 @@ def _feed_files(paths: Sequence[str]) -> list[tuple[Path, str | None]]:
 
 
 def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     actor = _actor(app.config, args.agent)
     ingestor = app.ingestor(actor)
     counts = {result: 0 for result in Result}
@@ -464,7 +487,7 @@ def _iso(value: datetime | date | None, app: App) -> str | None:
 
 
 def cmd_demandes(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     tz = app.config.timezone
     items: list[dict[str, Any]] = []
     with transaction(app.engine) as session:
@@ -540,7 +563,7 @@ def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
 
 
 def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     try:
         opened = open_demande(
             app.engine,
@@ -565,11 +588,20 @@ def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 
 def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
-    count = export(
+    app = load_app(args, clock)
+    done = export(
         app.engine, app.vault, app.config, args.agent, args.format, args.output, clock.now()
     )
-    print(f"{count} demande(s) exportée(s) dans {args.output} (lisible par vous seul).", file=out)
+    print(
+        f"{done.demandes} demande(s) exportée(s) dans {args.output} (lisible par vous seul).",
+        file=out,
+    )
+    if done.past_retention:
+        print(
+            f"{done.past_retention} demande(s) non exportée(s) : leur durée de conservation a "
+            "pris fin, elles doivent être détruites : une destruction est due (intake purge).",
+            file=sys.stderr,
+        )
     print(EXPORT_WARNING, file=sys.stderr)
     return EXIT_OK
 
@@ -577,28 +609,11 @@ def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 # --- audit ---------------------------------------------------------------------------------------
 
 
-def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
-    with transaction(app.engine) as session:
-        result = audit.verify(session, app.vault.fingerprint)
-    if args.json:
-        json.dump({"ok": result.ok, "events": result.events, "first_bad": result.first_bad}, out)
-        out.write("\n")
-    elif result.ok:
-        print(f"Journal d'audit intact : {result.events} événement(s) chaînés.", file=out)
-    else:
-        print(
-            f"Journal d'audit ALTÉRÉ à partir de l'événement {result.first_bad} : {result.reason}.",
-            file=out,
-        )
-    return EXIT_OK if result.ok else EXIT_REFUSED
-
-
 # --- extranet ----------------------------------------------------------------------------------
 
 
 def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     try:
         poller = app.poller(args.commune)
     except ValueError as exc:
@@ -648,7 +663,7 @@ _STATE_LABEL = {
 
 
 def cmd_deadlines(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     tz = app.config.timezone
     today = deadlines.local_date(clock.now(), tz)
     soon = max(app.config.raw.alerts.before_deadline, default=0)
@@ -707,7 +722,7 @@ def _print_notified(notified: Notified, out: TextIO) -> None:
 
 
 def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     today = deadlines.local_date(clock.now(), app.config.timezone)
     with transaction(app.engine) as session:
         states = {s.insee: s for s in communes_store.all_states(session)}
@@ -744,7 +759,7 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     }
     code = EXIT_REFUSED if service == "silent" else EXIT_OK
     if args.json:
-        _dump_json(status, out)
+        dump_json(status, out)
         return code
     for item in communes:
         line = f"{item['insee']} ({app.config.commune_name(item['insee'])}) : "
@@ -798,14 +813,14 @@ def _fr_datetime(value: str | None) -> str:
 
 
 def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     retention = app.retention(_actor(app.config, args.agent))
     if args.dry_run:
         return _print_purge_plan(app, retention.plan(), args.json, out)
     outcome = retention.purge()
     notified = app.notify() if outcome.attestation else None
     if args.json:
-        _dump_json(
+        dump_json(
             {
                 "purged": outcome.purged,
                 "attestation": outcome.attestation,
@@ -822,7 +837,7 @@ def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 def _print_purge_plan(app: App, planned: list[Any], as_json: bool, out: TextIO) -> int:
     if as_json:
-        _dump_json(
+        dump_json(
             {
                 "dry_run": True,
                 "would_purge": [
@@ -872,19 +887,14 @@ def _print_purge(app: App, outcome: PurgeOutcome, out: TextIO) -> None:
         print("Aucune donnée personnelle détenue.", file=out)
 
 
-def _dump_json(value: object, out: TextIO) -> None:
-    json.dump(value, out, ensure_ascii=False, indent=2)
-    out.write("\n")
-
-
 _STATE_FR = {"pending": "à signer", "signed": "signée", "late": "EN RETARD"}
 
 
 def cmd_attestations(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     summaries = app.attestations.listing()
     if args.json:
-        _dump_json([_summary_json(s) for s in summaries], out)
+        dump_json([_summary_json(s) for s in summaries], out)
         return EXIT_OK
     if not summaries:
         print("Aucune attestation : rien n'a encore été détruit.", file=out)
@@ -920,7 +930,7 @@ def _summary_line(s: Summary) -> str:
 
 
 def cmd_attestation(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     attestations = app.attestations
     if args.attestation_command == "show":
         document = attestations.document(args.id)
@@ -949,7 +959,7 @@ def _read_input(path: Path) -> bytes:
 def cmd_report(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     from intake.reports import parse_month, previous_month
 
-    app = _app(args, clock)
+    app = load_app(args, clock)
     now = clock.now()
     try:
         month = (
@@ -969,7 +979,7 @@ def cmd_report(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 
 def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    app = _app(args, clock)
+    app = load_app(args, clock)
     member = app.config.staff_member(args.agent)
     if member is None or not {"signatory", "admin"} & set(member.duties):
         raise AccessDenied(
@@ -986,9 +996,10 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             return EXIT_USAGE
     app.ensure_open()
     now = clock.now()
+    vault = app.vault  # checks the key before anything changes
     with transaction(app.engine) as session:
         attestation_store.end_convention(session, now, member.email)
-        audit.record(session, at=now, actor=member.email, action="fin-de-convention")
+        vault.trail.record(session, at=now, actor=member.email, action="fin-de-convention")
     outcome = app.retention(member.email).destroy_everything()
     with transaction(app.engine) as session:
         ended = attestation_store.convention_end(session)
@@ -1010,8 +1021,12 @@ def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
     if not args.verbose:
         logging.getLogger("intake").setLevel(logging.WARNING)
-    app = _app(args, clock)
+    app = load_app(args, clock)
+    missing = app.config.missing_secrets()  # the service uses every one of them
+    if missing:
+        raise ConfigError(app.config.path, missing)
     app.ensure_open()  # also migrates and reaches the database before the first job
+    app.vault  # noqa: B018  (a wrong key file stops the service before any job runs)
     if stop.is_set():
         return EXIT_OK
     daemon = Daemon(app, stop=stop)
@@ -1052,6 +1067,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "show": cmd_show,
     "export": cmd_export,
     "audit": cmd_audit,
+    "vault": cmd_vault,
     "poll": cmd_poll,
     "deadlines": cmd_deadlines,
     "run": cmd_run,

@@ -64,7 +64,7 @@ def test_every_problem_is_named_by_its_key(folder: Path):
     assert "code INSEE" in found["communes[0].insee"]
     assert "staff" in found["extranet.account"] and "partagés" in found["extranet.account"]
     assert "déjà utilisée" in found["staff[1].email"]
-    assert "INTAKE_EXTRANET_PASSWORD" in found["extranet.password_env"]
+    assert "extranet.password_env" not in found  # a secret is asked for by its user only
     assert "staff[0].communes" in found  # names a commune that is no longer declared
 
 
@@ -108,3 +108,36 @@ def test_location_order(tmp_path: Path):
     assert configuration.locate("a.toml", {"INTAKE_CONFIG": "b.toml"}) == Path("a.toml")
     assert configuration.locate(None, {"INTAKE_CONFIG": "b.toml"}) == Path("b.toml")
     assert configuration.locate(None, {}) == Path("intake.toml")
+
+
+EXTRANET = (
+    '\n[extranet]\nurl = "https://extranet.example/partenaires"\n'
+    'account = "l.feuga@ville-corbas.fr"\npassword_env = "INTAKE_EXTRANET_PASSWORD"\n'
+)
+SMTP = (
+    '\n[smtp]\nhost = "127.0.0.1"\nsender = "intake@ville-corbas.fr"\n'
+    'username_env = "INTAKE_SMTP_USER"\npassword_file = "secrets/smtp"\n'
+)
+
+
+def test_a_command_that_does_not_connect_needs_no_secret(folder: Path):
+    """The account holder's password is read by the commands that sign in, and by them only:
+    `show` or `status` must not push a lieu to share it."""
+    config = configuration.load(write(folder, TEMPLATE + EXTRANET + SMTP), {})
+    assert config.raw.extranet is not None
+    with pytest.raises(ConfigError) as caught:
+        config.secret(config.raw.extranet, "password", {})
+    assert [p.key for p in caught.value.problems] == ["extranet.password_env"]
+    assert "INTAKE_EXTRANET_PASSWORD" in caught.value.problems[0].message
+    assert config.secret(config.raw.extranet, "password", {"INTAKE_EXTRANET_PASSWORD": "s"}) == "s"
+
+
+def test_check_config_lists_every_missing_secret_at_once(folder: Path):
+    config = configuration.load(write(folder, TEMPLATE + EXTRANET + SMTP), {})
+    missing = {p.key for p in config.missing_secrets({})}
+    assert missing == {"extranet.password_env", "smtp.username_env", "smtp.password_file"}
+    (folder / "secrets" / "smtp").write_text("mot de passe\n", encoding="utf-8")
+    environ = {"INTAKE_EXTRANET_PASSWORD": "x", "INTAKE_SMTP_USER": "u"}
+    assert config.missing_secrets(environ) == []
+    assert config.raw.smtp is not None
+    assert config.secret(config.raw.smtp, "password", environ) == "mot de passe"

@@ -1,0 +1,102 @@
+"""`intake audit verify` and `intake vault rotate`: the commands that check or change trust."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from intake.cli.common import EXIT_OK, EXIT_REFUSED, UsageError, dump_json, load_app
+from intake.clock import Clock
+from intake.trail import check_trail
+from intake.vault_rotation import rotate_master_key
+
+
+def configure_trust_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    audit_cmd = commands.add_parser("audit", help="journal d'audit")
+    audit_sub = audit_cmd.add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION", parser_class=parser_class
+    )
+    verify = audit_sub.add_parser(
+        "verify",
+        help="vérifie le chaînage du journal, qu'il rend compte de tout ce qui est détenu et "
+        "qu'il prolonge les ancres consignées hors de la base",
+    )
+    verify.add_argument("--json", action="store_true", help="résultat en JSON")
+
+    vault = commands.add_parser("vault", help="la clé maîtresse du coffre")
+    vault_sub = vault.add_subparsers(
+        dest="vault_command", required=True, metavar="ACTION", parser_class=parser_class
+    )
+    rotate = vault_sub.add_parser(
+        "rotate",
+        help="rechiffre toutes les clés de demande sous une nouvelle clé maîtresse, en une "
+        "seule transaction, puis installe la nouvelle clé à la place de l'ancienne",
+    )
+    rotate.add_argument(
+        "--new-key",
+        required=True,
+        type=Path,
+        metavar="FICHIER",
+        help="la nouvelle clé (créée par exemple par « intake vault new-key FICHIER »)",
+    )
+    rotate.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la lance")
+    new_key = vault_sub.add_parser("new-key", help="crée un fichier de clé maîtresse neuve (0600)")
+    new_key.add_argument("path", type=Path, metavar="FICHIER")
+
+
+def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = load_app(args, clock)
+    result = check_trail(app.engine, app.vault, app.config.key_file, clock.now())
+    if args.json:
+        dump_json(
+            {
+                "ok": result.ok,
+                "events": result.chain.events,
+                "first_bad": result.chain.first_bad,
+                "problems": result.problems(),
+                "anchors_checked": result.anchors_checked,
+                "head": {"sequence": result.head[0], "link": result.head[1]},
+            },
+            out,
+        )
+    elif result.ok:
+        print(
+            f"Journal d'audit intact : {result.chain.events} événement(s) chaînés (HMAC), "
+            f"tout ce qui est détenu y figure, {result.anchors_checked} ancre(s) prolongée(s). "
+            f"Tête : événement n° {result.head[0]}, lien {result.head[1]}.",
+            file=out,
+        )
+    else:
+        first = result.chain.first_bad
+        where = f" à partir de l'événement {first}" if first is not None else ""
+        print(f"Journal d'audit ALTÉRÉ{where} :", file=out)
+        for problem in result.problems():
+            print(f"  - {problem}", file=out)
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def cmd_vault(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from storage.vault import generate_master_key_file
+
+    if args.vault_command == "new-key":
+        try:
+            generate_master_key_file(args.path)
+        except FileExistsError:
+            raise UsageError(f"refus d'écraser : {args.path} existe déjà") from None
+        print(f"Clé maîtresse neuve écrite (0600) : {args.path}", file=out)
+        return EXIT_OK
+    app = load_app(args, clock)
+    done = rotate_master_key(app, args.new_key, args.agent)
+    print(
+        f"Clé maîtresse changée : {done.rotation.keys} clé(s) de demande rechiffrée(s) en une "
+        f"transaction (empreinte {done.rotation.old_key_id} → {done.rotation.new_key_id}).",
+        file=out,
+    )
+    print(
+        f"La nouvelle clé est en place : {app.config.key_file}. L'ancienne est gardée dans "
+        f"{done.previous_key} (0600) : elle seule ouvre les sauvegardes faites avant ce jour ; "
+        "rangez-la avec elles, hors de ce serveur, et détruisez-la avec la dernière d'entre elles.",
+        file=out,
+    )
+    return EXIT_OK
