@@ -99,6 +99,7 @@ class Opened:
     demande: Demande | None  # None for a quarantined demande (only its XML is kept)
     quarantine_xml: bytes | None
     pdf: bytes | None
+    follow_up: bytes | None = None  # the lieu's follow-up, JSON (intake.followup)
 
 
 def open_demande(
@@ -147,8 +148,9 @@ def open_demande(
             numero=numero,
             detail={"pdf": bool(with_pdf and pdf is not None)},
         )
+        follow_up = store.read_secret(session, vault, numero, BlobKind.FOLLOWUP)
         demande = RECORD.validate_json(record) if record is not None else None
-        return Opened(row, demande, quarantine, pdf)
+        return Opened(row, demande, quarantine, pdf, follow_up)
 
 
 def write_private(path: Path, content: bytes) -> None:

@@ -118,6 +118,15 @@ class RetentionSection(_Section):
     policy: Literal["monthly", "daily"] = "monthly"
 
 
+class WebSection(_Section):
+    # Where `intake web` listens; behind a reverse proxy (HTTPS), keep it on loopback.
+    listen: Annotated[str, StringConstraints(pattern=r"^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$")] = (
+        "127.0.0.1:8080"
+    )
+    base_url: str | None = None  # the console's address as staff reach it (links in emails)
+    insecure_http: bool = False  # cookies without Secure: for trials on 127.0.0.1 only
+
+
 _SECTION_KEYS: dict[type, str] = {}  # filled below: the TOML name of each secret's section
 
 
@@ -134,6 +143,7 @@ class RawConfig(_Section):
     dropbox: DropboxSection | None = None
     alerts: AlertsSection = AlertsSection()
     retention: RetentionSection = RetentionSection()
+    web: WebSection = WebSection()
 
 
 _SECTION_KEYS.update({ExtranetSection: "extranet", SmtpSection: "smtp", MailboxSection: "mailbox"})
@@ -295,7 +305,16 @@ def _semantic_problems(raw: RawConfig, base: Path, environ: Mapping[str, str]) -
     problems += _database_problems(raw)
     problems += _key_file_problems(_resolve(base, raw.vault.key_file))
     problems += _optional_section_problems(raw, base, environ)
+    problems += _web_problems(raw.web)
     return problems
+
+
+def _web_problems(web: WebSection) -> list[Problem]:
+    if web.base_url is not None and not re.fullmatch(
+        r"https?://[^\s/?#]+(/[^\s?#]*)?", web.base_url
+    ):
+        return [Problem("web.base_url", "URL http(s) attendue, sans paramètres")]
+    return []
 
 
 def _timezone_problems(raw: RawConfig) -> list[Problem]:

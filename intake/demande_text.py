@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from intake.access import Opened
 from intake.feed.model import Enfant
 
-_MODES = {
+MODES = {
     "creche-collective": "crèche collective",
     "assistante-maternelle": "assistant(e) maternel(le)",
     "garde-a-domicile": "garde à domicile",
@@ -74,7 +74,7 @@ def render(opened: Opened, tz: ZoneInfo) -> str:
         "",
         "Accueil souhaité : "
         + ", ".join(
-            f"{m.rang}. {_MODES.get(m.mode, m.mode)}"
+            f"{m.rang}. {MODES.get(m.mode, m.mode)}"
             for m in sorted(accueil.modes, key=lambda m: m.rang)
         ),
     ]

@@ -4,13 +4,14 @@ exported recorded in the audit trail with the file, cells that no spreadsheet ru
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from sqlalchemy import Engine
 
@@ -18,6 +19,7 @@ from intake import deadlines
 from intake.access import authorize_audited
 from intake.config import Config
 from intake.feed.model import RECORD, Demande, Enfant
+from storage import audit
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, DemandeRow, Status
@@ -31,43 +33,40 @@ EXPORT_WARNING = (
 )
 
 CSV_COLUMNS = (
-    "numero",
-    "commune",
-    "date_depot",
-    "date_transmission",
-    "date_notification",
-    "retrieval_due",
-    "purge_due",
-    "r1_civilite",
-    "r1_nom",
-    "r1_prenom",
-    "r1_date_naissance",
-    "r1_adresse",
-    "r1_code_postal",
-    "r1_ville",
-    "r1_telephone",
-    "r1_courriel",
-    "r1_situation",
-    "r2_civilite",
-    "r2_nom",
-    "r2_prenom",
-    "r2_date_naissance",
-    "r2_adresse",
-    "r2_code_postal",
-    "r2_ville",
-    "r2_telephone",
-    "r2_courriel",
-    "r2_situation",
-    "allocataire",
-    "allocataire_regime",
-    "nombre_enfants_foyer",
-    "enfants",
-    "modes",
-    "date_debut",
-    "frequence",
-    "planning",
-    "commentaire",
-    "document_pdf",
+    "Numéro",
+    "Commune (INSEE)",
+    "Commune",
+    "Déposée le",
+    "Transmise le",
+    "Notifiée le",
+    "À récupérer avant le",
+    "À détruire au plus tard le",
+    *(
+        f"Responsable {rank} : {label}"
+        for rank in (1, 2)
+        for label in (
+            "civilité",
+            "nom",
+            "prénom",
+            "date de naissance",
+            "adresse",
+            "code postal",
+            "ville",
+            "téléphone",
+            "courriel",
+            "situation professionnelle",
+        )
+    ),
+    "N° allocataire",
+    "Régime",
+    "Enfants au foyer",
+    "Enfants",
+    "Modes d'accueil souhaités",
+    "À partir du",
+    "Fréquence",
+    "Planning",
+    "Commentaire",
+    "Document PDF",
 )
 
 
@@ -78,10 +77,16 @@ class Exported:
 
 
 def _export_rows(
-    engine: Engine, vault: Vault, communes: frozenset[str], today: date
+    engine: Engine, vault: Vault, communes: frozenset[str], today: date, selection: Selection
 ) -> tuple[list[tuple[DemandeRow, Demande]], int]:
     with transaction(engine) as session:
-        rows = list(store.listing(session, status=Status.RECEIVED, communes=communes))
+        rows = [
+            r
+            for r in store.listing(session, status=Status.RECEIVED, communes=communes)
+            if (selection.since is None or (r.retrieved_at and r.retrieved_at >= selection.since))
+            and (selection.until is None or (r.retrieved_at and r.retrieved_at < selection.until))
+            and (selection.after is None or (r.retrieved_at and r.retrieved_at > selection.after))
+        ]
     readable = [r for r in rows if r.purge_due is None or today < r.purge_due]
     return list(_decrypted(engine, vault, readable)), len(rows) - len(readable)
 
@@ -107,10 +112,11 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _csv_row(row: DemandeRow, d: Demande) -> list[str]:
+def _csv_row(row: DemandeRow, d: Demande, commune_name: str) -> list[str]:
     cells: list[object] = [
         row.numero,
         row.commune,
+        commune_name,
         d.date_depot.isoformat(),
         d.date_transmission.isoformat(),
         d.date_notification.isoformat() if d.date_notification else "",
@@ -155,20 +161,37 @@ def _csv_row(row: DemandeRow, d: Demande) -> list[str]:
     return [safe_cell(c) for c in cells]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which demandes: retrieved in [since, until) and after `after`; all by default."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    after: datetime | None = None  # « depuis la dernière exportation »: strictly after it
+
+
+def last_export(engine: Engine, agent: str) -> datetime | None:
+    """When this person last exported: « depuis la dernière exportation » starts there."""
+    with transaction(engine) as session:
+        return audit.last_event_at(session, actor=agent, action="export-fichier")
+
+
 def export(
     engine: Engine,
     vault: Vault,
     config: Config,
     agent: str,
     fmt: Literal["csv", "json"],
-    output: Path,
     now: datetime,
+    write: Callable[[bytes], None],
+    selection: Selection = Selection(),
 ) -> Exported:
+    """The agent's communes' demandes, written by `write` inside the transaction that records
+    each of them in the audit trail: the file and its events stand or fall together."""
     member = authorize_audited(engine, vault, config, agent, now, action="export")
     communes = config.staff_communes(member)
     today = deadlines.local_date(now, config.timezone)
-    pairs, past_retention = _export_rows(engine, vault, communes, today)
-    # The audit events and the file stand or fall together: no export goes unrecorded.
+    pairs, past_retention = _export_rows(engine, vault, communes, today, selection)
     with transaction(engine) as session:
         for row, _ in pairs:
             vault.trail.record(
@@ -186,24 +209,43 @@ def export(
             action="export-fichier",
             detail={"format": fmt, "demandes": len(pairs)},
         )
+        write(_content(fmt, pairs, config))
+    return Exported(len(pairs), past_retention)
+
+
+def export_file(
+    engine: Engine,
+    vault: Vault,
+    config: Config,
+    agent: str,
+    fmt: Literal["csv", "json"],
+    output: Path,
+    now: datetime,
+    selection: Selection = Selection(),
+) -> Exported:
+    """`export` into a file that its owner alone can read ("-": standard output)."""
+
+    def write(content: bytes) -> None:
         try:
             descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
-                _write(stream, fmt, pairs)
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(content)
             os.chmod(output, 0o600)
         except BaseException:
             output.unlink(missing_ok=True)
             raise
-    return Exported(len(pairs), past_retention)
+
+    return export(engine, vault, config, agent, fmt, now, write, selection)
 
 
-def _write(stream: IO[str], fmt: str, pairs: list[tuple[DemandeRow, Demande]]) -> None:
+def _content(fmt: str, pairs: list[tuple[DemandeRow, Demande]], config: Config) -> bytes:
     if fmt == "csv":
+        stream = io.StringIO()
         writer = csv.writer(stream, delimiter=";")
         writer.writerow(CSV_COLUMNS)
         for row, d in pairs:
-            writer.writerow(_csv_row(row, d))
-        return
+            writer.writerow(_csv_row(row, d, config.commune_name(row.commune)))
+        return ("\ufeff" + stream.getvalue()).encode("utf-8")  # the BOM: Excel reads UTF-8
     documents = []
     for row, d in pairs:
         document = json.loads(RECORD.dump_json(d))
@@ -212,4 +254,4 @@ def _write(stream: IO[str], fmt: str, pairs: list[tuple[DemandeRow, Demande]]) -
             purge_due=row.purge_due.isoformat() if row.purge_due else None,
         )
         documents.append(document)
-    json.dump(documents, stream, ensure_ascii=False, indent=2)
+    return json.dumps(documents, ensure_ascii=False, indent=2).encode("utf-8")

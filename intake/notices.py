@@ -58,7 +58,13 @@ class Notices:
         report_month: str | None = None,
         **context: object,
     ) -> bool:
-        rendered = render(template, lieu=self.config.lieu.name, **context)
+        console = self.config.raw.web.base_url
+        rendered = render(
+            template,
+            lieu=self.config.lieu.name,
+            console=console.rstrip("/") if console else None,
+            **context,
+        )
         return outbox.enqueue(
             session,
             kind=kind,

@@ -47,6 +47,7 @@ def render(figures: Figures, config: Config) -> bytes:
     )  # fmt: skip
     pdf.ln(3)
     _table(pdf, figures)
+    _follow_up(pdf, figures)
     _attestations(pdf, figures)
     _chart(pdf, figures)
     _overdue(pdf, figures)
@@ -83,6 +84,21 @@ def _table(pdf: FPDF, figures: Figures) -> None:
             ]
         )  # fmt: skip
     pdf.ln(3)
+
+
+def _follow_up(pdf: FPDF, figures: Figures) -> None:
+    treated = sum(c.treated for c in figures.communes)
+    outcomes = {k: sum(c.outcomes.get(k, 0) for c in figures.communes) for k in
+                ("contactee", "orientee", "sans-suite")}  # fmt: skip
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(
+        0, 5,
+        latin1(f"Suivi des demandes (article 3-4) : {treated} marquée(s) comme traitée(s) dans "
+               f"le mois ; parmi elles, famille contactée : {outcomes['contactee']}, orientée : "
+               f"{outcomes['orientee']}, sans suite : {outcomes['sans-suite']}."),
+        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+    )  # fmt: skip
+    pdf.ln(2)
 
 
 def _attestations(pdf: FPDF, figures: Figures) -> None:

@@ -65,6 +65,8 @@ class CommuneFigures:
     destroyed: int = 0
     attempts: int = 0
     successes: int = 0
+    treated: int = 0  # marked as treated during the month
+    outcomes: dict[str, int] = field(default_factory=dict)  # follow-ups of those, by kind
 
     @property
     def share(self) -> float | None:
@@ -110,6 +112,7 @@ def gather(session: Session, config: Config, month: date, now: datetime) -> Figu
             or_(
                 col(DemandeRow.retrieved_at) >= start,
                 col(DemandeRow.purged_at) >= start,
+                col(DemandeRow.treated_at) >= start,
                 col(DemandeRow.retrieval_due) >= month - timedelta(days=1),
                 col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
             )
@@ -159,6 +162,10 @@ def _count(
         figures.overdue.append(row.numero)  # still owed on the extranet
     if row.purged_at is not None and month <= deadlines.local_date(row.purged_at, tz) <= last_day:
         figures.destroyed += 1
+    if row.treated_at is not None and month <= deadlines.local_date(row.treated_at, tz) <= last_day:
+        figures.treated += 1
+        if row.followup:
+            figures.outcomes[row.followup] = figures.outcomes.get(row.followup, 0) + 1
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -176,6 +183,10 @@ CSV_HEADER = [
     "numeros_en_retard",
     "detruites",
     "disponibilite_extranet",
+    "traitees",
+    "familles_contactees",
+    "orientees",
+    "sans_suite",
 ]
 
 
@@ -203,6 +214,10 @@ def to_csv(figures: Figures) -> bytes:
                 " ".join(sorted(c.overdue)),
                 c.destroyed,
                 _ratio(c.availability),
+                c.treated,
+                c.outcomes.get("contactee", 0),
+                c.outcomes.get("orientee", 0),
+                c.outcomes.get("sans-suite", 0),
             ]
         )
     return out.getvalue().encode("utf-8-sig")  # the BOM lets a spreadsheet read the accents
@@ -226,6 +241,24 @@ class Reports:
             figures = gather(session, self.config, month, now)
         self.anchor(figures, now)
         return report_pdf.render(figures, self.config), to_csv(figures)
+
+    def stored(self) -> list[tuple[str, datetime]]:
+        """The months whose report is kept, newest first, with when each was made."""
+        with transaction(self.engine) as session:
+            rows = session.exec(
+                select(MonthlyReport.month, MonthlyReport.created_at).order_by(
+                    col(MonthlyReport.month).desc()
+                )
+            ).all()
+        return [(month, made) for month, made in rows]
+
+    def stored_file(self, month: str, kind: str) -> bytes | None:
+        """A kept report's PDF or CSV (`kind`), or None."""
+        with transaction(self.engine) as session:
+            report = session.get(MonthlyReport, month)
+        if report is None:
+            return None
+        return report.pdf if kind == "pdf" else report.csv
 
     def store_once(
         self,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead
 
@@ -301,3 +301,40 @@ def first_event_at(session: Session) -> datetime | None:
     """When the lieu's trail began: no report is due for a month the worker never saw."""
     event = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq)).limit(1)).first()
     return event.at if event else None
+
+
+def events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int | None = 100,
+) -> tuple[list[AuditEvent], int]:
+    """Events matching the filters, newest first, and how many match. Reads only."""
+    conditions = []
+    if actor:
+        conditions.append(col(AuditEvent.actor) == actor)
+    if action:
+        conditions.append(col(AuditEvent.action) == action)
+    if since is not None:
+        conditions.append(col(AuditEvent.at) >= since)
+    if until is not None:
+        conditions.append(col(AuditEvent.at) < until)
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
+    query = (
+        select(AuditEvent).where(*conditions).order_by(col(AuditEvent.seq).desc()).offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query)), int(total)
+
+
+def last_event_at(session: Session, *, actor: str, action: str) -> datetime | None:
+    return session.exec(
+        select(func.max(AuditEvent.at)).where(
+            col(AuditEvent.actor) == actor, col(AuditEvent.action) == action
+        )
+    ).one()

@@ -126,6 +126,16 @@ def add_secret(
     session.flush()
 
 
+def replace_secret(
+    session: Session, vault: Vault, numero: str, kind: BlobKind, plaintext: bytes
+) -> None:
+    """The demande's one blob of this kind, replaced (a follow-up recorded again)."""
+    session.exec(
+        delete(DemandeBlob).where(col(DemandeBlob.numero) == numero, col(DemandeBlob.kind) == kind)
+    )
+    add_secret(session, vault, numero, kind, plaintext)
+
+
 def has_secret(session: Session, numero: str, kind: BlobKind) -> bool:
     query = select(DemandeBlob.id).where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
     return session.exec(query).first() is not None
@@ -216,6 +226,71 @@ def listing(
     if status:
         query = query.where(DemandeRow.status == status)
     yield from session.exec(query.execution_options(yield_per=500))
+
+
+def page(
+    session: Session,
+    *,
+    communes: frozenset[str],
+    commune: str | None = None,
+    status: str | None = None,
+    treated: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[DemandeRow], int]:
+    """One page of the demandes of `communes`, newest transmission first, and how many match.
+    Reads only: locks nothing."""
+    conditions = [col(DemandeRow.commune).in_(sorted(communes))]
+    if commune:
+        conditions.append(DemandeRow.commune == commune)
+    if status:
+        conditions.append(DemandeRow.status == status)
+    if treated is not None:
+        treated_at = col(DemandeRow.treated_at)
+        conditions.append(treated_at.is_not(None) if treated else treated_at.is_(None))
+    if since is not None:
+        conditions.append(col(DemandeRow.transmitted_at) >= since)
+    if until is not None:
+        conditions.append(col(DemandeRow.transmitted_at) < until)
+    total = session.exec(select(func.count()).select_from(DemandeRow).where(*conditions)).one()
+    rows = session.exec(
+        select(DemandeRow)
+        .where(*conditions)
+        .order_by(col(DemandeRow.transmitted_at).desc(), col(DemandeRow.numero).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Demandes the extranet still holds for the lieu in one commune."""
+
+    count: int
+    late: int
+    next_due: date | None
+
+
+def pending_by_commune(session: Session, today: date) -> dict[str, Pending]:
+    """Per commune: announced or refused demandes still to retrieve, how many are late, and
+    the nearest deadline. Reads only."""
+    waiting = col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED])
+    rows = session.exec(
+        select(DemandeRow.commune, func.count(), func.min(DemandeRow.retrieval_due))
+        .where(waiting)
+        .group_by(DemandeRow.commune)
+    ).all()
+    late = dict(
+        session.exec(
+            select(DemandeRow.commune, func.count())
+            .where(waiting, col(DemandeRow.retrieval_due) < today)
+            .group_by(DemandeRow.commune)
+        ).all()
+    )
+    return {insee: Pending(int(n), int(late.get(insee, 0)), due) for insee, n, due in rows}
 
 
 def count_overdue(session: Session, today: date) -> int:

@@ -52,6 +52,7 @@ class BlobKind(StrEnum):
     PDF = "pdf"
     QUARANTINE_XML = "quarantine-xml"  # a divergent or refused copy
     QUARANTINE_PDF = "quarantine-pdf"
+    FOLLOWUP = "suivi"  # what the lieu did with the demande (art. 3-4), JSON
 
 
 class DemandeRow(SQLModel, table=True):
@@ -77,6 +78,11 @@ class DemandeRow(SQLModel, table=True):
     announced_at: datetime | None = Field(default=None, sa_column=_instant())
     # The attestation that covers this demande's destruction: exactly one, once purged.
     attestation_id: int | None = Field(default=None, index=True)
+    # Handled by the lieu: when and by whom (a habilitated person), and the kind of outcome
+    # ("contactee", "orientee", "sans-suite"); the outcome's details are in the vault.
+    treated_at: datetime | None = Field(default=None, sa_column=_instant())
+    treated_by: str | None = Field(default=None, max_length=254)
+    followup: str | None = Field(default=None, max_length=20)
 
 
 class DemandeKey(SQLModel, table=True):
@@ -305,3 +311,40 @@ class VaultMeta(SQLModel, table=True):
     audit_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(sa_column=_instant(nullable=False))
     rotated_at: datetime | None = Field(default=None, sa_column=_instant())
+
+
+class StaffAccount(SQLModel, table=True):
+    """The console's sign-in for a person of [[staff]]: only an argon2 hash of the password,
+    and the TOTP secret wrapped by the master key."""
+
+    __tablename__ = "staff_account"
+
+    email: str = Field(primary_key=True, max_length=254)  # casefolded
+    password_hash: str = Field(max_length=200)
+    password_set_at: datetime = Field(sa_column=_instant(nullable=False))
+    totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    last_sign_in_at: datetime | None = Field(default=None, sa_column=_instant())
+    locked_until: datetime | None = Field(default=None, sa_column=_instant())
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in of a known account: five in fifteen minutes lock it."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is kept."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(max_length=254, index=True)
+    csrf: str = Field(max_length=64)
+    stage: str = Field(max_length=10)  # "code" while the TOTP code is awaited, then "ok"
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    last_seen_at: datetime = Field(sa_column=_instant(nullable=False))

@@ -36,11 +36,13 @@ from intake.cli.common import (
     dump_json,
     load_app,
 )
+from intake.cli.console import cmd_staff, cmd_web, configure_console_parsers
 from intake.cli.trust import cmd_audit, cmd_vault, configure_trust_parsers
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
+from intake.dashboard import service_state
 from intake.demande_text import render
-from intake.exports import EXPORT_WARNING, export
+from intake.exports import EXPORT_WARNING, export_file
 from intake.feed import FeedHeader
 from intake.pipeline import Line, Result
 from intake.retention import PurgeOutcome
@@ -258,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("directory", nargs="?", default="demo", metavar="DOSSIER")
 
     configure_trust_parsers(commands, _FrenchParser)
+    configure_console_parsers(commands, _FrenchParser)
     return parser
 
 
@@ -589,7 +592,7 @@ def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    done = export(
+    done = export_file(
         app.engine, app.vault, app.config, args.agent, args.format, args.output, clock.now()
     )
     print(
@@ -730,7 +733,7 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         queue = outbox.counts(session)
         unsigned = attestation_store.count_unsigned(session)
         workers = heartbeats.all_workers(session)
-    service = _service_state(workers, clock.now())
+    service = service_state(workers, clock.now())
     communes = []
     for commune in app.config.raw.communes:
         known = states.get(commune.insee)
@@ -780,16 +783,6 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         file=out,
     )
     return code
-
-
-def _service_state(workers: list[Any], now: datetime) -> str:
-    """`running`, `silent` (no heartbeat for twice the shortest interval: hung or killed) or
-    `stopped` (no worker: never started, or stopped cleanly)."""
-    if not workers:
-        return "stopped"
-    latest = workers[0]
-    silent = (now - latest.beat_at).total_seconds() > 2 * latest.interval_seconds
-    return "silent" if silent else "running"
 
 
 _SERVICE_FR: dict[str, Callable[[list[Any], App], str]] = {
@@ -1068,6 +1061,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "export": cmd_export,
     "audit": cmd_audit,
     "vault": cmd_vault,
+    "web": cmd_web,
+    "staff": cmd_staff,
     "poll": cmd_poll,
     "deadlines": cmd_deadlines,
     "run": cmd_run,

@@ -1,0 +1,112 @@
+"""`intake web` (the staff console) and `intake staff` (the console's accounts)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any, TextIO
+
+from intake.accounts import AccountError, Accounts
+from intake.app import App
+from intake.cli.common import EXIT_OK, UsageError, load_app
+from intake.clock import Clock
+
+
+def configure_console_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    web = commands.add_parser(
+        "web",
+        help="la console web des personnes habilitées (chacune avec son compte)",
+        description="Sert la console web : tableau de bord, demandes, suivi, export, journal, "
+        "attestations, rapports. À placer derrière un serveur HTTPS (nginx, Apache).",
+    )
+    web.add_argument(
+        "--listen",
+        metavar="HOTE:PORT",
+        help="adresse d'écoute (défaut : [web] listen, sinon 127.0.0.1:8080)",
+    )
+    staff = commands.add_parser("staff", help="les comptes de la console web")
+    staff_sub = staff.add_subparsers(
+        dest="staff_command", required=True, metavar="ACTION", parser_class=parser_class
+    )
+    password = staff_sub.add_parser(
+        "password",
+        help="définit le mot de passe d'une personne de [[staff]] (demandé deux fois au "
+        "terminal, sinon lu sur l'entrée standard)",
+    )
+    password.add_argument("email", metavar="COURRIEL")
+    staff_sub.add_parser("list", help="qui a un compte, et sa dernière connexion")
+    totp = staff_sub.add_parser(
+        "totp", help="active le code à usage unique (application d'authentification)"
+    )
+    totp.add_argument("email", metavar="COURRIEL")
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"adresse d'écoute invalide : {listen} (attendu HOTE:PORT)")
+    return host.strip("[]"), int(port)
+
+
+def serve(app: App, listen: str) -> None:
+    import uvicorn
+
+    from intake.web.app import create_app
+
+    host, port = split_listen(listen)
+    app.vault  # noqa: B018  (a wrong key file stops here, before the first request)
+    # No access log: paths are not personal, but a log of who opened what belongs in the
+    # audit trail, not in the journal of the web server.
+    uvicorn.run(create_app(app), host=host, port=port, access_log=False, log_level="warning")
+
+
+def cmd_web(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = load_app(args, clock)
+    listen = args.listen or app.config.raw.web.listen
+    base = app.config.raw.web.base_url or f"http://{listen}"
+    print(f"Console : {base} (Ctrl-C pour arrêter)", file=out, flush=True)
+    serve(app, listen)
+    return EXIT_OK
+
+
+def _new_password(email: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"Nouveau mot de passe pour {email} : ")
+        if getpass.getpass("Le même, une seconde fois : ") != first:
+            raise UsageError("les deux saisies diffèrent : rien n'a été changé")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_staff(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = load_app(args, clock)
+    accounts = Accounts(app.config, app.engine, app.vault, clock)
+    try:
+        if args.staff_command == "password":
+            member = accounts.set_password(args.email, _new_password(args.email))
+            print(f"Mot de passe défini pour {member.name} ({member.email}).", file=out)
+        elif args.staff_command == "totp":
+            uri = accounts.enable_totp(args.email)
+            print(
+                "Code à usage unique activé. Dans l'application d'authentification, ajoutez "
+                f"ce compte (ou le QR code de cette adresse) :\n{uri}",
+                file=out,
+            )
+        else:
+            tz = app.config.timezone
+            for line in accounts.listing():
+                seen = (
+                    f"dernière connexion le {line.last_sign_in_at.astimezone(tz):%d/%m/%Y à %H:%M}"
+                    if line.last_sign_in_at
+                    else "jamais connecté(e)"
+                )
+                state = (
+                    ("compte actif" + (", code à usage unique" if line.totp else ""))
+                    if (line.has_password)
+                    else "pas de mot de passe"
+                )
+                print(f"{line.member.name} <{line.member.email}> : {state}, {seen}", file=out)
+    except AccountError as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_OK

@@ -1,0 +1,96 @@
+"""What the console's front page shows a person: for each of their communes the last
+successful retrieval and what is still to retrieve, the emails waiting, the attestations
+to sign, and whether the service is running. Nothing personal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from intake import deadlines
+from intake.config import Config, StaffSection
+from notifier import outbox
+from storage import attestations as attestation_store
+from storage import communes as communes_store
+from storage import demandes as store
+from storage import heartbeats
+from storage.db import transaction
+
+
+def service_state(workers: list[Any], now: datetime) -> str:
+    """`running`, `silent` (no heartbeat for twice the shortest interval: hung or killed) or
+    `stopped` (no worker: never started, or stopped cleanly)."""
+    if not workers:
+        return "stopped"
+    latest = workers[0]
+    silent = (now - latest.beat_at).total_seconds() > 2 * latest.interval_seconds
+    return "silent" if silent else "running"
+
+
+@dataclass(frozen=True)
+class CommuneLine:
+    insee: str
+    name: str
+    last_success: datetime | None
+    failing_since: datetime | None
+    error_code: str | None
+    to_retrieve: int
+    late: int
+    next_due: date | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    communes: list[CommuneLine]
+    queued_emails: int
+    failed_emails: int
+    unsigned_attestations: int
+    service: str  # running, silent, stopped
+    last_beat: datetime | None
+
+
+def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetime) -> Dashboard:
+    today = deadlines.local_date(now, config.timezone)
+    mine = config.staff_communes(member)
+    with transaction(engine) as session:
+        states = {s.insee: s for s in communes_store.all_states(session)}
+        pending = store.pending_by_commune(session, today)
+        queue = outbox.counts(session)
+        unsigned = attestation_store.count_unsigned(session)
+        workers = heartbeats.all_workers(session)
+    lines = []
+    for commune in sorted(config.raw.communes, key=lambda c: c.name.casefold()):
+        if commune.insee not in mine:
+            continue
+        state = states.get(commune.insee)
+        waiting = pending.get(commune.insee, store.Pending(0, 0, None))
+        failing = (
+            state is not None
+            and state.last_error is not None
+            and (state.last_success is None or state.last_error > state.last_success)
+        )
+        lines.append(
+            CommuneLine(
+                insee=commune.insee,
+                name=commune.name,
+                last_success=state.last_success if state else None,
+                failing_since=(state.failing_since or state.last_error)
+                if failing and state
+                else None,
+                error_code=state.last_error_code if failing and state else None,
+                to_retrieve=waiting.count,
+                late=waiting.late,
+                next_due=waiting.next_due,
+            )
+        )
+    return Dashboard(
+        communes=lines,
+        queued_emails=queue.queued,
+        failed_emails=queue.failed,
+        unsigned_attestations=unsigned,
+        service=service_state(workers, now),
+        last_beat=workers[0].beat_at if workers else None,
+    )

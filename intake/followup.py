@@ -1,0 +1,158 @@
+"""What the lieu did with a demande (convention, art. 3-4: « en assurer le suivi »): marked as
+treated, and its outcome — family contacted, directed to a mode or structure, or no follow-up.
+
+The outcome's kind is a clear column (counted in the monthly report, never personal); its
+details (dates, means, the structure named, free text) are in the vault with the demande,
+and destroyed with it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy import Engine
+
+from intake import deadlines
+from intake.access import NotHeld, authorize_audited, refuse_past_retention
+from intake.config import Config
+from storage import demandes as store
+from storage.db import transaction
+from storage.models import BlobKind, Status
+from storage.vault import Vault
+
+OUTCOMES = {
+    "contactee": "famille contactée",
+    "orientee": "orientée",
+    "sans-suite": "sans suite",
+}
+MEANS = {
+    "telephone": "téléphone",
+    "courriel": "courriel",
+    "courrier": "courrier",
+    "accueil": "à l'accueil",
+}
+NO_FOLLOW_UP = {
+    "solution-trouvee": "la famille a trouvé une solution",
+    "injoignable": "famille injoignable",
+    "renonce": "la famille renonce",
+    "hors-secteur": "hors du secteur du lieu",
+    "doublon": "demande en double",
+    "autre": "autre raison",
+}
+
+
+class FollowUpError(Exception):
+    """A follow-up that cannot be recorded, in French."""
+
+
+class FollowUp(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: str
+    contacted_on: date | None = None
+    means: str | None = None
+    directed_to: str = Field(default="", max_length=500)
+    reason: str | None = None
+    recorded_by: str
+    recorded_at: datetime
+
+    def summary(self) -> str:
+        """One line, in French, for the person reading the demande."""
+        if self.outcome == "contactee":
+            when = f" le {self.contacted_on:%d/%m/%Y}" if self.contacted_on else ""
+            return f"famille contactée{when} ({MEANS.get(self.means or '', '—')})"
+        if self.outcome == "orientee":
+            return f"orientée vers : {self.directed_to}"
+        return f"sans suite : {NO_FOLLOW_UP.get(self.reason or '', '—')}"
+
+
+FOLLOW_UP = TypeAdapter(FollowUp)
+
+
+def checked(
+    outcome: str,
+    contacted_on: date | None,
+    means: str | None,
+    directed_to: str,
+    reason: str | None,
+) -> tuple[date | None, str | None, str, str | None]:
+    if outcome not in OUTCOMES:
+        raise FollowUpError("issue inconnue : famille contactée, orientée ou sans suite")
+    if outcome == "contactee" and (contacted_on is None or means not in MEANS):
+        raise FollowUpError("famille contactée : la date et le moyen sont demandés")
+    if outcome == "orientee" and not directed_to.strip():
+        raise FollowUpError("orientée : indiquez vers quel mode d'accueil ou quelle structure")
+    if outcome == "sans-suite" and reason not in NO_FOLLOW_UP:
+        raise FollowUpError("sans suite : choisissez une raison dans la liste")
+    return contacted_on, means, directed_to.strip()[:500], reason
+
+
+def _held_row(
+    engine: Engine, vault: Vault, config: Config, numero: str, agent: str, now: datetime, what: str
+) -> str:
+    with transaction(engine) as session:
+        row = store.get(session, numero)
+    if row is None:
+        authorize_audited(engine, vault, config, agent, now, numero=numero, action=what)
+        raise NotHeld(f"{numero} : aucune demande de ce numéro n'est détenue")
+    member = authorize_audited(
+        engine, vault, config, agent, now, commune=row.commune, numero=numero, action=what
+    )
+    if row.status not in (Status.RECEIVED, Status.QUARANTINED):
+        raise NotHeld(f"{numero} : demande non détenue (statut {row.status})")
+    refuse_past_retention(row, deadlines.local_date(now, config.timezone))
+    return member.email
+
+
+def mark_treated(
+    engine: Engine, vault: Vault, config: Config, numero: str, agent: str, now: datetime
+) -> None:
+    email = _held_row(engine, vault, config, numero, agent, now, "traitee")
+    with transaction(engine) as session:
+        row = store.get(session, numero, for_update=True)
+        assert row is not None
+        row.treated_at, row.treated_by, row.updated_at = now, email, now
+        store.save(session, row)
+        vault.trail.record(session, at=now, actor=email, action="traitee", numero=numero)
+
+
+def record_follow_up(
+    engine: Engine,
+    vault: Vault,
+    config: Config,
+    numero: str,
+    agent: str,
+    now: datetime,
+    *,
+    outcome: str,
+    contacted_on: date | None = None,
+    means: str | None = None,
+    directed_to: str = "",
+    reason: str | None = None,
+) -> FollowUp:
+    contacted_on, means, directed_to, reason = checked(
+        outcome, contacted_on, means, directed_to, reason
+    )
+    email = _held_row(engine, vault, config, numero, agent, now, "suivi")
+    follow_up = FollowUp(
+        outcome=outcome,
+        contacted_on=contacted_on,
+        means=means if outcome == "contactee" else None,
+        directed_to=directed_to if outcome == "orientee" else "",
+        reason=reason if outcome == "sans-suite" else None,
+        recorded_by=email,
+        recorded_at=now,
+    )
+    with transaction(engine) as session:
+        row = store.get(session, numero, for_update=True)
+        assert row is not None
+        store.replace_secret(
+            session, vault, numero, BlobKind.FOLLOWUP, FOLLOW_UP.dump_json(follow_up)
+        )
+        row.followup, row.updated_at = outcome, now
+        store.save(session, row)
+        vault.trail.record(
+            session, at=now, actor=email, action="suivi", numero=numero, detail={"issue": outcome}
+        )
+    return follow_up

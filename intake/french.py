@@ -1,0 +1,30 @@
+"""French words and dates for people: statuses, days, instants in the lieu's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+STATUS = {
+    "notified": "annoncée",
+    "received": "reçue",
+    "quarantined": "en quarantaine",
+    "purged": "détruite",
+}
+
+
+def status(value: str) -> str:
+    return STATUS.get(value, value)
+
+
+def day(value: date | None) -> str:
+    return "—" if value is None else value.strftime("%d/%m/%Y")
+
+
+def instant(value: datetime | None, tz: ZoneInfo) -> str:
+    return "jamais" if value is None else value.astimezone(tz).strftime("%d/%m/%Y à %H:%M")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """« 1 demande », « 3 demandes »: the count and the word agreeing with it."""
+    return f"{count} {singular if count <= 1 else (plural_form or singular + 's')}"

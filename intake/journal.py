@@ -1,0 +1,170 @@
+"""The audit trail as admins read it (`/journal`) and hand it to the Caf (CSV): who read,
+exported, signed or was refused, when. Events carry no personal data; reading the journal
+is itself reserved to admins and a refused attempt is recorded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine
+
+from intake.access import AccessDenied, authorize_audited
+from intake.config import Config, StaffSection
+from intake.exports import safe_cell
+from storage import audit
+from storage.db import transaction
+from storage.models import AuditEvent
+from storage.vault import Vault
+
+PAGE_SIZE = 100
+ACTIONS = {
+    "lecture": "lecture d'une demande",
+    "export": "demande exportée",
+    "export-fichier": "fichier d'export",
+    "acces-refuse": "accès refusé",
+    "traitee": "marquée comme traitée",
+    "suivi": "suivi enregistré",
+    "reception": "demande reçue",
+    "quarantaine": "mise en quarantaine",
+    "refus": "demande refusée",
+    "refus-flux": "fichier refusé",
+    "notification": "notification reçue",
+    "accuse-reception": "accusé de réception",
+    "destruction": "destruction",
+    "attestation": "attestation établie",
+    "signature-attestation": "attestation signée",
+    "connexion": "connexion",
+    "connexion-refusee": "connexion refusée",
+    "compte-verrouille": "compte verrouillé",
+    "deconnexion": "déconnexion",
+    "mot-de-passe": "mot de passe défini",
+    "totp-active": "code à usage unique activé",
+    "cle-enregistree": "clé maîtresse enregistrée",
+    "rotation-cle": "clé maîtresse changée",
+    "elagage-journal": "élagage du journal",
+    "fin-de-convention": "fin de la convention",
+    "export-journal": "journal exporté",
+}
+
+
+@dataclass(frozen=True)
+class JournalFilters:
+    actor: str | None = None
+    action: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class JournalPage:
+    events: list[AuditEvent]
+    total: int
+    number: int
+    pages: int
+
+
+def _admin(engine: Engine, vault: Vault, config: Config, agent: str, now: datetime) -> StaffSection:
+    member = authorize_audited(engine, vault, config, agent, now, action="journal")
+    if "admin" not in member.duties:
+        with transaction(engine) as session:
+            vault.trail.record(
+                session,
+                at=now,
+                actor=member.email,
+                action="acces-refuse",
+                detail={"demande": "journal", "motif": "role"},
+            )
+        raise AccessDenied(f"{member.email} : le journal est réservé au rôle « admin »")
+    return member
+
+
+def _bounds(filters: JournalFilters, config: Config) -> tuple[datetime | None, datetime | None]:
+    tz = config.timezone
+    since = datetime.combine(filters.since, time(), tz) if filters.since else None
+    until = (
+        datetime.combine(filters.until + timedelta(days=1), time(), tz) if filters.until else None
+    )
+    return since, until
+
+
+def journal_page(
+    engine: Engine,
+    vault: Vault,
+    config: Config,
+    agent: str,
+    filters: JournalFilters,
+    number: int,
+    now: datetime,
+) -> JournalPage:
+    _admin(engine, vault, config, agent, now)
+    since, until = _bounds(filters, config)
+    number = max(1, number)
+    with transaction(engine) as session:
+        events, total = audit.events(
+            session,
+            actor=filters.actor,
+            action=filters.action,
+            since=since,
+            until=until,
+            offset=(number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+    return JournalPage(events, total, number, max(1, -(-total // PAGE_SIZE)))
+
+
+def journal_csv(
+    engine: Engine, vault: Vault, config: Config, agent: str, filters: JournalFilters, now: datetime
+) -> bytes:
+    """The filtered journal for a Caf request: UTF-8 with BOM, « ; », French headers."""
+    member = _admin(engine, vault, config, agent, now)
+    since, until = _bounds(filters, config)
+    with transaction(engine) as session:
+        events, _ = audit.events(
+            session,
+            actor=filters.actor,
+            action=filters.action,
+            since=since,
+            until=until,
+            limit=None,
+        )
+        vault.trail.record(
+            session,
+            at=now,
+            actor=member.email,
+            action="export-journal",
+            detail={"evenements": len(events)},
+        )
+    stream = io.StringIO()
+    writer = csv.writer(stream, delimiter=";")
+    writer.writerow(["N°", "Date et heure", "Personne", "Action", "Demande", "Détail", "Lien"])
+    tz = config.timezone
+    for event in events:
+        writer.writerow(
+            safe_cell(value)
+            for value in (
+                event.seq,
+                event.at.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"),
+                event.actor,
+                ACTIONS.get(event.action, event.action),
+                event.numero or "",
+                _detail(event.detail),
+                event.hash,
+            )
+        )
+    return ("\ufeff" + stream.getvalue()).encode("utf-8")
+
+
+def _detail(text: str) -> str:
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return text
+    return ", ".join(f"{key} : {value}" for key, value in sorted(values.items()))
+
+
+def detail_text(event: AuditEvent) -> str:
+    return _detail(event.detail)

@@ -1,0 +1,128 @@
+"""Who is asking: the session cookie, the CSRF token of every POST, and the sign-in pages.
+
+A handler only parses, calls one service and renders; the rules (passwords, lock-out,
+time-outs, TOTP) are in `intake.accounts`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from intake.accounts import Accounts, Person, SignInRefused, csrf_matches
+from intake.app import App
+from intake.web.render import page
+
+COOKIE = "intake_session"
+LOGIN_CSRF_COOKIE = "intake_csrf"  # before sign-in: a double-submitted token
+
+
+class NeedSignIn(Exception):
+    """No valid session: the person is sent to /connexion."""
+
+
+class BadCsrf(Exception):
+    """A POST without the form's token: refused with 403."""
+
+
+def intake(request: Request) -> App:
+    return request.app.state.intake
+
+
+def accounts(request: Request) -> Accounts:
+    app = intake(request)
+    return Accounts(app.config, app.engine, app.vault, app.clock)
+
+
+def signed_in(request: Request) -> Person:
+    person = accounts(request).person(request.cookies.get(COOKIE))
+    if person is None or person.stage != "ok":
+        raise NeedSignIn
+    return person
+
+
+async def checked(request: Request, person: Annotated[Person, Depends(signed_in)]) -> Person:
+    """The signed-in person, for a POST whose form carries their session's CSRF token."""
+    form = await request.form()
+    given = form.get("csrf")
+    if not csrf_matches(person.csrf, given if isinstance(given, str) else None):
+        raise BadCsrf
+    return person
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    secure = not intake(request).config.raw.web.insecure_http
+    response.set_cookie(
+        name, value, httponly=True, samesite="strict", secure=secure, path="/", max_age=12 * 3600
+    )
+
+
+router = APIRouter()
+
+
+@router.get("/connexion")
+def sign_in_form(request: Request) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = page(request, "connexion.html", csrf=token, error=None)
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token)
+    return response
+
+
+@router.post("/connexion")
+def sign_in(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)] = "",
+    mot_de_passe: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
+        raise BadCsrf
+    try:
+        opened = accounts(request).sign_in(email, mot_de_passe, request.cookies.get(COOKIE))
+    except SignInRefused as refused:
+        return page(request, "connexion.html", csrf=csrf, error=str(refused), status_code=401)
+    target = "/" if opened.person.stage == "ok" else "/connexion/code"
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, COOKIE, opened.token)
+    return response
+
+
+@router.get("/connexion/code")
+def code_form(request: Request) -> Response:
+    person = accounts(request).person(request.cookies.get(COOKIE))
+    if person is None or person.stage != "code":
+        return RedirectResponse("/connexion", status_code=303)
+    return page(request, "code.html", csrf=person.csrf, error=None)
+
+
+@router.post("/connexion/code")
+def confirm_code(
+    request: Request,
+    code: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    token = request.cookies.get(COOKIE, "")
+    service = accounts(request)
+    person = service.person(token)
+    if person is None or person.stage != "code":
+        return RedirectResponse("/connexion", status_code=303)
+    if not csrf_matches(person.csrf, csrf):
+        raise BadCsrf
+    try:
+        opened = service.confirm_code(token, code)
+    except SignInRefused as refused:
+        return page(request, "code.html", csrf=person.csrf, error=str(refused), status_code=401)
+    response = RedirectResponse("/", status_code=303)
+    set_cookie(request, response, COOKIE, opened.token)
+    return response
+
+
+@router.post("/deconnexion")
+def sign_out(request: Request, person: Annotated[Person, Depends(checked)]) -> Response:
+    accounts(request).sign_out(request.cookies.get(COOKIE))
+    response = RedirectResponse("/connexion", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response

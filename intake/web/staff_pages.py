@@ -1,0 +1,154 @@
+"""The pages beyond the daily list: the journal (admins), the attestations (signatories
+sign them), the monthly reports. Each handler parses, calls one service and renders."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from intake.accounts import Person
+from intake.journal import JournalFilters, detail_text, journal_csv, journal_page
+from intake.web.auth import checked, intake, signed_in
+from intake.web.render import page
+
+router = APIRouter()
+SignedIn = Annotated[Person, Depends(signed_in)]
+Checked = Annotated[Person, Depends(checked)]
+MAX_UPLOAD = 20 * 1024 * 1024  # a certificate or a scanned attestation
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _journal_filters(
+    personne: str | None, action: str | None, du: str | None, au: str | None
+) -> JournalFilters:
+    return JournalFilters(
+        actor=personne or None, action=action or None, since=_date(du), until=_date(au)
+    )
+
+
+@router.get("/journal")
+def journal(
+    request: Request,
+    person: SignedIn,
+    personne: Annotated[str | None, Query(max_length=254)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    du: Annotated[str | None, Query(max_length=10)] = None,
+    au: Annotated[str | None, Query(max_length=10)] = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+) -> Response:
+    app = intake(request)
+    filters = _journal_filters(personne, action, du, au)
+    listing = journal_page(
+        app.engine, app.vault, app.config, person.email, filters, page_number, app.clock.now()
+    )
+    query = {"personne": personne, "action": action, "du": du, "au": au}
+    return page(
+        request,
+        "journal.html",
+        person=person,
+        listing=listing,
+        detail=detail_text,
+        staff=sorted(app.config.raw.staff, key=lambda m: m.name.casefold()),
+        query={k: v for k, v in query.items() if v},
+    )
+
+
+@router.get("/journal.csv")
+def journal_export(
+    request: Request,
+    person: SignedIn,
+    personne: Annotated[str | None, Query(max_length=254)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    du: Annotated[str | None, Query(max_length=10)] = None,
+    au: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    app = intake(request)
+    filters = _journal_filters(personne, action, du, au)
+    content = journal_csv(app.engine, app.vault, app.config, person.email, filters, app.clock.now())
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="journal-audit.csv"'},
+    )
+
+
+@router.get("/attestations")
+def attestations(request: Request, person: SignedIn) -> Response:
+    app = intake(request)
+    return page(
+        request,
+        "attestations.html",
+        person=person,
+        attestations=app.attestations.listing(),
+        signatory="signatory" in person.member.duties,
+    )
+
+
+@router.get("/attestations/{number}/pdf")
+def attestation_pdf(request: Request, person: SignedIn, number: int) -> Response:
+    document = intake(request).attestations.document(number)
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="attestation-{number}.pdf"'},
+    )
+
+
+async def _upload(file: UploadFile) -> bytes:
+    data = await file.read(MAX_UPLOAD + 1)
+    return data[: MAX_UPLOAD + 1]
+
+
+@router.post("/attestations/{number}/signature")
+async def sign(
+    request: Request,
+    person: Checked,
+    number: int,
+    certificat: Annotated[UploadFile, File()],
+    phrase: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    # The passphrase and the certificate live in this request only: never stored.
+    data = await _upload(certificat)
+    service = intake(request).attestations
+    await run_in_threadpool(service.sign, number, person.email, data, phrase or None)
+    return RedirectResponse("/attestations", status_code=303)
+
+
+@router.post("/attestations/{number}/scan")
+async def record_scan(
+    request: Request, person: Checked, number: int, scan: Annotated[UploadFile, File()]
+) -> Response:
+    data = await _upload(scan)
+    service = intake(request).attestations
+    await run_in_threadpool(service.record_signed, number, person.email, data)
+    return RedirectResponse("/attestations", status_code=303)
+
+
+@router.get("/rapports")
+def reports(request: Request, person: SignedIn) -> Response:
+    return page(request, "rapports.html", person=person, reports=intake(request).reports.stored())
+
+
+@router.get("/rapports/{month}.{kind}")
+def report_file(request: Request, person: SignedIn, month: str, kind: str) -> Response:
+    if kind not in ("pdf", "csv"):
+        return page(request, "erreur.html", status_code=404, message="format inconnu")
+    content = intake(request).reports.stored_file(month[:7], kind)
+    if content is None:
+        return page(request, "erreur.html", status_code=404, message="aucun rapport pour ce mois")
+    media = "application/pdf" if kind == "pdf" else "text/csv; charset=utf-8"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="rapport-{month[:7]}.{kind}"'},
+    )

@@ -1,0 +1,44 @@
+"""A lieu for the console's tests: Corbas and Bron, three people each with a password,
+the sample demandes of Corbas and one of Bron, the clock fixed at the suite's NOW."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+from intake import config as configuration
+from intake.accounts import Accounts
+from intake.app import App
+from intake.clock import FixedClock
+from storage.vault import generate_master_key_file
+from tests.feeds import SAMPLES, Dem, numero, write_feed
+
+AGENT = "l.feuga@ville-corbas.fr"  # every duty, Corbas only
+BRON = "accueil@ville-bron.fr"  # recipient, Bron only
+DSI = "dsi@ville-corbas.fr"  # admin, every commune
+PASSWORD = "un mot de passe assez long"
+BRON_NUMERO = numero(7)
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def console_lieu(folder: Path, clock: FixedClock, *, insecure_http: bool = True) -> App:
+    generate_master_key_file(folder / "secrets" / "master.key")
+    text = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
+    text += (
+        '\n[[communes]]\ninsee = "69029"\nname = "Bron"\n'
+        f'\n[[staff]]\nname = "Agent Bron"\nemail = "{BRON}"\n'
+        'duties = ["recipient"]\ncommunes = ["69029"]\n'
+        f'\n[[staff]]\nname = "DSI"\nemail = "{DSI}"\nduties = ["admin"]\n'
+        f"\n[web]\ninsecure_http = {'true' if insecure_http else 'false'}\n"
+        'base_url = "https://intake.ville-corbas.fr"\n'
+    )
+    (folder / "intake.toml").write_text(text, encoding="utf-8")
+    app = App(configuration.load(folder / "intake.toml", {}), clock)
+    accounts = Accounts(app.config, app.engine, app.vault, clock)
+    for email in (AGENT, BRON, DSI):
+        accounts.set_password(email, PASSWORD)
+    list(app.ingestor(AGENT).ingest_file(SAMPLES / "flux-69273-corbas.xml"))
+    bron = write_feed(folder / "bron", [Dem(BRON_NUMERO, commune="69029")], commune="69029")
+    list(app.ingestor(AGENT).ingest_file(bron))
+    return app
