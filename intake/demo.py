@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,6 +26,7 @@ from aiosmtpd.controller import Controller
 
 from intake import config as configuration
 from intake import deadlines, logs
+from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
 from intake.daemon import ACTOR, Daemon
@@ -38,6 +40,7 @@ from intake.sandbox.server import (
     start,
 )
 from intake.sources import mailbox
+from intake.web.server import serve
 from storage.db import transaction
 from storage.vault import generate_master_key_file
 
@@ -88,7 +91,13 @@ poll_minutes = 30
 host = "127.0.0.1"
 port = {smtp_port}
 sender = "intake@ville-corbas.fr"
+
+[web]
+listen = "127.0.0.1:{web_port}"
+base_url = "http://127.0.0.1:{web_port}"
+insecure_http = true  # une démonstration sur cette machine seulement
 """
+CONSOLE_PASSWORD = "demonstration-corbas"  # noqa: S105  (the demo's console sign-in, printed)
 
 
 class _EmlFiler:
@@ -112,6 +121,8 @@ class Demo:
     folder: Path
     out: TextIO
     started: datetime  # the real instant the demo begins: its timeline starts there
+    console: bool = False  # serve the console at the end, until Ctrl-C
+    web_port: int = field(init=False, default=8080)
     clock: FixedClock = field(init=False)
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
 
@@ -152,12 +163,18 @@ class Demo:
         self._cleanups.append(controller.stop)
 
         config_path = self.folder / "intake.toml"
-        config_path.write_text(CONFIG.format(extranet=url, smtp_port=port), encoding="utf-8")
+        self.web_port = 8080 if _free(8080) else free_port()
+        config_path.write_text(
+            CONFIG.format(extranet=url, smtp_port=port, web_port=self.web_port), encoding="utf-8"
+        )
         secret = self.folder / "secrets" / "extranet.txt"
         secret.write_text(PASSWORD + "\n", encoding="utf-8")
         secret.chmod(0o600)
         generate_master_key_file(self.folder / "secrets" / "master.key")
         app = App(configuration.load(config_path), self.clock)
+        Accounts(app.config, app.engine, app.vault, self.clock).set_password(
+            AGENT, CONSOLE_PASSWORD
+        )
         self.say(start_day, f"Lieu de démonstration prêt dans {self.folder}/ (extranet {url}).")
         return app, Daemon(app), state, filer
 
@@ -183,7 +200,22 @@ class Demo:
             journal.close()
             self.close()
         self._artefacts(filer)
+        self._console(app)
         return 0
+
+    def _console(self, app: App) -> None:
+        url = f"http://127.0.0.1:{self.web_port}"
+        sign_in = f"adresse {AGENT}, mot de passe « {CONSOLE_PASSWORD} »"
+        if not self.console:
+            print(
+                f"\nLa console web : intake -c {self.folder}/intake.toml web, puis {url} "
+                f"({sign_in}).",
+                file=self.out,
+            )
+            return
+        print(f"\nLa console web : {url} ({sign_in}). Ctrl-C pour arrêter.", file=self.out)
+        self.out.flush()
+        serve(app, f"127.0.0.1:{self.web_port}")
 
     def at(self, moment: datetime) -> datetime:
         self.clock.instant = moment
@@ -323,6 +355,15 @@ class Demo:
             "| audit verify",
             file=self.out,
         )
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _night(day: date) -> datetime:

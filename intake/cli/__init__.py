@@ -258,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="tout le cycle sur des familles fictives, en une minute environ"
     )
     demo.add_argument("directory", nargs="?", default="demo", metavar="DOSSIER")
+    demo.add_argument(
+        "--sans-console",
+        action="store_true",
+        help="ne pas ouvrir la console web à la fin (elle s'ouvre dans un terminal)",
+    )
 
     configure_trust_parsers(commands, _FrenchParser)
     configure_console_parsers(commands, _FrenchParser)
@@ -1038,7 +1043,8 @@ def cmd_demo(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     from intake.demo import Demo
 
     try:
-        return Demo(Path(args.directory), out, started=clock.now()).run()
+        console = not args.sans_console and sys.stdout.isatty()
+        return Demo(Path(args.directory), out, started=clock.now(), console=console).run()
     except FileExistsError as exc:
         raise UsageError(str(exc)) from None
 

@@ -8,9 +8,9 @@ import sys
 from typing import Any, TextIO
 
 from intake.accounts import AccountError, Accounts
-from intake.app import App
 from intake.cli.common import EXIT_OK, UsageError, load_app
 from intake.clock import Clock
+from intake.web.server import ListenError, serve, split_listen
 
 
 def configure_console_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -42,29 +42,14 @@ def configure_console_parsers(commands: Any, parser_class: type[argparse.Argumen
     totp.add_argument("email", metavar="COURRIEL")
 
 
-def split_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"adresse d'écoute invalide : {listen} (attendu HOTE:PORT)")
-    return host.strip("[]"), int(port)
-
-
-def serve(app: App, listen: str) -> None:
-    import uvicorn
-
-    from intake.web.app import create_app
-
-    host, port = split_listen(listen)
-    app.vault  # noqa: B018  (a wrong key file stops here, before the first request)
-    # No access log: paths are not personal, but a log of who opened what belongs in the
-    # audit trail, not in the journal of the web server.
-    uvicorn.run(create_app(app), host=host, port=port, access_log=False, log_level="warning")
-
-
 def cmd_web(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
     listen = args.listen or app.config.raw.web.listen
     base = app.config.raw.web.base_url or f"http://{listen}"
+    try:
+        split_listen(listen)
+    except ListenError as exc:
+        raise UsageError(str(exc)) from None
     print(f"Console : {base} (Ctrl-C pour arrêter)", file=out, flush=True)
     serve(app, listen)
     return EXIT_OK

@@ -17,6 +17,7 @@ def test_the_demo_shows_the_whole_cycle(intake: Intake):
     folder = intake.folder / "exemple"
     assert "Six mois ont passé : 5 demande(s) détruite(s)" in run.out
     assert "signe l'attestation n° 1" in run.out
+    assert "La console web : intake -c" in run.out and "demonstration-corbas" in run.out
     mails = sorted((folder / "courriels").glob("*.eml"))
     subjects = [
         str(email.message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"])
