@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from intake.app import App
 from intake.clock import FixedClock
 from intake.sandbox.certificates import signatory
 from intake.web.app import create_app
+from intake.web.server import listening_socket
 from tests.conftest import NOW
 from tests.console import AGENT, BRON, BRON_NUMERO, PASSWORD, console_lieu
 from tests.feeds import SAMPLES
@@ -51,8 +51,7 @@ class Console:
 def console(tmp_path: Path) -> Iterator[Console]:
     clock = FixedClock(NOW)
     app = console_lieu(tmp_path, clock)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
+    listener = listening_socket("127.0.0.1", 0)
     config = uvicorn.Config(create_app(app), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
