@@ -93,6 +93,27 @@ def authorize(config: Config, email: str, commune: str | None = None) -> StaffSe
     return member
 
 
+def authorize_for_demande(
+    engine: Engine,
+    vault: Vault,
+    config: Config,
+    agent: str,
+    now: datetime,
+    numero: str,
+    action: str,
+) -> StaffSection:
+    """The agent, if habilitated for the demande's commune; a refusal is audited first. A
+    numero that is not held is refused the same way to someone outside [[staff]]."""
+    with transaction(engine) as session:
+        row = store.get(session, numero)
+    if row is None:
+        authorize_audited(engine, vault, config, agent, now, numero=numero, action=action)
+        raise NotHeld(f"{numero} : aucune demande de ce numéro n'est détenue")
+    return authorize_audited(
+        engine, vault, config, agent, now, commune=row.commune, numero=numero, action=action
+    )
+
+
 @dataclass(frozen=True)
 class Opened:
     row: DemandeRow
@@ -112,14 +133,7 @@ def open_demande(
     *,
     with_pdf: bool = False,
 ) -> Opened:
-    with transaction(engine) as session:
-        row = store.get(session, numero)
-    if row is None:
-        authorize_audited(engine, vault, config, agent, now, numero=numero, action="lecture")
-        raise NotHeld(f"{numero} : aucune demande de ce numéro n'est détenue")
-    member = authorize_audited(
-        engine, vault, config, agent, now, commune=row.commune, numero=numero, action="lecture"
-    )
+    member = authorize_for_demande(engine, vault, config, agent, now, numero, "lecture")
     with transaction(engine) as session:
         row = store.get(session, numero)
         if row is None:

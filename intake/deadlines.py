@@ -7,12 +7,21 @@ date the day by whose end its personal data must be gone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
 RETENTION = relativedelta(months=6)
+
+
+def day_range(
+    first: date | None, last: date | None, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """The instants from the start of `first` to the end of `last`, local days (either open)."""
+    since = datetime.combine(first, time(), tz) if first else None
+    until = datetime.combine(last + timedelta(days=1), time(), tz) if last else None
+    return since, until
 
 
 def local_date(instant: datetime, tz: ZoneInfo) -> date:

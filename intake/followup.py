@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy import Engine
 
 from intake import deadlines
-from intake.access import NotHeld, authorize_audited, refuse_past_retention
+from intake.access import NotHeld, authorize_for_demande, refuse_past_retention
 from intake.config import Config
 from storage import demandes as store
 from storage.db import transaction
@@ -91,16 +91,11 @@ def checked(
 def _held_row(
     engine: Engine, vault: Vault, config: Config, numero: str, agent: str, now: datetime, what: str
 ) -> str:
+    member = authorize_for_demande(engine, vault, config, agent, now, numero, what)
     with transaction(engine) as session:
         row = store.get(session, numero)
-    if row is None:
-        authorize_audited(engine, vault, config, agent, now, numero=numero, action=what)
-        raise NotHeld(f"{numero} : aucune demande de ce numéro n'est détenue")
-    member = authorize_audited(
-        engine, vault, config, agent, now, commune=row.commune, numero=numero, action=what
-    )
-    if row.status not in (Status.RECEIVED, Status.QUARANTINED):
-        raise NotHeld(f"{numero} : demande non détenue (statut {row.status})")
+    if row is None or row.status not in (Status.RECEIVED, Status.QUARANTINED):
+        raise NotHeld(f"{numero} : demande non détenue")
     refuse_past_retention(row, deadlines.local_date(now, config.timezone))
     return member.email
 

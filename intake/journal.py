@@ -8,10 +8,11 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 
+from intake import deadlines
 from intake.access import AccessDenied, authorize_audited
 from intake.config import Config, StaffSection
 from intake.exports import safe_cell
@@ -83,12 +84,7 @@ def _admin(engine: Engine, vault: Vault, config: Config, agent: str, now: dateti
 
 
 def _bounds(filters: JournalFilters, config: Config) -> tuple[datetime | None, datetime | None]:
-    tz = config.timezone
-    since = datetime.combine(filters.since, time(), tz) if filters.since else None
-    until = (
-        datetime.combine(filters.until + timedelta(days=1), time(), tz) if filters.until else None
-    )
-    return since, until
+    return deadlines.day_range(filters.since, filters.until, config.timezone)
 
 
 def journal_page(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 
@@ -62,8 +62,7 @@ def demandes_page(
     communes = config.staff_communes(member)
     if filters.commune and filters.commune not in communes:
         return Page([], 0, 1, 1)  # another commune's demandes: none for this person
-    start = datetime.combine(filters.since, time(), tz) if filters.since else None
-    end = datetime.combine(filters.until + timedelta(days=1), time(), tz) if filters.until else None
+    start, end = deadlines.day_range(filters.since, filters.until, tz)
     number = max(1, number)
     with transaction(engine) as session:
         rows, total = store.page(

@@ -33,6 +33,23 @@ SECURITY_HEADERS = {
 }
 
 
+# What a service refuses, and the HTTP status the page says it with (the message is French).
+REFUSALS: dict[type[Exception], int] = {
+    AccessDenied: 403,
+    PastRetention: 410,  # a NotHeld, but its own handler comes first (by class order)
+    NotHeld: 404,
+    SignatureRefused: 400,
+    FollowUpError: 400,
+}
+
+
+def _refusal_handler(status: int) -> Callable[[Request, Exception], Response]:
+    def handle(request: Request, exc: Exception) -> Response:
+        return _error(request, status, str(exc))
+
+    return handle
+
+
 def _error(request: Request, status: int, message: str) -> Response:
     """A French page saying why, with the menu when the person is signed in."""
     person = auth.accounts(request).person(request.cookies.get(auth.COOKIE))
@@ -73,24 +90,7 @@ def create_app(intake: App) -> FastAPI:
         message = "formulaire expiré ou venu d'ailleurs : rechargez la page et recommencez"
         return _error(request, 403, message)
 
-    @web.exception_handler(AccessDenied)
-    def denied(request: Request, exc: AccessDenied) -> Response:
-        return _error(request, 403, str(exc))
-
-    @web.exception_handler(PastRetention)
-    def past(request: Request, exc: PastRetention) -> Response:
-        return _error(request, 410, str(exc))
-
-    @web.exception_handler(NotHeld)
-    def not_held(request: Request, exc: NotHeld) -> Response:
-        return _error(request, 404, str(exc))
-
-    @web.exception_handler(SignatureRefused)
-    def refused_signature(request: Request, exc: SignatureRefused) -> Response:
-        return _error(request, 400, str(exc))
-
-    @web.exception_handler(FollowUpError)
-    def bad_follow_up(request: Request, exc: FollowUpError) -> Response:
-        return _error(request, 400, str(exc))
+    for kind, status in REFUSALS.items():
+        web.add_exception_handler(kind, _refusal_handler(status))
 
     return web

@@ -3,13 +3,13 @@ the export. Each handler parses the request, calls one service and renders."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from intake import followup
+from intake import deadlines, followup
 from intake.access import open_demande
 from intake.accounts import Person
 from intake.dashboard import dashboard
@@ -174,11 +174,8 @@ def export_csv(
     if etendue == "depuis":
         selection = Selection(after=last_export(app.engine, person.email))
     elif etendue == "periode":
-        start, end = _optional_date(du), _optional_date(au)
-        selection = Selection(
-            since=datetime.combine(start, time(), tz) if start else None,
-            until=datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
-        )
+        since, until = deadlines.day_range(_optional_date(du), _optional_date(au), tz)
+        selection = Selection(since=since, until=until)
     written: list[bytes] = []
     export(app.engine, app.vault, app.config, person.email, "csv", now, written.append, selection)
     name = f"demandes-{now.astimezone(tz):%Y-%m-%d-%H%M}.csv"

@@ -28,30 +28,42 @@ def _date(text: str | None) -> date | None:
         return None
 
 
-def _journal_filters(
-    personne: str | None, action: str | None, du: str | None, au: str | None
+def journal_filters(
+    personne: Annotated[str | None, Query(max_length=254)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    du: Annotated[str | None, Query(max_length=10)] = None,
+    au: Annotated[str | None, Query(max_length=10)] = None,
 ) -> JournalFilters:
     return JournalFilters(
         actor=personne or None, action=action or None, since=_date(du), until=_date(au)
     )
 
 
+Filtered = Annotated[JournalFilters, Depends(journal_filters)]
+
+
+def _query(filters: JournalFilters) -> dict[str, str]:
+    """The filters as the page's links repeat them (never anything personal)."""
+    values = {
+        "personne": filters.actor,
+        "action": filters.action,
+        "du": filters.since.isoformat() if filters.since else None,
+        "au": filters.until.isoformat() if filters.until else None,
+    }
+    return {k: v for k, v in values.items() if v}
+
+
 @router.get("/journal")
 def journal(
     request: Request,
     person: SignedIn,
-    personne: Annotated[str | None, Query(max_length=254)] = None,
-    action: Annotated[str | None, Query(max_length=40)] = None,
-    du: Annotated[str | None, Query(max_length=10)] = None,
-    au: Annotated[str | None, Query(max_length=10)] = None,
+    filters: Filtered,
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
     app = intake(request)
-    filters = _journal_filters(personne, action, du, au)
     listing = journal_page(
         app.engine, app.vault, app.config, person.email, filters, page_number, app.clock.now()
     )
-    query = {"personne": personne, "action": action, "du": du, "au": au}
     return page(
         request,
         "journal.html",
@@ -59,21 +71,13 @@ def journal(
         listing=listing,
         detail=detail_text,
         staff=sorted(app.config.raw.staff, key=lambda m: m.name.casefold()),
-        query={k: v for k, v in query.items() if v},
+        query=_query(filters),
     )
 
 
 @router.get("/journal.csv")
-def journal_export(
-    request: Request,
-    person: SignedIn,
-    personne: Annotated[str | None, Query(max_length=254)] = None,
-    action: Annotated[str | None, Query(max_length=40)] = None,
-    du: Annotated[str | None, Query(max_length=10)] = None,
-    au: Annotated[str | None, Query(max_length=10)] = None,
-) -> Response:
+def journal_export(request: Request, person: SignedIn, filters: Filtered) -> Response:
     app = intake(request)
-    filters = _journal_filters(personne, action, du, au)
     content = journal_csv(app.engine, app.vault, app.config, person.email, filters, app.clock.now())
     return Response(
         content,

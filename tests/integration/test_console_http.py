@@ -340,3 +340,32 @@ def test_urls_carry_no_personal_data(lieu: App):
     assert links and not any(
         "Nguy" in link or "Lef" in link or "@example" in link for link in links
     )
+
+
+def test_emails_link_to_the_console(lieu: App):
+    from storage.models import OutboxMessage
+
+    lieu.notify()
+    with transaction(lieu.engine) as session:
+        (message,) = [
+            m for m in session.exec(select(OutboxMessage)) if m.kind == "nouvelles-demandes"
+            and "Corbas" in m.subject
+        ]  # fmt: skip
+    link = "https://intake.ville-corbas.fr/demandes/ME-2026-0000101"
+    assert link in message.text_body and f'href="{link}"' in message.html_body
+    assert "--agent" not in message.text_body
+
+
+def test_the_monthly_report_counts_the_follow_ups(lieu: App, clock: FixedClock):
+    web = signed_in(lieu)
+    token = csrf_of(web)
+    for numero, outcome in ((NUMERO, "sans-suite"), ("ME-2026-0000101", "orientee")):
+        web.post(f"/demandes/{numero}/traitee", data={"csrf": token})
+        web.post(
+            f"/demandes/{numero}/suivi",
+            data={"csrf": token, "issue": outcome, "raison": "renonce", "orientation": "RAM"},
+        )
+    _, csv_bytes = lieu.reports.make(NOW.date().replace(day=1), clock.now())
+    header, corbas = csv_bytes.decode("utf-8-sig").splitlines()[:2]
+    counts = dict(zip(header.split(";"), corbas.split(";"), strict=True))
+    assert (counts["traitees"], counts["orientees"], counts["sans_suite"]) == ("2", "1", "1")
