@@ -27,6 +27,7 @@ from intake import deadlines, logs
 from intake.access import AccessDenied, NotHeld, open_demande, write_private
 from intake.app import App, ConventionEnded, Notified
 from intake.attestations import SignatureRefused, Summary
+from intake.cli import french_help
 from intake.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -40,17 +41,14 @@ from intake.cli.console import cmd_staff, cmd_web, configure_console_parsers
 from intake.cli.trust import cmd_audit, cmd_vault, configure_trust_parsers
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
-from intake.dashboard import service_state
 from intake.demande_text import render
 from intake.exports import EXPORT_WARNING, export_file
 from intake.feed import FeedHeader
 from intake.pipeline import Line, Result
 from intake.retention import PurgeOutcome
-from notifier import outbox
+from intake.status import Health, health
 from storage import attestations as attestation_store
-from storage import communes as communes_store
 from storage import demandes as store
-from storage import heartbeats
 from storage.db import transaction
 from storage.locks import AlreadyRunning
 from storage.models import DemandeRow, Status
@@ -71,11 +69,22 @@ class _FrenchParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("monenfant-intake")
+    except PackageNotFoundError:
+        return "inconnue (non installé)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    french_help.install()
     parser = _FrenchParser(
         prog="intake",
         description="Demandes de mode d'accueil mon-enfant.fr pour un lieu d'information.",
     )
+    parser.add_argument("--version", action="version", version=f"intake {_version()}")
     parser.add_argument(
         "-c",
         "--config",
@@ -266,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_trust_parsers(commands, _FrenchParser)
     configure_console_parsers(commands, _FrenchParser)
+    french_help.describe(parser)
     return parser
 
 
@@ -730,64 +740,61 @@ def _print_notified(notified: Notified, out: TextIO) -> None:
 
 
 def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    """Exit 0, 1 or 2 as a monitoring plugin, the verdict on the first line."""
     app = load_app(args, clock)
-    today = deadlines.local_date(clock.now(), app.config.timezone)
-    with transaction(app.engine) as session:
-        states = {s.insee: s for s in communes_store.all_states(session)}
-        overdue = store.count_overdue(session, today)
-        queue = outbox.counts(session)
-        unsigned = attestation_store.count_unsigned(session)
-        workers = heartbeats.all_workers(session)
-    service = service_state(workers, clock.now())
-    communes = []
-    for commune in app.config.raw.communes:
-        known = states.get(commune.insee)
-        communes.append(
+    result = health(app.engine, app.config, clock.now())
+    if args.json:
+        dump_json(_status_json(app, result), out)
+        return result.code
+    print(result.summary(), file=out)
+    for commune in result.communes:
+        line = f"{commune.name} ({commune.insee}) : "
+        line += f"dernier succès {_fr_datetime(_iso(commune.last_success, app))}"
+        if commune.failing_since:
+            line += (
+                f", en erreur depuis {_fr_datetime(_iso(commune.failing_since, app))} "
+                f"[{commune.error_code}]"
+            )
+        print(line, file=out)
+    print(f"Demandes en retard de récupération : {result.overdue}", file=out)
+    print(f"Attestations de destruction à signer : {result.unsigned}", file=out)
+    print(_SERVICE_FR[result.service](result.workers, app), file=out)
+    print(
+        f"Courriels en file : {result.queued}, en échec : {result.failed}"
+        + ("" if app.config.raw.smtp else " (pas de [smtp] configuré : ils restent en file)"),
+        file=out,
+    )
+    return result.code
+
+
+def _status_json(app: App, result: Health) -> dict[str, Any]:
+    return {
+        "exit": result.code,
+        "summary": result.summary(),
+        "communes": [
             {
-                "insee": commune.insee,
-                "last_success": _iso(known.last_success, app) if known else None,
-                "last_error": _iso(known.last_error, app) if known else None,
-                "last_error_code": known.last_error_code if known and known.last_error else None,
+                "insee": c.insee,
+                "name": c.name,
+                "last_success": _iso(c.last_success, app),
+                "last_error": _iso(c.last_error, app),
+                "last_error_code": c.error_code,
+                "failing_since": _iso(c.failing_since, app),
             }
-        )
-    status = {
-        "communes": communes,
-        "outbox": {"queued": queue.queued, "failed": queue.failed},
-        "attestations_pending": unsigned,
-        "overdue": overdue,
-        "service": service,
+            for c in result.communes
+        ],
+        "outbox": {"queued": result.queued, "failed": result.failed},
+        "attestations_pending": result.unsigned,
+        "overdue": result.overdue,
+        "service": result.service,
         "workers": [
             {
                 "worker": w.worker,
                 "started_at": _iso(w.started_at, app),
                 "beat_at": _iso(w.beat_at, app),
             }
-            for w in workers
+            for w in result.workers
         ],
     }
-    code = EXIT_REFUSED if service == "silent" else EXIT_OK
-    if args.json:
-        dump_json(status, out)
-        return code
-    for item in communes:
-        line = f"{item['insee']} ({app.config.commune_name(item['insee'])}) : "
-        line += f"dernier succès {_fr_datetime(item['last_success'])}"
-        if item["last_error"] and (
-            not item["last_success"] or item["last_error"] > item["last_success"]
-        ):
-            line += (
-                f", en erreur depuis {_fr_datetime(item['last_error'])} [{item['last_error_code']}]"
-            )
-        print(line, file=out)
-    print(f"Demandes en retard de récupération : {overdue}", file=out)
-    print(f"Attestations de destruction à signer : {unsigned}", file=out)
-    print(_SERVICE_FR[service](workers, app), file=out)
-    print(
-        f"Courriels en file : {queue.queued}, en échec : {queue.failed}"
-        + ("" if app.config.raw.smtp else " (pas de [smtp] configuré : ils restent en file)"),
-        file=out,
-    )
-    return code
 
 
 _SERVICE_FR: dict[str, Callable[[list[Any], App], str]] = {

@@ -1,0 +1,139 @@
+"""What `intake status` reports, and its verdict in the monitoring plugins' convention
+(Nagios, Icinga, Zabbix's agent): 0 all is well, 1 a warning, 2 critical, with one summary
+line first. Nothing personal: communes, counts and dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from intake import deadlines
+from intake.config import Config
+from intake.dashboard import service_state
+from notifier import outbox
+from storage import attestations as attestation_store
+from storage import communes as communes_store
+from storage import demandes as store
+from storage import heartbeats
+from storage.db import transaction
+
+OK, WARNING, CRITICAL = 0, 1, 2
+WORDS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
+FAILING_TOO_LONG = timedelta(days=1)
+POLLS_OF_SILENCE = 3  # a heartbeat older than three poll periods: the service is not working
+
+
+@dataclass(frozen=True)
+class CommuneHealth:
+    insee: str
+    name: str
+    last_success: datetime | None
+    last_error: datetime | None
+    error_code: str | None
+    failing_since: datetime | None
+
+
+@dataclass
+class Health:
+    communes: list[CommuneHealth]
+    overdue: int
+    unsigned: int
+    queued: int
+    failed: int
+    service: str  # running, silent, stopped
+    workers: list[Any]
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def code(self) -> int:
+        return max((level for level, _ in self.problems), default=OK)
+
+    def summary(self) -> str:
+        """The plugin's first line: the verdict and the worst problems, or that all is well."""
+        worst = [text for level, text in self.problems if level == self.code]
+        text = " ; ".join(worst) if worst else "tout va bien"
+        return f"INTAKE {WORDS[self.code]} - {text}"
+
+
+def health(engine: Engine, config: Config, now: datetime) -> Health:
+    today = deadlines.local_date(now, config.timezone)
+    with transaction(engine) as session:
+        states = {s.insee: s for s in communes_store.all_states(session)}
+        overdue = store.count_overdue(session, today)
+        queue = outbox.counts(session)
+        unsigned = attestation_store.count_unsigned(session)
+        workers = heartbeats.all_workers(session)
+    communes = []
+    for commune in sorted(config.raw.communes, key=lambda c: c.name.casefold()):
+        known = states.get(commune.insee)
+        failing = (
+            known is not None
+            and known.last_error is not None
+            and (known.last_success is None or known.last_error > known.last_success)
+        )
+        communes.append(
+            CommuneHealth(
+                insee=commune.insee,
+                name=commune.name,
+                last_success=known.last_success if known else None,
+                last_error=known.last_error if known else None,
+                error_code=known.last_error_code if known and known.last_error else None,
+                failing_since=(known.failing_since or known.last_error)
+                if failing and known
+                else None,
+            )
+        )
+    result = Health(
+        communes,
+        overdue,
+        unsigned,
+        queue.queued,
+        queue.failed,
+        service_state(workers, now),
+        workers,
+    )
+    result.problems = _problems(result, config, now)
+    return result
+
+
+def _failing_since(known: Any) -> datetime | None:
+    return known.failing_since or known.last_error
+
+
+def _problems(result: Health, config: Config, now: datetime) -> list[tuple[int, str]]:
+    problems: list[tuple[int, str]] = []
+    if not result.workers:
+        problems.append((CRITICAL, "service arrêté (intake run)"))
+    else:
+        beat = result.workers[0].beat_at
+        period = timedelta(minutes=config.raw.extranet.poll_minutes if config.raw.extranet else 30)
+        if now - beat > POLLS_OF_SILENCE * period:
+            problems.append((CRITICAL, f"service muet depuis {_hours(now - beat)}"))
+        elif result.service == "silent":
+            problems.append((WARNING, f"service muet depuis {_hours(now - beat)}"))
+    for commune in result.communes:
+        if commune.failing_since is None:
+            continue
+        level = CRITICAL if now - commune.failing_since > FAILING_TOO_LONG else WARNING
+        problems.append(
+            (
+                level,
+                f"{commune.name} ({commune.insee}) en erreur depuis "
+                f"{_hours(now - commune.failing_since)} [{commune.error_code}]",
+            )
+        )
+    if result.overdue:
+        problems.append((WARNING, f"{result.overdue} demande(s) en retard de récupération"))
+    if result.unsigned:
+        problems.append((WARNING, f"{result.unsigned} attestation(s) de destruction à signer"))
+    if result.failed:
+        problems.append((WARNING, f"{result.failed} courriel(s) en échec"))
+    return problems
+
+
+def _hours(span: timedelta) -> str:
+    hours = int(span.total_seconds() // 3600)
+    return f"{hours} h" if hours < 48 else f"{hours // 24} jours"
