@@ -86,6 +86,7 @@ def _export_rows(
             if (selection.since is None or (r.retrieved_at and r.retrieved_at >= selection.since))
             and (selection.until is None or (r.retrieved_at and r.retrieved_at < selection.until))
             and (selection.after is None or (r.retrieved_at and r.retrieved_at > selection.after))
+            and (selection.commune is None or r.commune == selection.commune)
         ]
     readable = [r for r in rows if r.purge_due is None or today < r.purge_due]
     return list(_decrypted(engine, vault, readable)), len(rows) - len(readable)
@@ -168,6 +169,7 @@ class Selection:
     since: datetime | None = None
     until: datetime | None = None
     after: datetime | None = None  # « depuis la dernière exportation »: strictly after it
+    commune: str | None = None  # one of the agent's communes only
 
 
 def last_export(engine: Engine, agent: str) -> datetime | None:

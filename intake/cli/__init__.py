@@ -23,7 +23,7 @@ from sqlalchemy.exc import InterfaceError as SQLInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from intake import config as configuration
-from intake import deadlines, logs
+from intake import deadlines, french, logs
 from intake.access import AccessDenied, NotHeld, open_demande, write_private
 from intake.app import App, ConventionEnded, Notified
 from intake.attestations import SignatureRefused, Summary
@@ -42,8 +42,9 @@ from intake.cli.trust import cmd_audit, cmd_vault, configure_trust_parsers
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
 from intake.demande_text import render
-from intake.exports import EXPORT_WARNING, export_file
+from intake.exports import EXPORT_WARNING, Selection, export, export_file
 from intake.feed import FeedHeader
+from intake.french import plural
 from intake.pipeline import Line, Result
 from intake.retention import PurgeOutcome
 from intake.status import Health, health
@@ -139,7 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
-    exporter.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+    exporter.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FICHIER",
+        help="fichier à écrire (lisible par vous seul) ; « - » : la sortie standard",
+    )
+    exporter.add_argument(
+        "--since",
+        metavar="AAAA-MM-JJ",
+        help="seulement les demandes récupérées depuis ce jour (inclus)",
+    )
+    exporter.add_argument(
+        "--commune", metavar="INSEE", help="seulement cette commune (parmi les vôtres)"
+    )
 
     commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
 
@@ -262,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
         "end", help="fin de la convention : détruit toutes les données personnelles"
     )
     end.add_argument("--agent", required=True, metavar="COURRIEL")
+    end.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirme sans question (obligatoire hors d'un terminal : cron, script)",
+    )
 
     demo = commands.add_parser(
         "demo", help="tout le cycle sur des familles fictives, en une minute environ"
@@ -532,7 +552,7 @@ def cmd_demandes(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         json.dump(items, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return EXIT_OK
-    _print_table(items, out)
+    _print_table(items, out, app.config)
     return EXIT_OK
 
 
@@ -545,7 +565,7 @@ def _fr_date(value: str | None) -> str:
     return "—" if not value else date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
 
 
-def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
+def _print_table(items: list[dict[str, Any]], out: TextIO, config: Config) -> None:
     if not items:
         print("Aucune demande.", file=out)
         return
@@ -562,8 +582,8 @@ def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
     rows = [
         (
             i["numero"],
-            i["commune"],
-            i["status"],
+            f"{config.commune_name(i['commune'])} ({i['commune']})",
+            french.status(i["status"]),
             _fr_date(i["transmitted_at"]),
             _fr_date(i["retrieval_due"]),
             met_label[i["retrieval_met"]],
@@ -574,7 +594,7 @@ def _print_table(items: list[dict[str, Any]], out: TextIO) -> None:
     widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip(), file=out)
-    print(f"{len(items)} demande(s).", file=out)
+    print(f"{plural(len(items), 'demande')}.", file=out)
 
 
 # --- show and export -----------------------------------------------------------------------------
@@ -607,12 +627,27 @@ def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    done = export_file(
-        app.engine, app.vault, app.config, args.agent, args.format, args.output, clock.now()
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        raise UsageError(f"--since : date attendue (AAAA-MM-JJ), pas « {args.since} »") from None
+    selection = Selection(
+        since=deadlines.day_range(since, None, app.config.timezone)[0], commune=args.commune
     )
+    if args.output == "-":
+        done = export(
+            app.engine, app.vault, app.config, args.agent, args.format, clock.now(),
+            _to_stdout, selection,
+        )  # fmt: skip
+        where, report = "sur la sortie standard", sys.stderr
+    else:
+        done = export_file(
+            app.engine, app.vault, app.config, args.agent, args.format, Path(args.output),
+            clock.now(), selection,
+        )  # fmt: skip
+        where, report = f"dans {args.output} (lisible par vous seul)", out
     print(
-        f"{done.demandes} demande(s) exportée(s) dans {args.output} (lisible par vous seul).",
-        file=out,
+        f"{plural(done.demandes, 'demande exportée', 'demandes exportées')} {where}.", file=report
     )
     if done.past_retention:
         print(
@@ -622,6 +657,12 @@ def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         )
     print(EXPORT_WARNING, file=sys.stderr)
     return EXIT_OK
+
+
+def _to_stdout(content: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(content)
+    sys.stdout.buffer.flush()
 
 
 # --- audit ---------------------------------------------------------------------------------------
@@ -991,7 +1032,12 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             f"{args.agent} ne peut pas mettre fin à la convention : il faut une personne de "
             "[[staff]] avec le rôle « signatory » ou « admin »"
         )
-    if sys.stdin.isatty():
+    if not args.yes and not sys.stdin.isatty():
+        raise UsageError(
+            "fin de la convention : toutes les données personnelles seraient détruites ; "
+            "hors d'un terminal, confirmez avec --yes"
+        )
+    if not args.yes:
         answer = input(
             "Fin de la convention : toutes les données personnelles vont être détruites "
             "et plus rien ne sera reçu. Tapez FIN pour confirmer : "

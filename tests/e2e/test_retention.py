@@ -108,7 +108,10 @@ def test_a_non_signatory_cannot_sign(initialised: Intake, tmp_path):
 
 def test_end_of_the_convention_destroys_everything_and_takes_nothing_more(initialised: Intake):
     assert initialised("ingest", SAMPLE_FEED).code == 0
-    ended = initialised("convention", "end", "--agent", AGENT)
+    unconfirmed = initialised("convention", "end", "--agent", AGENT)  # no terminal, no --yes
+    assert unconfirmed.code == 2 and "--yes" in unconfirmed.err
+    assert {d["status"] for d in json.loads(initialised("demandes", "--json").out)} != {"purged"}
+    ended = initialised("convention", "end", "--agent", AGENT, "--yes")
     assert ended.code == 0, ended.err
     assert "3 demande(s) détruite(s)" in ended.out
     assert "attestation n° 1" in ended.out

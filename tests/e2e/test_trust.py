@@ -213,12 +213,13 @@ def test_commands_that_do_not_connect_need_no_password(initialised: Intake, sand
     for command in (
         ("show", "ME-2026-0000101", "--agent", AGENT),
         ("demandes",),
-        ("status",),
         ("audit", "verify"),
         ("deadlines",),
     ):
         run = initialised(*command)
         assert run.code == 0, (command, run.err)
+    status = initialised("status")  # critical only because no service runs here
+    assert status.code == 2 and status.out.startswith("INTAKE CRITICAL - service arrêté")
     polled = initialised("poll")
     assert polled.code == 2 and "INTAKE_EXTRANET_PASSWORD" in polled.err
     checked = initialised("check-config")
@@ -253,3 +254,20 @@ def test_check_config_connects_with_the_named_account(initialised: Intake, sandb
     initialised.env["INTAKE_EXTRANET_PASSWORD"] = "pas-le-bon"
     refused = initialised("check-config", "--connect")
     assert refused.code == 2 and "connexion refusée" in refused.err
+
+
+def test_export_to_standard_output_for_one_commune_since_a_day(initialised: Intake):
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    run = initialised(
+        "export", "--agent", AGENT, "--format", "csv", "-o", "-", "--commune", "69273",
+        "--since", "2026-11-23",
+    )  # fmt: skip
+    assert run.code == 0 and "3 demandes exportées sur la sortie standard" in run.err
+    assert run.out.startswith("\ufeffNuméro;") and "Lefèvre-Dupont" in run.out
+    assert not (initialised.folder / "-").exists()
+    later = initialised(
+        "export", "--agent", AGENT, "--format", "csv", "-o", "-", "--since", "2026-11-24"
+    )
+    assert "0 demande exportée" in later.err and len(later.out.splitlines()) == 1
+    bad = initialised("export", "--agent", AGENT, "--format", "csv", "-o", "-", "--since", "hier")
+    assert bad.code == 2 and "AAAA-MM-JJ" in bad.err

@@ -80,6 +80,6 @@ def test_rotation_killed_at_random_moments(initialised: Intake, tmp_path):
     shown = initialised("show", numero(DEMANDES), "--agent", AGENT)
     assert shown.code == 0, shown.err
     exported = initialised("export", "--agent", AGENT, "--format", "json", "-o", "tout.json")
-    assert exported.code == 0 and f"{DEMANDES} demande(s) exportée(s)" in exported.out
+    assert exported.code == 0 and f"{DEMANDES} demandes exportées" in exported.out
     assert initialised("audit", "verify").code == 0
     assert interrupted >= 1, "no kill fell inside a rotation: widen the window"
