@@ -29,7 +29,9 @@ def _environment() -> Environment:
 
 
 def render(template: str, **context: Any) -> Rendered:
-    """`template` names `<template>.subject.txt`, `<template>.txt` and `<template>.html`."""
+    """`template` names `<template>.subject.txt`, `<template>.txt` and `<template>.html`.
+    `console`, the staff console's address, is optional: without it, emails give commands."""
+    context.setdefault("console", None)
     environment = _environment()
     subject = " ".join(
         environment.get_template(f"{template}.subject.txt").render(**context).split()
