@@ -117,14 +117,14 @@ class Daemon:
             )
         self._install_signals()
         scheduler.start()
-        log.warning("intake run : démarré (%s)", ", ".join(name for name, _, _ in jobs))
+        log.info("intake run : démarré (%s)", ", ".join(name for name, _, _ in jobs))
         self.stop.wait()
         scheduler.shutdown(wait=False)
         with self._idle:
             finished = self._idle.wait_for(lambda: self._running == 0, timeout=GRACE)
         with transaction(self.app.engine) as session:
             heartbeats.forget(session, self.worker)
-        log.warning(
+        (log.info if finished else log.warning)(
             "intake run : arrêté%s",
             "" if finished else " (travail en cours abandonné, repris au prochain démarrage)",
         )
@@ -163,13 +163,15 @@ class Daemon:
     def _poll(self) -> None:
         report = self.app.poller(stop=self.stop).poll()
         for commune in report.communes:
-            log.warning(
-                "extranet %s : %s",
-                commune.insee,
-                f"erreur {commune.error.code}"
-                if commune.error
-                else f"{len(commune.lines)} demande(s), {commune.acknowledged} acquittée(s)",
-            )
+            if commune.error:
+                log.warning("extranet %s : erreur %s", commune.insee, commune.error.code)
+            else:
+                log.info(
+                    "extranet %s : %d demande(s), %d acquittée(s)",
+                    commune.insee,
+                    len(commune.lines),
+                    commune.acknowledged,
+                )
         if report.sign_in_error is not None:
             log.warning("extranet : connexion refusée (%s)", report.sign_in_error.code)
         if not self.stop.is_set():
@@ -184,7 +186,7 @@ class Daemon:
         if report.error:
             log.warning("boîte aux lettres : %s", report.error)
         elif report.notified or report.unreadable:
-            log.warning(
+            (log.warning if report.unreadable else log.info)(
                 "boîte aux lettres : %d notification(s), %d illisible(s)",
                 len(report.notified),
                 report.unreadable,
@@ -198,7 +200,9 @@ class Daemon:
             lines = self.app.ingest_dropbox(self._dropbox)
         if lines:
             refused = sum(1 for line in lines if line.result == "refused")
-            log.warning("dépôt : %d demande(s) lue(s), %d refus", len(lines), refused)
+            (log.warning if refused else log.info)(
+                "dépôt : %d demande(s) lue(s), %d refus", len(lines), refused
+            )
             self._notify()
 
     def _purge(self) -> None:
@@ -209,7 +213,7 @@ class Daemon:
             if self._dropbox is not None:
                 self._dropbox.clean_refused()
         if outcome.purged:
-            log.warning(
+            log.info(
                 "purge : %d demande(s) détruite(s), attestation n° %s",
                 outcome.purged,
                 outcome.attestation,
@@ -220,14 +224,14 @@ class Daemon:
         with job_lock(self.app.engine, "rapport") as mine:
             made = self.app.monthly_report() if mine else None
         if made is not None:
-            log.warning("rapport mensuel %s établi", made.month)
+            log.info("rapport mensuel %s établi", made.month)
             self._notify()
 
     def _prune_audit(self) -> None:
         with job_lock(self.app.engine, "journal") as mine:
             gone = self.app.prune_audit(ACTOR) if mine else 0
         if gone:
-            log.warning("journal d'audit : %d événement(s) de plus de 12 mois élagués", gone)
+            log.info("journal d'audit : %d événement(s) de plus de 12 mois élagués", gone)
 
     def _notify(self) -> None:
         with self._notifying, job_lock(self.app.engine, "courriels") as mine:
@@ -240,7 +244,7 @@ class Daemon:
             or notified.alerts
             or (delivery and (delivery.sent or delivery.error))
         ):
-            log.warning(
+            (log.warning if delivery and delivery.error else log.info)(
                 "courriels : %d annonce(s), %d alerte(s), %s",
                 notified.announced,
                 notified.alerts,

@@ -188,15 +188,17 @@ class Demo:
         app, daemon, state, filer = self.prepare()
         # The worker's log goes to a file of the demo, as systemd's journal would keep it.
         journal = logging.FileHandler(self.folder / "journal.log", encoding="utf-8")
-        journal.setFormatter(logging.Formatter(logs.PLAIN))
+        journal.setFormatter(logs.plain())
         logger = logging.getLogger("intake")
         logger.addHandler(journal)
         logger.propagate = False
+        level, logger.level = logger.level, logging.INFO  # what `intake run` would log
         try:
             self._story(app, daemon, state)
         finally:
             logger.removeHandler(journal)
             logger.propagate = True
+            logger.level = level
             journal.close()
             self.close()
         self._artefacts(filer)

@@ -310,7 +310,7 @@ def main(
     # is its owner's alone, whatever umask the shell or the unit left.
     os.umask(0o077)
     args = build_parser().parse_args(argv)
-    logs.configure(args.verbose, args.log_json)
+    logs.configure(args.verbose, args.log_json, service=args.command in ("run", "web"))
     handler = _COMMANDS[args.command]
     try:
         return handler(args, clock or SystemClock(), out)
@@ -1070,8 +1070,6 @@ def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
     stop = threading.Event()
     install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
-    if not args.verbose:
-        logging.getLogger("intake").setLevel(logging.WARNING)
     app = load_app(args, clock)
     missing = app.config.missing_secrets()  # the service uses every one of them
     if missing:
