@@ -16,6 +16,8 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from intake.pdf_fonts import FONT, use_unicode_font
+
 # x1, y1, x2, y2 in PDF points from the bottom-left of an A4 page (110-195 mm across,
 # 240-275 mm down), matching the box drawn by `_signature_block`.
 SIGNATURE_BOX = (311.8, 62.4, 552.8, 161.6)
@@ -38,27 +40,6 @@ METHOD = (
     "peut plus être lue. Seule reste une trace non personnelle : numéro, commune, dates, motif."
 )
 
-# Typography the PDF core fonts (Latin-1) lack, mapped to its nearest Latin-1 form.
-_TYPOGRAPHY = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "“": '"',
-        "”": '"',
-        "—": "-",
-        "–": "-",
-        "…": "...",
-        "œ": "oe",
-        "Œ": "OE",
-        "\u202f": " ",
-        "€": "EUR",
-    }
-)
-
-
-def latin1(text: str) -> str:
-    return text.translate(_TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
-
 
 def _fr(day: str | date | None) -> str:
     if day is None:
@@ -78,7 +59,7 @@ class _Sheet(FPDF):
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("helvetica", size=7)
+        self.set_font(FONT, size=7)
         self.set_text_color(90)
         self.cell(
             0,
@@ -97,11 +78,12 @@ def render(
     drafted_at: datetime,
 ) -> bytes:
     pdf = _Sheet(format="A4", unit="mm")
+    use_unicode_font(pdf)
     pdf.alias_nb_pages(PAGES_ALIAS)
     pdf.attestation_id = int(manifest["attestation"])
     pdf.manifest_sha256 = manifest_sha256
     pdf.set_title(f"Attestation de destruction n° {manifest['attestation']}")
-    pdf.set_author(latin1(manifest["lieu"]["nom"]))
+    pdf.set_author(manifest["lieu"]["nom"])
     pdf.set_creator("monenfant-intake")
     pdf.set_creation_date(drafted_at)
     pdf.set_auto_page_break(auto=True, margin=18)
@@ -116,8 +98,8 @@ def render(
 
 
 def _paragraph(pdf: FPDF, text: str, size: float = 10, style: str = "") -> None:
-    pdf.set_font("helvetica", style=style, size=size)
-    pdf.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, style=style, size=size)
+    pdf.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1.5)
 
 
@@ -154,11 +136,11 @@ def _communes(pdf: FPDF, manifest: Mapping[str, Any]) -> None:
     counts = Counter(item["commune"] for item in manifest["demandes"])
     names: Mapping[str, str] = manifest["communes"]
     _paragraph(pdf, "Demandes détruites par commune", 11, "B")
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     with pdf.table(col_widths=(70, 30, 40), width=140, align="LEFT", line_height=5) as table:
         table.row(["Commune", "Code INSEE", "Demandes détruites"])
         for insee in sorted(counts):
-            table.row([latin1(names.get(insee, insee)), insee, str(counts[insee])])
+            table.row([names.get(insee, insee), insee, str(counts[insee])])
         table.row(["Total", "", str(sum(counts.values()))])
     pdf.ln(3)
 
@@ -185,11 +167,11 @@ def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
     headers = ("Numéro", "Commune", "Transmise le", "Conservation jusqu'au", "Détruite le")
 
     def header() -> None:
-        pdf.set_font("helvetica", style="B", size=8)
+        pdf.set_font(FONT, style="B", size=8)
         for width, text in zip(widths, headers, strict=True):
-            pdf.cell(width, 5, latin1(text), border="B")
+            pdf.cell(width, 5, text, border="B")
         pdf.ln(5)
-        pdf.set_font("helvetica", size=8)
+        pdf.set_font(FONT, size=8)
 
     header()
     # `text` rather than `cell`: eight times faster, and a purge may list 100,000 demandes.
@@ -219,22 +201,20 @@ def _signature_block(
     if pdf.get_y() > 222:
         pdf.add_page()
     pdf.set_y(225)
-    pdf.set_font("helvetica", style="B", size=10)
-    pdf.cell(0, 5, latin1("Signature d'une personne habilitée (signataire)"))
+    pdf.set_font(FONT, style="B", size=10)
+    pdf.cell(0, 5, "Signature d'une personne habilitée (signataire)")
     pdf.ln(6)
-    pdf.set_font("helvetica", size=8)
+    pdf.set_font(FONT, size=8)
     names = "; ".join(f"{s['name']} ({s['function']})" for s in signatories) or "-"
     pdf.set_x(15)
     pdf.multi_cell(
         90,
         4,
-        latin1(
-            f"J'atteste que les données ci-dessus ont été détruites. Signataires habilités : "
-            f"{names}.\n\nFait à ....................., le ..../..../........\n\n"
-            "Nom, fonction :"
-        ),
+        f"J'atteste que les données ci-dessus ont été détruites. Signataires habilités : "
+        f"{names}.\n\nFait à ....................., le ..../..../........\n\n"
+        "Nom, fonction :",
     )
     pdf.rect(110, 240, 85, 35)
     pdf.set_xy(110, 236)
-    pdf.set_font("helvetica", size=7)
-    pdf.cell(85, 4, latin1("Signature (manuscrite ou électronique)"))
+    pdf.set_font(FONT, size=7)
+    pdf.cell(85, 4, "Signature (manuscrite ou électronique)")

@@ -9,8 +9,8 @@ from datetime import timedelta
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from intake.attestation_pdf import latin1
 from intake.config import Config
+from intake.pdf_fonts import FONT, use_unicode_font
 from intake.reports import Figures, month_name
 
 
@@ -24,25 +24,26 @@ def _num(value: float | None) -> str:
 
 def render(figures: Figures, config: Config) -> bytes:
     pdf = FPDF(format="A4", orientation="landscape", unit="mm")
+    use_unicode_font(pdf)
     pdf.set_title(f"Rapport mensuel {figures.month:%Y-%m}")
     pdf.set_creator("monenfant-intake")
     pdf.set_creation_date(figures.made_at)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_font("helvetica", style="B", size=15)
+    pdf.set_font(FONT, style="B", size=15)
     pdf.cell(
         0,
         8,
-        latin1(f"Rapport mensuel - {month_name(figures.month)}"),
+        f"Rapport mensuel - {month_name(figures.month)}",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
-    pdf.set_font("helvetica", size=10)
+    pdf.set_font(FONT, size=10)
     made = figures.made_at.astimezone(config.timezone)
     pdf.cell(
         0, 6,
-        latin1(f"{config.lieu.name} ({config.lieu.id}) - délai de récupération "
-               f"{config.retrieval_days} jours - établi le {made:%d/%m/%Y à %H:%M}"),
+        f"{config.lieu.name} ({config.lieu.id}) - délai de récupération "
+               f"{config.retrieval_days} jours - établi le {made:%d/%m/%Y à %H:%M}",
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
     pdf.ln(3)
@@ -59,16 +60,16 @@ def _table(pdf: FPDF, figures: Figures) -> None:
         "Commune", "INSEE", "Reçues", "Dans le délai", "Part", "Délai médian (j)",
         "Délai max (j)", "En retard", "Détruites", "Extranet disponible",
     )  # fmt: skip
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     total_received = sum(c.received for c in figures.communes)
     total_within = sum(c.within for c in figures.communes)
     delays = [d for c in figures.communes for d in c.delays]
     with pdf.table(line_height=5, text_align="CENTER") as table:
-        table.row([latin1(h) for h in headers])
+        table.row([h for h in headers])
         for c in figures.communes:
             table.row(
                 [
-                    latin1(c.name), c.insee, str(c.received), str(c.within), _pct(c.share),
+                    c.name, c.insee, str(c.received), str(c.within), _pct(c.share),
                     _num(c.median_delay), _num(c.longest_delay), str(len(c.overdue)),
                     str(c.destroyed), _pct(c.availability),
                 ]
@@ -90,12 +91,12 @@ def _follow_up(pdf: FPDF, figures: Figures) -> None:
     treated = sum(c.treated for c in figures.communes)
     outcomes = {k: sum(c.outcomes.get(k, 0) for c in figures.communes) for k in
                 ("contactee", "orientee", "sans-suite")}  # fmt: skip
-    pdf.set_font("helvetica", size=10)
+    pdf.set_font(FONT, size=10)
     pdf.multi_cell(
         0, 5,
-        latin1(f"Suivi des demandes (article 3-4) : {treated} marquée(s) comme traitée(s) dans "
+        f"Suivi des demandes (article 3-4) : {treated} marquée(s) comme traitée(s) dans "
                f"le mois ; parmi elles, famille contactée : {outcomes['contactee']}, orientée : "
-               f"{outcomes['orientee']}, sans suite : {outcomes['sans-suite']}."),
+               f"{outcomes['orientee']}, sans suite : {outcomes['sans-suite']}.",
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
     pdf.ln(2)
@@ -103,21 +104,21 @@ def _follow_up(pdf: FPDF, figures: Figures) -> None:
 
 def _attestations(pdf: FPDF, figures: Figures) -> None:
     states = figures.attestations
-    pdf.set_font("helvetica", size=10)
+    pdf.set_font(FONT, size=10)
     pdf.multi_cell(
         0, 5,
-        latin1(f"Attestations de destruction : {states.get('signed', 0)} signée(s), "
+        f"Attestations de destruction : {states.get('signed', 0)} signée(s), "
                f"{states.get('pending', 0)} à signer dans le délai, "
-               f"{states.get('late', 0)} en retard de signature."),
+               f"{states.get('late', 0)} en retard de signature.",
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
     seq, link = figures.audit_head
-    pdf.set_font("helvetica", size=8)
+    pdf.set_font(FONT, size=8)
     pdf.multi_cell(
         0, 4,
-        latin1(f"Journal d'audit à la date du rapport : événement n° {seq}, lien {link} "
+        f"Journal d'audit à la date du rapport : événement n° {seq}, lien {link} "
                "(ancre également consignée dans audit-anchors.log ; « intake audit verify » "
-               "vérifie que le journal la prolonge)."),
+               "vérifie que le journal la prolonge).",
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )  # fmt: skip
     pdf.ln(2)
@@ -128,8 +129,8 @@ def _chart(pdf: FPDF, figures: Figures) -> None:
     width, height = 240.0, 55.0
     if pdf.will_page_break(height + 25):
         pdf.add_page()
-    pdf.set_font("helvetica", style="B", size=10)
-    pdf.cell(0, 6, latin1("Réceptions (barres) et délai médian en jours (points), par jour"),
+    pdf.set_font(FONT, style="B", size=10)
+    pdf.cell(0, 6, "Réceptions (barres) et délai médian en jours (points), par jour",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
     left, top = pdf.l_margin + 12, pdf.get_y() + 3
     bottom = top + height
@@ -147,7 +148,7 @@ def _chart(pdf: FPDF, figures: Figures) -> None:
     pdf.line(left, bottom, left + width, bottom)
     pdf.line(left, top, left, bottom)
     pdf.line(left + width, top, left + width, bottom)
-    pdf.set_font("helvetica", size=7)
+    pdf.set_font(FONT, size=7)
     for value, y in ((top_count, top), (0, bottom - 2)):
         pdf.set_xy(left - 11, y)
         pdf.cell(10, 3, str(value), align="R")
@@ -179,13 +180,13 @@ def _chart(pdf: FPDF, figures: Figures) -> None:
 
 def _overdue(pdf: FPDF, figures: Figures) -> None:
     late = [(c, sorted(c.overdue)) for c in figures.communes if c.overdue]
-    pdf.set_font("helvetica", style="B", size=10)
+    pdf.set_font(FONT, style="B", size=10)
     pdf.cell(0, 6, "Demandes en retard de récupération", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     if not late:
         pdf.cell(0, 5, "Aucune.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for commune, numeros in late:
         pdf.multi_cell(
-            0, 5, latin1(f"{commune.name} ({commune.insee}) : {', '.join(numeros)}"),
+            0, 5, f"{commune.name} ({commune.insee}) : {', '.join(numeros)}",
             new_x=XPos.LMARGIN, new_y=YPos.NEXT,
         )  # fmt: skip

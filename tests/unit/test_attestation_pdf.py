@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pypdf import PdfReader
 
 from intake import attestation_pdf
+from tests.poppler import poppler
 
 
 def manifest(count: int) -> dict[str, object]:
@@ -51,3 +52,18 @@ def test_a_purge_of_a_thousand_pages_numbers_them_all():
     last = reader.pages[-1].extract_text()
     assert f"page {pages}/{pages}" in last
     assert "ME-2026-0066000" in reader.pages[-2].extract_text() + last
+
+
+NAMES = "Thảo Nguyễn Œlschläger Ødegård"
+
+
+def test_every_name_prints_as_written_with_an_embedded_font(tmp_path):
+    signatory = {"name": NAMES, "function": "Directrice — CCAS", "email": "d@ville.fr"}
+    pdf = attestation_pdf.render(
+        manifest(3), "f" * 64, [signatory], datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    path = tmp_path / "attestation.pdf"
+    path.write_bytes(pdf)
+    assert NAMES in poppler("pdftotext", path, "-")
+    fonts = poppler("pdffonts", path).splitlines()[2:]
+    assert fonts and all(" yes " in line and "DejaVu" in line for line in fonts)  # embedded
