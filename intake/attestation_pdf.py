@@ -16,6 +16,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from intake.french import plural
 from intake.pdf_fonts import FONT, use_unicode_font
 
 # x1, y1, x2, y2 in PDF points from the bottom-left of an A4 page (110-195 mm across,
@@ -92,6 +93,7 @@ def render(
     _heading(pdf, manifest, drafted_at)
     _communes(pdf, manifest)
     _proofs(pdf, manifest, manifest_sha256)
+    _method(pdf)
     _items(pdf, manifest["demandes"])
     _signature_block(pdf, manifest, signatories)
     return bytes(pdf.output())
@@ -117,8 +119,8 @@ def _heading(pdf: FPDF, manifest: Mapping[str, Any], drafted_at: datetime) -> No
     period = manifest["periode"]
     _paragraph(
         pdf,
-        f"Données concernées : {len(manifest['demandes'])} demande(s) dont la date limite de "
-        f"conservation va du {_fr(period['premiere_echeance'])} au "
+        f"Données concernées : {plural(len(manifest['demandes']), 'demande')} dont la date "
+        f"limite de conservation va du {_fr(period['premiere_echeance'])} au "
         f"{_fr(period['derniere_echeance'])} ; {_destroyed_on(period)}. "
         f"Attestation établie le {drafted_at:%d/%m/%Y à %H:%M} ; "
         f"à signer au plus tard le {_fr(manifest['signer_avant'])}.",
@@ -145,14 +147,24 @@ def _communes(pdf: FPDF, manifest: Mapping[str, Any]) -> None:
     pdf.ln(3)
 
 
+PLAIN_METHOD = (
+    "Chaque demande était gardée sous clé, avec sa propre clé. Pour chaque demande de la liste "
+    "en annexe, cette clé a été détruite en même temps que tout ce qu'elle protégeait "
+    "(formulaire, fichier reçu, PDF). Sans elle, plus personne ne peut relire ces données, ni "
+    "le lieu, ni un tiers qui détiendrait une ancienne sauvegarde. De chaque demande, il ne "
+    "reste que son numéro, sa commune et ses dates, qui ne disent rien de la famille."
+)
+
+
 def _proofs(pdf: FPDF, manifest: Mapping[str, Any], manifest_sha256: str) -> None:
-    _paragraph(pdf, "Méthode de destruction", 11, "B")
-    _paragraph(pdf, METHOD, 9)
+    _paragraph(pdf, "Comment les données ont été détruites", 11, "B")
+    _paragraph(pdf, PLAIN_METHOD, 10)
     _paragraph(pdf, "Preuves", 11, "B")
     audit = manifest["journal_audit"]
     _paragraph(
         pdf,
-        "Empreinte SHA-256 du manifeste (la liste ci-dessous, conservée en base au format JSON) : "
+        "Empreinte SHA-256 du manifeste (la liste de l'annexe 2, conservée en base au format "
+        "JSON) : "
         f"{manifest_sha256}. Tête de la chaîne du journal d'audit au moment de l'attestation : "
         f"événement n° {audit['sequence']}, lien HMAC-SHA-256 {audit['empreinte']} (ancre "
         "consignée aussi hors de la base, dans audit-anchors.log). « intake audit verify » "
@@ -161,8 +173,19 @@ def _proofs(pdf: FPDF, manifest: Mapping[str, Any], manifest_sha256: str) -> Non
     )
 
 
+def _method(pdf: FPDF) -> None:
+    _paragraph(pdf, "Annexe 1 : méthode technique", 11, "B")
+    _paragraph(pdf, METHOD, 9)
+
+
+# The signature block fills 225-280 mm of the last page; this many rows at least go with it,
+# so that it is never alone on a page.
+SIGNATURE_TOP = 222
+KEEP_WITH_SIGNATURE = 3
+
+
 def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
-    _paragraph(pdf, "Liste des demandes détruites", 11, "B")
+    _paragraph(pdf, "Annexe 2 : liste des demandes détruites", 11, "B")
     widths = (40, 25, 35, 45, 35)
     headers = ("Numéro", "Commune", "Transmise le", "Conservation jusqu'au", "Détruite le")
 
@@ -176,8 +199,12 @@ def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
     header()
     # `text` rather than `cell`: eight times faster, and a purge may list 100,000 demandes.
     line, baseline = 4.2, 3.0
-    for item in items:
-        if pdf.will_page_break(line):
+    for index, item in enumerate(items):
+        remaining = len(items) - index
+        last_ones_overflow = (
+            remaining <= KEEP_WITH_SIGNATURE and pdf.get_y() + remaining * line > SIGNATURE_TOP
+        )
+        if pdf.will_page_break(line) or last_ones_overflow:
             pdf.add_page()
             header()
         x, y = pdf.l_margin, pdf.get_y() + baseline
@@ -197,8 +224,9 @@ def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
 def _signature_block(
     pdf: FPDF, manifest: Mapping[str, Any], signatories: Sequence[Mapping[str, str]]
 ) -> None:
-    # The block lives at 225-280 mm of the last page: a new page when the list reached it.
-    if pdf.get_y() > 222:
+    # The block lives at 225-280 mm of the last page, where the last rows of the list left
+    # room for it (`_items`).
+    if pdf.get_y() > SIGNATURE_TOP:
         pdf.add_page()
     pdf.set_y(225)
     pdf.set_font(FONT, style="B", size=10)

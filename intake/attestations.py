@@ -82,7 +82,10 @@ class Attestations:
         with transaction(self.engine) as session:
             attestation = self._unsigned(session, attestation_id)
             assert attestation.pdf is not None
-            signed = signing.sign_pades(attestation.pdf, pkcs12_data, passphrase, member.name)
+            local = now.astimezone(self.config.timezone)
+            signed = signing.sign_pades(
+                attestation.pdf, pkcs12_data, passphrase, member.name, local
+            )
             return self._record(session, attestation, member.email, signed, "pades")
 
     def record_signed(self, attestation_id: int, signer: str, scan: bytes) -> Summary:

@@ -18,8 +18,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -74,8 +77,30 @@ def check_certificate(credentials: Credentials, signer: str, now: datetime) -> N
         )
 
 
-def sign_pades(pdf: bytes, pkcs12_data: bytes, passphrase: str | None, name: str) -> bytes:
-    """A PAdES baseline signature in the attestation's signature box."""
+class _SignerAt(signers.PdfSigner):
+    """pyHanko's signer, its signing time the clock's (not the machine's): the demo signs
+    at its story's date, and the stamp says the same time as the signature."""
+
+    def __init__(self, *args: object, at: datetime, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._at = at
+
+    def init_signing_session(
+        self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False
+    ) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self._at
+        return session
+
+
+STAMP = "Signé électroniquement par %(signer)s\nle %(quand)s"
+
+
+def sign_pades(
+    pdf: bytes, pkcs12_data: bytes, passphrase: str | None, name: str, now: datetime
+) -> bytes:
+    """A PAdES baseline signature in the attestation's signature box, stamped in French with
+    the lieu's local time (`now` carries the lieu's zone)."""
     signer = signers.SimpleSigner.load_pkcs12_data(
         pkcs12_data, other_certs=[], passphrase=passphrase.encode("utf-8") if passphrase else None
     )
@@ -92,7 +117,10 @@ def sign_pades(pdf: bytes, pkcs12_data: bytes, passphrase: str | None, name: str
         reason="Attestation de destruction de données à caractère personnel",
         name=name,
     )
-    signed = signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    style = TextStampStyle(stamp_text=STAMP, border_width=1)
+    pdf_signer = _SignerAt(metadata, signer=signer, stamp_style=style, at=now)
+    quand = f"{now:%d/%m/%Y} à {now:%H:%M}"
+    signed = pdf_signer.sign_pdf(writer, appearance_text_params={"quand": quand}).getvalue()
     _check_intact(signed)
     return signed
 

@@ -61,6 +61,14 @@ def test_a_signatory_signs_and_independent_tools_validate(drafted, tmp_path, vau
     assert "Signature is Valid." in report
     assert "Total document signed" in report
     assert f"E={SIGNATORY}" in report
+    # Signed at the clock's time (not the machine's), stamped in French in the lieu's time.
+    assert "Signing Time: Jul 06 2026 09:00:00" in report
+    stamp = next(
+        line for line in signed.decode("latin-1").splitlines() if "lectroniquement" in line
+    )
+    # « Signé électroniquement par Laetitia Feuga / le 06/07/2026 à 11:00 », as PDF escapes
+    assert r"(Sign\351 \351lectroniquement par Laetitia Feuga)" in stamp
+    assert r"(le 06\05707\0572026 \340 11\07200)" in stamp
 
     with transaction(attestations.engine) as session:
         assert vault.trail.verify(session).ok

@@ -67,3 +67,26 @@ def test_every_name_prints_as_written_with_an_embedded_font(tmp_path):
     assert NAMES in poppler("pdftotext", path, "-")
     fonts = poppler("pdffonts", path).splitlines()[2:]
     assert fonts and all(" yes " in line and "DejaVu" in line for line in fonts)  # embedded
+
+
+def test_the_signature_block_is_never_alone_on_a_page():
+    for count in range(1, 100):
+        pdf = attestation_pdf.render(
+            manifest(count), "f" * 64, [], datetime(2026, 11, 1, tzinfo=UTC)
+        )
+        last = PdfReader(io.BytesIO(pdf)).pages[-1].extract_text()
+        assert "Signature d'une personne habilitée" in last, count
+        assert "ME-2026-" in last, count  # rows of the list came with it
+
+
+def test_pages_as_drawn(tmp_path):
+    """16 demandes (the count that once left the signature alone on page 2), drawn by
+    poppler: as many images as pages, the block with the last rows."""
+    path = tmp_path / "attestation.pdf"
+    path.write_bytes(
+        attestation_pdf.render(manifest(16), "f" * 64, [], datetime(2026, 11, 1, tzinfo=UTC))
+    )
+    poppler("pdftoppm", "-r", "40", "-png", path, tmp_path / "page")
+    drawn = sorted(tmp_path.glob("page*.png"))
+    assert len(drawn) == len(PdfReader(path).pages) == 2
+    assert "16 demandes dont" in poppler("pdftotext", path, "-")
