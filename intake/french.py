@@ -28,3 +28,8 @@ def instant(value: datetime | None, tz: ZoneInfo) -> str:
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """« 1 demande », « 3 demandes »: the count and the word agreeing with it."""
     return f"{count} {singular if count <= 1 else (plural_form or singular + 's')}"
+
+
+def of_month(label: str) -> str:
+    """« de mai 2027 », « d'avril 2027 », « d'août 2027 », « d'octobre 2027 »: the elision."""
+    return f"d'{label}" if label[:1] in "aeiouyâéèêîôûAEIOU" else f"de {label}"

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from intake import deadlines
 from intake.config import Config
+from intake.french import of_month
 from notifier import outbox
 from notifier.render import render
 from storage import attestations as attestation_store
@@ -56,6 +57,7 @@ class Notices:
         template: str,
         now: datetime,
         report_month: str | None = None,
+        attestation_id: int | None = None,
         **context: object,
     ) -> bool:
         console = self.config.raw.web.base_url
@@ -74,6 +76,7 @@ class Notices:
             now=now,
             domain=self._domain,
             report_month=report_month,
+            attestation_id=attestation_id,
         )
 
     # --- new demandes: one email per commune and batch ----------------------------------------
@@ -201,6 +204,7 @@ class Notices:
                 self.recipients("signatory"),
                 "attestation",
                 now,
+                attestation_id=attestation.id,
                 id=attestation.id,
                 demandes=attestation.demandes,
                 sign_by=_fr(attestation.sign_by),
@@ -246,6 +250,7 @@ class Notices:
             now,
             report_month=month,
             month=label,
+            of_month=of_month(label),
             stem=f"rapport-{month}",
         )
 

@@ -34,6 +34,7 @@ def enqueue(
     now: datetime,
     domain: str,
     report_month: str | None = None,
+    attestation_id: int | None = None,
 ) -> bool:
     """Queue one email unless one with the same `dedupe_key` exists; True if queued."""
     if not recipients:
@@ -52,6 +53,7 @@ def enqueue(
         created_at=now,
         next_attempt_at=now,
         report_month=report_month,
+        attestation_id=attestation_id,
     )
     try:
         with session.begin_nested():  # another worker may have queued it meanwhile

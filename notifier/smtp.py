@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from notifier import outbox
-from storage.models import MonthlyReport, OutboxMessage
+from storage.models import Attestation, MonthlyReport, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,27 @@ def build(
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    if attachments:
+        email.make_mixed()
     for name, mime, content in attachments:
+        # Base64 in lines of 76 characters (RFC 2045), whatever the text parts allow.
+        part = EmailMessage(policy=SMTP_POLICY.clone(max_line_length=76))
         maintype, _, subtype = mime.partition("/")
-        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+        part.set_content(content, maintype=maintype, subtype=subtype, filename=name)
+        email.attach(part)
     return email
 
 
 def attachments_of(engine: Engine, message: OutboxMessage) -> list[tuple[str, str, bytes]]:
-    """The monthly report's PDF and CSV, for the message that announces it."""
+    """The monthly report's PDF and CSV, for the message that announces it; the attestation's
+    PDF (signed once it is) for the messages that ask for its signature."""
+    if message.attestation_id is not None:
+        with Session(engine) as session:
+            attestation = session.get(Attestation, message.attestation_id)
+        document = attestation and (attestation.signed_pdf or attestation.pdf)
+        if not document:
+            return []
+        return [(f"attestation-{message.attestation_id}.pdf", "application/pdf", document)]
     if not message.report_month:
         return []
     with Session(engine) as session:

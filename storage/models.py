@@ -194,6 +194,7 @@ class OutboxMessage(SQLModel, table=True):
     failed_at: datetime | None = Field(default=None, sa_column=_instant())
     last_error: str | None = Field(default=None, max_length=500)
     report_month: str | None = Field(default=None, max_length=7)  # attach that month's report
+    attestation_id: int | None = Field(default=None)  # attach that attestation's PDF
 
 
 class MailboxState(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""The staff console: accounts, failed sign-ins, sessions; a demande's treatment and outcome.
+"""The staff console: accounts, failed sign-ins, sessions; a demande's treatment and outcome;
+the attestation attached to the email that asks for its signature.
 
 Revision ID: 0009
 Revises: 0008
@@ -50,9 +51,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("treated_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("treated_by", sa.String(length=254), nullable=True))
         batch.add_column(sa.Column("followup", sa.String(length=20), nullable=True))
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.add_column(sa.Column("attestation_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.drop_column("attestation_id")
     with op.batch_alter_table("demande") as batch:
         batch.drop_column("followup")
         batch.drop_column("treated_by")

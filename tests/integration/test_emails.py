@@ -1,0 +1,58 @@
+"""What the emails carry: the attestation to sign attached, base64 in 76-character lines,
+French month names with their elision."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import select
+
+from intake.clock import FixedClock
+from intake.french import of_month
+from intake.reports import month_name
+from notifier.smtp import attachments_of, build
+from storage.db import transaction
+from storage.models import OutboxMessage
+from tests.conftest import NOW
+from tests.console import console_lieu
+
+
+def test_month_names_with_their_elision():
+    assert [of_month(month_name(date(2027, m, 1))) for m in (4, 5, 8, 10)] == [
+        "d'avril 2027",
+        "de mai 2027",
+        "d'août 2027",
+        "d'octobre 2027",
+    ]
+
+
+def test_the_signatory_receives_the_attestation_attached(tmp_path):
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock)
+    clock.instant = NOW.replace(year=2027, month=5, day=20)
+    assert app.retention("système:test").purge().attestation == 1
+    app.notify()
+    with transaction(app.engine) as session:
+        (message,) = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "attestation"))
+    email = build(
+        message, "intake@ville-corbas.fr", clock.now(), attachments_of(app.engine, message)
+    )
+    (attached,) = list(email.iter_attachments())
+    assert attached.get_filename() == "attestation-1.pdf"
+    assert attached.get_content().startswith(b"%PDF")
+    raw = email.as_bytes()
+    body = raw.split(b"attestation-1.pdf", 1)[1]
+    lines = [line for line in body.splitlines() if line and not line.startswith(b"--")]
+    assert max(len(line) for line in lines[2:]) <= 76
+
+
+def test_the_monthly_report_email_says_d_avril(tmp_path):
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock)  # the trail begins in November 2026
+    clock.instant = datetime(2027, 5, 2, 8, 0, tzinfo=NOW.tzinfo)
+    made = app.monthly_report()
+    assert made is not None and made.month == "2027-04"
+    with transaction(app.engine) as session:
+        (message,) = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "rapport"))
+    assert "Rapport mensuel d'avril 2027" in message.subject
+    assert "Le rapport mensuel d'avril 2027 est joint" in message.text_body
