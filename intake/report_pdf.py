@@ -130,8 +130,9 @@ def _chart(pdf: FPDF, figures: Figures) -> None:
     if pdf.will_page_break(height + 25):
         pdf.add_page()
     pdf.set_font(FONT, style="B", size=10)
-    pdf.cell(0, 6, "Réceptions (barres) et délai médian en jours (points), par jour",
+    pdf.cell(0, 6, "Demandes récupérées et délai de récupération, jour par jour",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
+    _legend(pdf)
     left, top = pdf.l_margin + 12, pdf.get_y() + 3
     bottom = top + height
     days = (figures.last_day - figures.month).days + 1
@@ -175,7 +176,33 @@ def _chart(pdf: FPDF, figures: Figures) -> None:
     for x, y in points:
         pdf.circle(x=x, y=y, radius=0.9, style="F")
     pdf.set_draw_color(0)
-    pdf.set_y(bottom + 6)
+    _axis_titles(pdf, left, top, bottom, width)
+    pdf.set_y(bottom + 10)
+
+
+def _legend(pdf: FPDF) -> None:
+    """One legend for both scales: what the bars count, what the dots measure."""
+    x, y = pdf.l_margin + 12, pdf.get_y() + 1
+    pdf.set_fill_color(90, 130, 190)
+    pdf.rect(x, y, 4, 3, style="F")
+    pdf.set_font(FONT, size=8)
+    pdf.set_xy(x + 5, y - 0.5)
+    pdf.cell(80, 4, "demandes récupérées ce jour-là (échelle de gauche)")
+    pdf.set_fill_color(200, 80, 40)
+    pdf.circle(x=x + 92, y=y + 1.5, radius=0.9, style="F")
+    pdf.set_xy(x + 95, y - 0.5)
+    pdf.cell(100, 4, "délai médian de récupération, en jours (échelle de droite)")
+    pdf.set_y(y + 4)
+
+
+def _axis_titles(pdf: FPDF, left: float, top: float, bottom: float, width: float) -> None:
+    pdf.set_font(FONT, size=7)
+    with pdf.rotation(90, left - 9, (top + bottom) / 2):
+        pdf.text(left - 9 - 12, (top + bottom) / 2, "demandes")
+    with pdf.rotation(90, left + width + 9, (top + bottom) / 2):
+        pdf.text(left + width + 9 - 8, (top + bottom) / 2, "jours")
+    pdf.set_xy(left, bottom + 5)
+    pdf.cell(width, 3, "jour du mois", align="C")
 
 
 def _overdue(pdf: FPDF, figures: Figures) -> None:

@@ -191,7 +191,8 @@ CSV_HEADER = [
 
 
 def _ratio(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
+    # A French spreadsheet reads « 0,875 » as a number, « 0.875 » as text.
+    return "" if value is None else f"{value:.3f}".replace(".", ",")
 
 
 def to_csv(figures: Figures) -> bytes:
@@ -208,7 +209,7 @@ def to_csv(figures: Figures) -> bytes:
                 c.received,
                 c.within,
                 _ratio(c.share),
-                "" if c.median_delay is None else f"{c.median_delay:g}",
+                "" if c.median_delay is None else f"{c.median_delay:g}".replace(".", ","),
                 "" if c.longest_delay is None else c.longest_delay,
                 len(c.overdue),
                 " ".join(sorted(c.overdue)),

@@ -55,11 +55,11 @@ def test_the_report_counts_right(october, lieu_config, tmp_path):
     assert (corbas["recues"], corbas["dans_le_delai"], corbas["part_dans_le_delai"]) == (
         "3",
         "2",
-        "0.667",
+        "0,667",  # comma decimals: a French spreadsheet reads them as numbers
     )
     assert (corbas["delai_median_jours"], corbas["delai_max_jours"]) == ("5", "20")
     assert corbas["numeros_en_retard"] == "ME-2026-0000003 ME-2026-0000004"
-    assert (corbas["detruites"], corbas["disponibilite_extranet"]) == ("1", "0.750")
+    assert (corbas["detruites"], corbas["disponibilite_extranet"]) == ("1", "0,750")
     bron = next(r for r in rows if r["insee"] == "69029")
     assert (bron["recues"], bron["en_retard"], bron["disponibilite_extranet"]) == ("0", "0", "")
 
@@ -70,3 +70,9 @@ def test_the_report_counts_right(october, lieu_config, tmp_path):
     assert line[:10] == ["Corbas", "69273", "3", "2", "67", "%", "5", "20", "2", "1"]
     assert "75 %" in " ".join(line)
     assert "Corbas (69273) : ME-2026-0000003, ME-2026-0000004" in text
+    for legend in (
+        "demandes récupérées ce jour-là",
+        "délai médian de récupération",
+        "jour du mois",
+    ):
+        assert legend in text  # one legend for the two scales, titled axes
