@@ -27,6 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from intake import systemd
 from intake.app import App
 from intake.sources.dropbox import Dropbox
 from storage import heartbeats
@@ -62,6 +63,7 @@ class Daemon:
     # process must exit anyway, since nothing it holds is committed and unacknowledged.
     abandoned: bool = False
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    reload_requested: bool = False  # SIGHUP: stop cleanly, systemd restarts with the new config
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
     # Two jobs notify (the minute's, and the poll's own at its end): one delivery at a time.
@@ -118,7 +120,9 @@ class Daemon:
         self._install_signals()
         scheduler.start()
         log.info("intake run : démarré (%s)", ", ".join(name for name, _, _ in jobs))
+        systemd.notify("READY=1", f"STATUS=en marche : {', '.join(n for n, _, _ in jobs)}")
         self.stop.wait()
+        systemd.notify("STOPPING=1")
         scheduler.shutdown(wait=False)
         with self._idle:
             finished = self._idle.wait_for(lambda: self._running == 0, timeout=GRACE)
@@ -129,10 +133,19 @@ class Daemon:
             "" if finished else " (travail en cours abandonné, repris au prochain démarrage)",
         )
         self.abandoned = not finished
-        return 0
+        return systemd.EXIT_RELOAD if self.reload_requested else 0
 
     def _install_signals(self) -> None:
         install_stop_signals(self.stop)
+
+        def reload(signum: int, frame: FrameType | None) -> None:
+            # The configuration is read once at start: a reload is a clean restart, which
+            # systemd performs when the process ends with EXIT_RELOAD (Restart=on-failure).
+            log.info("SIGHUP : arrêt propre pour relire la configuration au redémarrage")
+            self.reload_requested = True
+            self.stop.set()
+
+        signal.signal(signal.SIGHUP, reload)
 
     def _guarded(self, name: str, job: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -159,6 +172,9 @@ class Daemon:
             heartbeats.beat(
                 session, self.worker, self.app.clock.now(), SHORTEST_INTERVAL, started=started
             )
+        # From the scheduler's own job, after a committed write: a hung scheduler or database
+        # stops the pings, and systemd's watchdog restarts the service.
+        systemd.notify("WATCHDOG=1")
 
     def _poll(self) -> None:
         report = self.app.poller(stop=self.stop).poll()

@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="crée la configuration, la clé et la base")
     init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
+    init.add_argument(
+        "--system",
+        action="store_true",
+        help="installation serveur : /etc/intake/intake.toml (root:intake 0640), données, clé "
+        "et dépôt dans /var/lib/intake (0700, au compte intake)",
+    )
+    init.add_argument("--owner", default="intake", help="compte du service (défaut : intake)")
+    init.add_argument(
+        "--root", default="/", metavar="DOSSIER", help="racine de l'installation (défaut : /)"
+    )
 
     check = commands.add_parser(
         "check-config",
@@ -362,6 +372,8 @@ def _disk_full(error: BaseException | None) -> bool:
 
 
 def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    if args.system:
+        return _init_system(args, clock, out)
     folder = Path(args.directory)
     config_path = folder / configuration.DEFAULT_CONFIG_NAME
     template = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
@@ -387,6 +399,28 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     print(
         f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
         "habilitées), puis lancez « intake check-config ».",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from intake.install import InstallError, init_system
+
+    try:
+        done = init_system(Path(args.root), args.owner, clock)
+    except InstallError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Configuration écrite (root:{args.owner} 0640) : {done.config}", file=out)
+    print(
+        f"Clé maîtresse créée (0600) : {done.key} — sauvegardez-la à part des données ; "
+        "sans elle, rien n'est lisible.",
+        file=out,
+    )
+    print(f"Base de données prête : {done.database_url}", file=out)
+    print(
+        f"Étape suivante : adaptez {done.config}, puis « intake -c {done.config} check-config » "
+        "et « systemctl enable --now intake intake-web ».",
         file=out,
     )
     return EXIT_OK

@@ -1,0 +1,85 @@
+"""`intake init --system`: the layout of a Debian server, as the units expect it.
+
+/etc/intake/intake.toml (root:intake 0640) holds the configuration; /var/lib/intake (0700,
+the `intake` account's) holds the database, the master key, the anchors and the drop
+folder. The account itself comes from deploy/sysusers.d/intake.conf.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from intake import config as configuration
+from intake.app import App
+from intake.clock import Clock
+from storage.vault import generate_master_key_file
+
+
+class InstallError(Exception):
+    """Why the system layout cannot be made, in French."""
+
+
+@dataclass(frozen=True)
+class Installed:
+    config: Path
+    state: Path
+    key: Path
+    database_url: str
+
+
+def system_template(state: Path) -> str:
+    text = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
+    text = text.replace(
+        'url = "sqlite:///data/intake.db"', f'url = "sqlite:///{state}/data/intake.db"'
+    )
+    text = text.replace(
+        'key_file = "secrets/master.key"', f'key_file = "{state}/secrets/master.key"'
+    )
+    return text.replace('# path = "depot"', f'# path = "{state}/depot"')
+
+
+def init_system(root: Path, owner: str, clock: Clock) -> Installed:
+    try:
+        account = pwd.getpwnam(owner)
+        group = grp.getgrnam(owner)
+    except KeyError:
+        raise InstallError(
+            f"le compte système « {owner} » n'existe pas : créez-le d'abord "
+            "(cp deploy/sysusers.d/intake.conf /etc/sysusers.d/ && systemd-sysusers)"
+        ) from None
+    if os.geteuid() != 0 and account.pw_uid != os.geteuid():
+        raise InstallError("à lancer en root (sudo) : les fichiers vont au compte du service")
+    config_dir, state = root / "etc" / "intake", root / "var" / "lib" / "intake"
+    config_path, key = (
+        config_dir / configuration.DEFAULT_CONFIG_NAME,
+        state / "secrets" / "master.key",
+    )
+    existing = [p for p in (config_path, key) if p.exists()]
+    if existing:
+        raise InstallError("refus d'écraser : " + ", ".join(map(str, existing)) + " existe déjà")
+    config_dir.mkdir(parents=True, exist_ok=True)
+    _own(config_dir, 0, group.gr_gid, 0o750)
+    for folder in (state, state / "data", state / "secrets", state / "depot"):
+        folder.mkdir(parents=True, exist_ok=True)
+        _own(folder, account.pw_uid, group.gr_gid, 0o700)
+    descriptor = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(system_template(state))
+    _own(config_path, 0, group.gr_gid, 0o640)
+    generate_master_key_file(key)
+    config = configuration.load(config_path)
+    App(config, clock).vault  # noqa: B018  (creates the database, records the key's identity)
+    for path in state.rglob("*"):
+        _own(path, account.pw_uid, group.gr_gid, 0o700 if path.is_dir() else 0o600)
+    return Installed(config_path, state, key, config.database_url)
+
+
+def _own(path: Path, uid: int, gid: int, mode: int) -> None:
+    if os.geteuid() == 0:
+        os.chown(path, uid, gid)
+    path.chmod(mode)
