@@ -95,6 +95,11 @@ class Attestations:
         signing.check_scan(scan)
         with transaction(self.engine) as session:
             attestation = self._unsigned(session, attestation_id)
+            if attestation.pdf is not None and scan == attestation.pdf:
+                raise SignatureRefused(
+                    "ce fichier est le projet d'attestation lui-même, non signé : imprimez-le, "
+                    "signez-le, numérisez-le, puis déposez cette copie"
+                )
             return self._record(session, attestation, member.email, scan, "manuscrite")
 
     def _record(

@@ -111,6 +111,9 @@ def test_a_copy_signed_by_hand_is_recorded(drafted):
     attestations, number = drafted
     with pytest.raises(SignatureRefused, match="pas un PDF lisible"):
         attestations.record_signed(number, SIGNATORY, b"<html>scan</html>")
-    scan = attestations.document(number)  # printed, signed, scanned: a PDF all the same
+    draft = attestations.document(number)
+    with pytest.raises(SignatureRefused, match="projet d'attestation lui-même"):
+        attestations.record_signed(number, SIGNATORY, draft)  # the draft, unsigned
+    scan = draft.replace(b"%%EOF", b"%%EOF\n% scanned")  # printed, signed, scanned: a PDF
     summary = attestations.record_signed(number, SIGNATORY, scan)
     assert (summary.state, summary.signature_kind) == ("signed", "manuscrite")
