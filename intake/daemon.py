@@ -30,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from intake import systemd
 from intake.app import App
 from intake.sources.dropbox import Dropbox
+from intake.trail import verify_and_alert
 from storage import heartbeats
 from storage.db import transaction
 from storage.locks import job_lock, single_instance
@@ -80,6 +81,7 @@ class Daemon:
             ("purge", self._purge, CronTrigger(hour=2, minute=30, timezone=tz, jitter=300)),
             ("rapport", self._report, CronTrigger(hour=6, minute=0, timezone=tz, jitter=300)),
             ("journal", self._prune_audit, CronTrigger(day=1, hour=3, timezone=tz, jitter=300)),
+            ("verification", self._verify_trail, CronTrigger(hour=4, timezone=tz, jitter=300)),
         ]
         if config.raw.mailbox is not None:
             trigger = IntervalTrigger(minutes=MAILBOX_MINUTES, timezone=tz, jitter=20)
@@ -248,6 +250,18 @@ class Daemon:
             gone = self.app.prune_audit(ACTOR) if mine else 0
         if gone:
             log.info("journal d'audit : %d événement(s) de plus de 12 mois élagués", gone)
+
+    def _verify_trail(self) -> None:
+        with job_lock(self.app.engine, "verification") as mine:
+            if not mine:
+                return
+            app = self.app
+            result = verify_and_alert(
+                app.engine, app.vault, app.config, app.notices, app.clock.now()
+            )
+        if not result.ok:
+            log.error("journal d'audit altéré : %d anomalie(s)", len(result.problems()))
+            self._notify()
 
     def _notify(self) -> None:
         with self._notifying, job_lock(self.app.engine, "courriels") as mine:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from intake import deadlines
+from intake.config import Config
+from intake.notices import Notices
 from storage import anchors, audit, audit_coverage
 from storage.db import transaction
 from storage.vault import Vault
@@ -43,4 +46,40 @@ def check_trail(engine: Engine, vault: Vault, key_file: Path, now: datetime) -> 
     result = TrailCheck(chain, uncovered, anchor_problems, len(recorded), head)
     if result.ok:
         anchors.append(path, head, "verification", now)
+    return result
+
+
+INCIDENT_NOTICE = (
+    "Projet de notification à la Caf (à compléter et envoyer au correspondant partenaires) : "
+    "« Le lieu d'information {lieu} ({lieu_id}) a constaté le {day} que son journal d'audit "
+    "des accès aux demandes mon-enfant.fr ne se vérifie plus ({count} anomalie(s)). Une "
+    "analyse est en cours ; les accès aux données personnelles ont été / seront (rayer) "
+    "suspendus. Nous vous tiendrons informés des conclusions. »"
+)
+
+
+def verify_and_alert(
+    engine: Engine, vault: Vault, config: Config, notices: Notices, now: datetime
+) -> TrailCheck:
+    """The daily check: an altered trail is told to the admins once a day, with the
+    problems found (numeros at most, nothing personal) and a notice for the Caf to adapt."""
+    result = check_trail(engine, vault, config.key_file, now)
+    if result.ok:
+        return result
+    day = deadlines.local_date(now, config.timezone)
+    problems = result.problems()
+    detail = "Anomalies : " + " ; ".join(problems[:10]) + (" ; …" if len(problems) > 10 else "")
+    notice = INCIDENT_NOTICE.format(
+        lieu=config.lieu.name, lieu_id=config.lieu.id, day=f"{day:%d/%m/%Y}", count=len(problems)
+    )
+    with transaction(engine) as session:
+        notices.technical(
+            session,
+            now,
+            f"journal-altere:{day.isoformat()}",
+            "Journal d'audit altéré",
+            f"{detail}\n\n{notice}",
+            "vérifier le serveur (accès, sauvegardes restaurées) avec « intake audit verify », "
+            "conserver les journaux du système, et prévenir la Caf avec le projet ci-dessus.",
+        )
     return result

@@ -15,6 +15,7 @@ from storage.db import transaction
 from storage.models import OutboxMessage
 from tests.conftest import NOW
 from tests.console import console_lieu
+from tests.feeds import PERSONAL
 
 
 def test_month_names_with_their_elision():
@@ -56,3 +57,27 @@ def test_the_monthly_report_email_says_d_avril(tmp_path):
         (message,) = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "rapport"))
     assert "Rapport mensuel d'avril 2027" in message.subject
     assert "Le rapport mensuel d'avril 2027 est joint" in message.text_body
+
+
+def test_an_altered_trail_found_at_night_alerts_the_admins_once_a_day(tmp_path):
+    from sqlalchemy import text
+
+    from intake.daemon import Daemon
+
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock)
+    daemon = Daemon(app)
+    daemon.run_job("verification")  # intact: nothing to say
+    with app.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_event WHERE action = 'reception'"))
+    daemon.run_job("verification")
+    daemon.run_job("verification")  # the same day: one email
+    with transaction(app.engine) as session:
+        alerts = [
+            m for m in session.exec(select(OutboxMessage)) if "Journal d'audit altéré" in m.subject
+        ]
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert "Projet de notification à la Caf" in alert.text_body
+    assert "ME-2026-0000101" in alert.text_body  # the demandes left without their events
+    assert not any(p in alert.text_body + alert.html_body for p in PERSONAL)
