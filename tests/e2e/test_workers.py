@@ -34,7 +34,8 @@ def test_a_second_daemon_on_the_same_sqlite_file_refuses_to_start(initialised: I
         code, _ = stop(first)
     assert code == 0
     after = initialised("status", "--json")
-    assert after.code == 0 and json.loads(after.out)["service"] == "stopped"
+    # A stopped service is critical for the supervision (Nagios' 2), once stopped cleanly too.
+    assert after.code == 2 and json.loads(after.out)["service"] == "stopped"
 
 
 def test_status_exits_1_when_the_service_fell_silent(initialised: Intake):
@@ -45,8 +46,10 @@ def test_status_exits_1_when_the_service_fell_silent(initialised: Intake):
     later = initialised(
         "status", "--json", now="2026-11-23T11:10:00+00:00"
     )  # the daemon ran at 10:00 (the suite's clock), nothing since
-    assert later.code == 1
+    assert later.code == 1  # silent for 70 minutes: a warning; after three polls, critical
     assert json.loads(later.out)["service"] == "silent"
+    critical = initialised("status", "--json", now="2026-11-23T11:40:00+00:00")
+    assert critical.code == 2 and "service muet" in json.loads(critical.out)["summary"]
     assert "SILENCIEUX" in initialised("status", now="2026-11-23T11:10:00+00:00").out
 
 
