@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from intake import deadlines
+from intake import coverage, deadlines
 from intake.attestations import Attestations
 from intake.clock import Clock, SystemClock
 from intake.config import Config
@@ -67,28 +67,42 @@ class App:
     def schema(self) -> FeedSchema:
         return FeedSchema()
 
+    def pollers(self, only: str | None = None, stop: threading.Event | None = None) -> list[Poller]:
+        """One retrieval pass per habilitated person's account, each for its communes."""
+        config = self.config
+        if config.raw.extranet is None:
+            raise ValueError("aucune section [extranet] dans la configuration")
+        if only is not None and only not in config.commune_codes:
+            raise ValueError(f"la commune {only} n'est pas dans la configuration")
+        stop = stop or threading.Event()
+        found = []
+        for account in coverage.accounts(config):
+            communes = [c for c in account.communes if only is None or c == only]
+            if communes:
+                found.append(self._poller(account, communes, stop))
+        return found
+
     def poller(self, only: str | None = None, stop: threading.Event | None = None) -> Poller:
-        """The retrieval pass for the configured habilitated account and its communes."""
+        """The first account's pass (one account: the pass)."""
+        found = self.pollers(only, stop)
+        if not found:
+            raise ValueError(f"aucun compte extranet ne couvre la commune {only}")
+        return found[0]
+
+    def _poller(
+        self, account: coverage.AccountCoverage, communes: list[str], stop: threading.Event
+    ) -> Poller:
         config = self.config
         extranet = config.raw.extranet
-        if extranet is None:
-            raise ValueError("aucune section [extranet] dans la configuration")
-        member = config.staff_member(extranet.account)
-        assert member is not None  # checked when the configuration was loaded
-        communes = sorted(config.staff_communes(member))
-        if only is not None:
-            if only not in config.commune_codes:
-                raise ValueError(f"la commune {only} n'est pas dans la configuration")
-            communes = [c for c in communes if c == only]
-        password = config.secret(extranet, "password")
+        assert extranet is not None
+        member = account.member
+        password = config.secret(account.secret_section, "password")
         if not password:
             raise ValueError(
                 "mot de passe de l'extranet introuvable (extranet.password_env "
                 "ou extranet.password_file)"
             )
         ca_bundle = str(config.resolve_path(extranet.ca_bundle)) if extranet.ca_bundle else None
-
-        stop = stop or threading.Event()
 
         def interruptible_sleep(seconds: float) -> None:
             if stop.wait(seconds):

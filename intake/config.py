@@ -70,13 +70,38 @@ class VaultSection(_Section):
     key_file: str = "secrets/master.key"
 
 
-class ExtranetSection(_Section):
-    url: str
+class ExtranetAccountSection(_Section):
+    """One habilitated person's extranet account and the communes it retrieves."""
+
     account: str
     password_env: str | None = None
     password_file: str | None = None
+    communes: list[str] | None = None  # default: the person's communes in [[staff]]
+
+
+class ExtranetSection(_Section):
+    url: str
+    # One account (account + password_*), or several ([[extranet.accounts]]) when no single
+    # habilitated person's account covers every commune of annexe 1.
+    account: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    accounts: list[ExtranetAccountSection] = []
     ca_bundle: str | None = None
     poll_minutes: int = Field(default=30, ge=1, le=1440)
+
+    def all_accounts(self) -> list[ExtranetAccountSection]:
+        if self.accounts:
+            return list(self.accounts)
+        if self.account is None:
+            return []
+        return [
+            ExtranetAccountSection(
+                account=self.account,
+                password_env=self.password_env,
+                password_file=self.password_file,
+            )
+        ]
 
 
 class SmtpSection(_Section):
@@ -146,7 +171,14 @@ class RawConfig(_Section):
     web: WebSection = WebSection()
 
 
-_SECTION_KEYS.update({ExtranetSection: "extranet", SmtpSection: "smtp", MailboxSection: "mailbox"})
+_SECTION_KEYS.update(
+    {
+        ExtranetSection: "extranet",
+        ExtranetAccountSection: "extranet.accounts",
+        SmtpSection: "smtp",
+        MailboxSection: "mailbox",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -225,8 +257,14 @@ class Config:
         """Every configured secret that cannot be read now (for `check-config`)."""
         base, raw = self.path.resolve().parent, self.raw
         problems: list[Problem] = []
+        accounts = raw.extranet.all_accounts() if raw.extranet else []
+        sections: list[tuple[str, BaseModel | None, tuple[str, ...]]] = [
+            (f"extranet.accounts[{i}]" if raw.extranet and raw.extranet.accounts else "extranet",
+             account, ("password",))
+            for i, account in enumerate(accounts)
+        ]  # fmt: skip
         for key, section, names in (
-            ("extranet", raw.extranet, ("password",)),
+            *sections,
             ("smtp", raw.smtp, ("username", "password")),
             ("mailbox", raw.mailbox, ("username", "password")),
         ):
@@ -439,6 +477,49 @@ def _secret_problems(
     return []
 
 
+def _extranet_account_problems(
+    raw: RawConfig, ex: ExtranetSection, base: Path, environ: Mapping[str, str]
+) -> list[Problem]:
+    if ex.accounts and ex.account:
+        return [Problem("extranet.account", "choisir account ou [[extranet.accounts]]")]
+    if not ex.all_accounts():
+        return [Problem("extranet.account", "un compte (account) ou [[extranet.accounts]]")]
+    problems: list[Problem] = []
+    declared = {c.insee for c in raw.communes}
+    for i, account in enumerate(ex.all_accounts()):
+        key = f"extranet.accounts[{i}]" if ex.accounts else "extranet"
+        member = next(
+            (m for m in raw.staff if m.email.casefold() == account.account.casefold()), None
+        )
+        if member is None:
+            problems.append(
+                Problem(
+                    f"{key}.account",
+                    "le compte doit être celui d'une personne habilitée de [[staff]] "
+                    "(la convention interdit les comptes partagés ou techniques)",
+                )
+            )
+        if not (account.password_env or account.password_file):
+            problems.append(
+                Problem(
+                    f"{key}.password_env",
+                    "mot de passe : password_env ou password_file obligatoire",
+                )
+            )
+        problems += _secret_problems(key, account.model_dump(), base, environ, "password")
+        allowed = set(member.communes or declared) if member else declared
+        for insee in account.communes or []:
+            if insee not in declared or insee not in allowed:
+                problems.append(
+                    Problem(
+                        f"{key}.communes",
+                        f"{insee} : commune hors de l'annexe 1 ou hors des communes de "
+                        f"{account.account} dans [[staff]]",
+                    )
+                )
+    return problems
+
+
 def _optional_section_problems(
     raw: RawConfig, base: Path, environ: Mapping[str, str]
 ) -> list[Problem]:
@@ -447,22 +528,7 @@ def _optional_section_problems(
         ex = raw.extranet
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", ex.url):
             problems.append(Problem("extranet.url", "URL http(s) attendue"))
-        if raw.staff and not any(m.email.casefold() == ex.account.casefold() for m in raw.staff):
-            problems.append(
-                Problem(
-                    "extranet.account",
-                    "le compte doit être celui d'une personne habilitée de [[staff]] "
-                    "(la convention interdit les comptes partagés ou techniques)",
-                )
-            )
-        if not (ex.password_env or ex.password_file):
-            problems.append(
-                Problem(
-                    "extranet.password_env",
-                    "mot de passe : password_env ou password_file obligatoire",
-                )
-            )
-        problems += _secret_problems("extranet", ex.model_dump(), base, environ, "password")
+        problems += _extranet_account_problems(raw, ex, base, environ)
         if ex.ca_bundle and not _resolve(base, ex.ca_bundle).is_file():
             problems.append(Problem("extranet.ca_bundle", f"fichier introuvable : {ex.ca_bundle}"))
     if raw.smtp is not None:

@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from intake import systemd
 from intake.app import App
+from intake.pipeline.poll import PollReport
 from intake.sources.dropbox import Dropbox
 from intake.trail import verify_and_alert
 from storage import heartbeats
@@ -179,7 +180,14 @@ class Daemon:
         systemd.notify("WATCHDOG=1")
 
     def _poll(self) -> None:
-        report = self.app.poller(stop=self.stop).poll()
+        for poller in self.app.pollers(stop=self.stop):
+            if self.stop.is_set():
+                break
+            self._log_pass(poller.poll())
+        if not self.stop.is_set():
+            self._notify()  # the staff hear of a batch at once, not at the next minute
+
+    def _log_pass(self, report: PollReport) -> None:
         for commune in report.communes:
             if commune.error:
                 log.warning("extranet %s : erreur %s", commune.insee, commune.error.code)
@@ -192,8 +200,6 @@ class Daemon:
                 )
         if report.sign_in_error is not None:
             log.warning("extranet : connexion refusée (%s)", report.sign_in_error.code)
-        if not self.stop.is_set():
-            self._notify()  # the staff hear of a batch at once, not at the next minute
 
     def _mailbox(self) -> None:
         with job_lock(self.app.engine, "boite") as mine:

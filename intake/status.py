@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from intake import deadlines
+from intake import coverage, deadlines
 from intake.config import Config
 from intake.dashboard import service_state
 from notifier import outbox
@@ -124,6 +124,11 @@ def _problems(result: Health, config: Config, now: datetime) -> list[tuple[int, 
                 f"{commune.name} ({commune.insee}) en erreur depuis "
                 f"{_hours(now - commune.failing_since)} [{commune.error_code}]",
             )
+        )
+    gaps = coverage.uncovered(config)
+    if gaps:
+        problems.append(
+            (CRITICAL, f"jamais récupérée(s), aucun compte extranet : {', '.join(gaps)}")
         )
     if result.overdue:
         problems.append((WARNING, f"{result.overdue} demande(s) en retard de récupération"))

@@ -23,7 +23,7 @@ from sqlalchemy.exc import InterfaceError as SQLInterfaceError
 from sqlalchemy.exc import OperationalError
 
 from intake import config as configuration
-from intake import deadlines, french, logs
+from intake import coverage, deadlines, french, logs
 from intake.access import AccessDenied, NotHeld, open_demande, write_private
 from intake.app import App, ConventionEnded, Notified
 from intake.attestations import SignatureRefused, Summary
@@ -429,6 +429,17 @@ def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(configuration.locate(args.config))
     problems = config.missing_secrets()
+    gaps = coverage.uncovered(config)
+    if gaps:
+        problems.append(
+            configuration.Problem(
+                "extranet.accounts",
+                "commune(s) de l'annexe 1 qu'aucun compte extranet ne récupère : "
+                + ", ".join(gaps)
+                + " ; ajoutez le compte d'une personne habilitée pour elle(s) "
+                "([[extranet.accounts]])",
+            )
+        )
     app = App(config, clock)
     try:
         app.vault  # noqa: B018  (reads the master key and checks it is this database's)
@@ -449,13 +460,19 @@ def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int
 def _extranet_sign_in_problems(app: App) -> list[configuration.Problem]:
     from intake.sources.extranet import ExtranetError
 
-    client = app.poller().connect()
-    try:
-        client.sign_in()
-        client.sign_out()
-    except ExtranetError as exc:
-        return [configuration.Problem("extranet", f"connexion refusée : {exc} [{exc.code}]")]
-    return []
+    problems = []
+    for poller in app.pollers():
+        client = poller.connect()
+        try:
+            client.sign_in()
+            client.sign_out()
+        except ExtranetError as exc:
+            problems.append(
+                configuration.Problem(
+                    "extranet", f"{poller.account} : connexion refusée : {exc} [{exc.code}]"
+                )
+            )
+    return problems
 
 
 # --- ingest --------------------------------------------------------------------------------------
@@ -708,7 +725,7 @@ def _to_stdout(content: bytes) -> None:
 def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
     try:
-        poller = app.poller(args.commune)
+        pollers = app.pollers(args.commune)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     # The notification emails first: their clock runs even when the extranet is down.
@@ -723,9 +740,23 @@ def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
                 + (f", {mail_report.unreadable} illisible(s)" if mail_report.unreadable else ""),
                 file=out,
             )
-    report = poller.poll()
+    unreachable = refused = False
+    for poller in pollers:
+        report = poller.poll()
+        unreachable, refused = unreachable or report.unreachable, refused or report.refused
+        _print_pass(app, poller.account, report, clock, out)
+    _print_notified(app.notify(), out)
+    if unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_REFUSED if refused else EXIT_OK
+
+
+def _print_pass(app: App, account: str, report: Any, clock: Clock, out: TextIO) -> None:
     if report.sign_in_error is not None and not report.communes:
-        print(f"Extranet : {report.sign_in_error} [{report.sign_in_error.code}]", file=out)
+        print(
+            f"Extranet ({account}) : {report.sign_in_error} [{report.sign_in_error.code}]",
+            file=out,
+        )
     for commune in report.communes:
         name = f"{commune.insee} ({app.config.commune_name(commune.insee)})"
         if commune.error is not None:
@@ -740,10 +771,6 @@ def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             )
         for line in commune.lines:
             print("  " + _ingest_line(app, line, clock), file=out)
-    _print_notified(app.notify(), out)
-    if report.unreachable:
-        return EXIT_UNREACHABLE
-    return EXIT_REFUSED if report.refused else EXIT_OK
 
 
 _STATE_LABEL = {

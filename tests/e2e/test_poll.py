@@ -82,3 +82,43 @@ def test_a_kill_between_commit_and_acknowledgement_is_repaired(initialised: Inta
     assert all(acknowledged is not None for _, acknowledged in final)
     public = state.public_state()
     assert set(public["acknowledged"]) == made and public["pending"]["69273"] == []
+
+
+def test_two_accounts_retrieve_annexe_1_each_with_its_own_password(initialised: Intake):
+    """Corbas through Laetitia Feuga's account, Bron through the Bron agent's: each person
+    signs in with her own identifiers, never a shared account."""
+    from intake.sandbox.server import Account, SandboxState, start
+    from tests.conftest import NOW
+
+    bron = "accueil@ville-bron.fr"
+    state = SandboxState(
+        accounts={
+            ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"})),
+            bron: Account(bron, "mot-de-bron", frozenset({"69029"})),
+        },
+        communes={"69273": "Corbas", "69029": "Bron"},
+        seed=5,
+        now=lambda: NOW,
+    )
+    server, url = start(state)
+    try:
+        config = initialised.folder / "intake.toml"
+        config.write_text(
+            config.read_text()
+            + '\n[[communes]]\ninsee = "69029"\nname = "Bron"\n'
+            + f'\n[[staff]]\nname = "Agent Bron"\nemail = "{bron}"\nduties = ["recipient"]\n'
+            + 'communes = ["69029"]\n'
+            + f'\n[extranet]\nurl = "{url}"\n'
+            + f'\n[[extranet.accounts]]\naccount = "{ACCOUNT}"\npassword_env = "PW_FEUGA"\n'
+            + f'\n[[extranet.accounts]]\naccount = "{bron}"\npassword_env = "PW_BRON"\n'
+        )
+        initialised.env.update(PW_FEUGA="bac-a-sable", PW_BRON="mot-de-bron")
+        made = state.add_demandes(2, "69273", age=timedelta(days=1))
+        made += state.add_demandes(2, "69029", age=timedelta(days=1))
+        run = initialised("poll")
+        assert run.code == 0, run.out + run.err
+        assert {numero for numero, _ in rows(initialised)} == {d.numero for d in made}
+        assert initialised("check-config").code == 0
+    finally:
+        server.shutdown()
+        server.server_close()
