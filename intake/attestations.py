@@ -11,6 +11,7 @@ from sqlmodel import Session
 from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.notices import Notices
 from storage import attestations as store
 from storage.db import transaction
 from storage.models import Attestation
@@ -126,6 +127,7 @@ class Attestations:
             },
         )
         session.flush()
+        Notices(self.config).attestation_to_caf(session, now, attestation)
         return self._summary(attestation, today)
 
     def _signatory(self, email: str) -> StaffSection:

@@ -143,6 +143,10 @@ class RetentionSection(_Section):
     policy: Literal["monthly", "daily"] = "monthly"
 
 
+class CafSection(_Section):
+    email: str  # the Caf's partner contact: signed attestations are sent to it
+
+
 class WebSection(_Section):
     # Where `intake web` listens; behind a reverse proxy (HTTPS), keep it on loopback.
     listen: Annotated[str, StringConstraints(pattern=r"^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$")] = (
@@ -169,6 +173,7 @@ class RawConfig(_Section):
     alerts: AlertsSection = AlertsSection()
     retention: RetentionSection = RetentionSection()
     web: WebSection = WebSection()
+    caf: CafSection | None = None
 
 
 _SECTION_KEYS.update(
@@ -344,6 +349,8 @@ def _semantic_problems(raw: RawConfig, base: Path, environ: Mapping[str, str]) -
     problems += _key_file_problems(_resolve(base, raw.vault.key_file))
     problems += _optional_section_problems(raw, base, environ)
     problems += _web_problems(raw.web)
+    if raw.caf is not None and not EMAIL.fullmatch(raw.caf.email):
+        problems.append(Problem("caf.email", "adresse électronique invalide"))
     return problems
 
 

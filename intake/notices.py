@@ -237,6 +237,31 @@ class Notices:
             )
         )
 
+    def attestation_to_caf(self, session: Session, now: datetime, attestation: Attestation) -> bool:
+        """A signed attestation, sent to the Caf's partner contact with its PDF; the outbox
+        row, once sent, is the record of its sending."""
+        caf = self.config.raw.caf
+        if caf is None or attestation.signed_at is None:
+            return False
+        return self._queue(
+            session,
+            "attestation-caf",
+            f"attestation-caf:{attestation.id}",
+            [caf.email],
+            "attestation_caf",
+            now,
+            attestation_id=attestation.id,
+            id=attestation.id,
+            lieu_id=self.config.lieu.id,
+            signer=attestation.signed_by,
+            signed_on=_fr(deadlines.local_date(attestation.signed_at, self.config.timezone)),
+            how="signature électronique"
+            if attestation.signature_kind == "pades"
+            else "signée à la main",
+            demandes=attestation.demandes,
+            reason=REASON_TEXT.get(attestation.reason, attestation.reason),
+        )
+
     # --- the monthly report, for the admins and the signatories ---------------------------------
 
     def monthly_report(self, session: Session, now: datetime, month: str, label: str) -> bool:

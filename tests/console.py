@@ -22,7 +22,9 @@ BRON_NUMERO = numero(7)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def console_lieu(folder: Path, clock: FixedClock, *, insecure_http: bool = True) -> App:
+def console_lieu(
+    folder: Path, clock: FixedClock, *, insecure_http: bool = True, extra: str = ""
+) -> App:
     generate_master_key_file(folder / "secrets" / "master.key")
     text = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
     text += (
@@ -31,7 +33,7 @@ def console_lieu(folder: Path, clock: FixedClock, *, insecure_http: bool = True)
         'duties = ["recipient"]\ncommunes = ["69029"]\n'
         f'\n[[staff]]\nname = "DSI"\nemail = "{DSI}"\nduties = ["admin"]\n'
         f"\n[web]\ninsecure_http = {'true' if insecure_http else 'false'}\n"
-        'base_url = "https://intake.ville-corbas.fr"\n'
+        'base_url = "https://intake.ville-corbas.fr"\n' + extra
     )
     (folder / "intake.toml").write_text(text, encoding="utf-8")
     app = App(configuration.load(folder / "intake.toml", {}), clock)

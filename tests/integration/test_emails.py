@@ -81,3 +81,28 @@ def test_an_altered_trail_found_at_night_alerts_the_admins_once_a_day(tmp_path):
     assert "Projet de notification à la Caf" in alert.text_body
     assert "ME-2026-0000101" in alert.text_body  # the demandes left without their events
     assert not any(p in alert.text_body + alert.html_body for p in PERSONAL)
+
+
+def test_a_signed_attestation_goes_to_the_caf_with_its_pdf(tmp_path):
+    from datetime import timedelta
+
+    from intake.sandbox.certificates import signatory
+
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock, extra='\n[caf]\nemail = "partenaires@caf69.fr"\n')
+    clock.instant = NOW.replace(year=2027, month=5, day=20)
+    number = app.retention("système:test").purge().attestation
+    cert = signatory("Laetitia Feuga", "l.feuga@ville-corbas.fr", clock.now() - timedelta(days=9))
+    app.attestations.sign(number, "l.feuga@ville-corbas.fr", cert.pkcs12, "demo")
+    with transaction(app.engine) as session:
+        (message,) = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "attestation-caf")
+        )
+    assert message.recipients == "partenaires@caf69.fr"
+    assert "Attestation de destruction n° 1" in message.subject
+    email = build(
+        message, "intake@ville-corbas.fr", clock.now(), attachments_of(app.engine, message)
+    )
+    (attached,) = list(email.iter_attachments())
+    assert b"/ByteRange" in attached.get_content()  # the signed copy
+    assert not any(p in message.text_body for p in PERSONAL)
