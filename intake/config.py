@@ -47,6 +47,8 @@ class LieuSection(_Section):
 class ConventionSection(_Section):
     signed_on: date
     retrieval_days: int = Field(default=15, ge=1, le=365)
+    # Renewed tacitly each year on its anniversary; ended with this much notice.
+    renewal_notice_months: int = Field(default=3, ge=0, le=12)
 
 
 class CommuneSection(_Section):
@@ -60,6 +62,8 @@ class StaffSection(_Section):
     email: str
     duties: list[Duty] = Field(min_length=1)
     communes: list[str] | None = None
+    since: date | None = None  # habilitated from (the Caf is told within 15 days)
+    until: date | None = None  # habilitation ended (the Caf is told within 15 days)
 
 
 class DatabaseSection(_Section):

@@ -27,7 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from intake import systemd
+from intake import calendar, systemd
 from intake.app import App
 from intake.pipeline.poll import PollReport
 from intake.sources.dropbox import Dropbox
@@ -83,6 +83,7 @@ class Daemon:
             ("rapport", self._report, CronTrigger(hour=6, minute=0, timezone=tz, jitter=300)),
             ("journal", self._prune_audit, CronTrigger(day=1, hour=3, timezone=tz, jitter=300)),
             ("verification", self._verify_trail, CronTrigger(hour=4, timezone=tz, jitter=300)),
+            ("calendrier", self._calendar, CronTrigger(hour=7, timezone=tz, jitter=300)),
         ]
         if config.raw.mailbox is not None:
             trigger = IntervalTrigger(minutes=MAILBOX_MINUTES, timezone=tz, jitter=20)
@@ -256,6 +257,16 @@ class Daemon:
             gone = self.app.prune_audit(ACTOR) if mine else 0
         if gone:
             log.info("journal d'audit : %d événement(s) de plus de 12 mois élagués", gone)
+
+    def _calendar(self) -> None:
+        with job_lock(self.app.engine, "calendrier") as mine:
+            if not mine:
+                return
+            app = self.app
+            queued = calendar.remind(app.engine, app.config, app.notices, app.clock.now())
+        if queued:
+            log.info("calendrier : %d rappel(s) mis en file", queued)
+            self._notify()
 
     def _verify_trail(self) -> None:
         with job_lock(self.app.engine, "verification") as mine:

@@ -262,6 +262,35 @@ class Notices:
             reason=REASON_TEXT.get(attestation.reason, attestation.reason),
         )
 
+    def annexe1(self, session: Session, now: datetime, text: str) -> bool:
+        """The new annexe 1, once per version of the staff list: to the Caf when its address
+        is configured (for the admins to forward otherwise), the admins in copy."""
+        caf = self.config.raw.caf
+        recipients = self.recipients("admin") + ([caf.email] if caf else [])
+        version = hashlib.sha256(text.split("\n", 1)[1].encode()).hexdigest()[:24]
+        return self._queue(
+            session,
+            "annexe1",
+            f"annexe1:{version}",
+            recipients,
+            "annexe1",
+            now,
+            lieu_id=self.config.lieu.id,
+            annexe=text,
+        )
+
+    def calendar_reminder(
+        self, session: Session, now: datetime, key: str, day: str, what: str, before: int
+    ) -> bool:
+        return self.technical(
+            session,
+            now,
+            f"calendrier:{key}:J-{before}",
+            f"Échéance de la convention le {day} (dans {before} jour{'s' if before > 1 else ''})",
+            what,
+            "voir « intake calendar » pour toutes les échéances.",
+        )
+
     # --- the monthly report, for the admins and the signatories ---------------------------------
 
     def monthly_report(self, session: Session, now: datetime, month: str, label: str) -> bool:

@@ -28,6 +28,12 @@ from intake.access import AccessDenied, NotHeld, open_demande, write_private
 from intake.app import App, ConventionEnded, Notified
 from intake.attestations import SignatureRefused, Summary
 from intake.cli import french_help
+from intake.cli.calendar_cmd import (
+    cmd_annexe1,
+    cmd_calendar,
+    configure_annexe1_parser,
+    configure_calendar_parser,
+)
 from intake.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -283,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     convention_sub = convention.add_subparsers(
         dest="convention_command", required=True, metavar="ACTION", parser_class=_FrenchParser
     )
+    configure_annexe1_parser(convention_sub)
+    configure_calendar_parser(commands)
     end = convention_sub.add_parser(
         "end", help="fin de la convention : détruit toutes les données personnelles"
     )
@@ -1086,6 +1094,8 @@ def cmd_report(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 
 def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    if args.convention_command == "annexe1":
+        return cmd_annexe1(args, clock, out)
     app = load_app(args, clock)
     member = app.config.staff_member(args.agent)
     if member is None or not {"signatory", "admin"} & set(member.duties):
@@ -1179,6 +1189,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Clock, TextIO], int]] = {
     "export": cmd_export,
     "audit": cmd_audit,
     "vault": cmd_vault,
+    "calendar": cmd_calendar,
     "web": cmd_web,
     "staff": cmd_staff,
     "poll": cmd_poll,

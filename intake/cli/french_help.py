@@ -78,7 +78,11 @@ EXAMPLES = {
         "intake attestation sign 1 --signer l.feuga@ville-corbas.fr --pkcs12 moi.p12",
     ],
     "report": ["intake report monthly --month 2026-10 -o rapports/"],
-    "convention": ["intake convention end --agent directrice@ville-corbas.fr"],
+    "convention": [
+        "intake convention annexe1 -o annexe1.pdf",
+        "intake convention end --agent directrice@ville-corbas.fr",
+    ],
+    "calendar": ["intake calendar", "intake calendar --json"],
     "audit": ["intake audit verify", "intake audit verify --json"],
     "vault": ["intake vault new-key nouvelle.key", "intake vault rotate --new-key nouvelle.key"],
     "web": ["intake web", "intake web --listen 127.0.0.1:8081"],

@@ -1,0 +1,142 @@
+"""The convention's calendar: what is due, and by when (`intake calendar`).
+
+- A person who joins or leaves the habilitated staff: the Caf is told within 15 days.
+- An extranet account unused for 45 days is locked: the last successful retrieval of its
+  communes says when that would happen.
+- The convention renews tacitly each year on its anniversary; notice to end it must be given
+  `renewal_notice_months` before.
+The daemon emails the admins 7 days and 1 day before each date (10 days before an account's
+lock too), once each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Engine
+
+from intake import annexe1, coverage, deadlines
+from intake.config import Config
+from intake.notices import Notices
+from storage import communes as communes_store
+from storage.db import transaction
+
+TELL_THE_CAF = timedelta(days=15)
+ACCOUNT_LOCK = timedelta(days=45)
+REMINDERS = (7, 1)  # days before a date
+ACCOUNT_REMINDERS = (10, 7, 1)
+
+
+@dataclass(frozen=True)
+class Due:
+    key: str  # stable: reminders are sent once per key and point
+    day: date
+    what: str  # French, nothing personal about families (staff names are the lieu's own)
+    reminders: tuple[int, ...] = REMINDERS
+
+    def state(self, today: date) -> str:
+        if self.day < today:
+            return "dépassée"
+        return "aujourd'hui" if self.day == today else f"dans {(self.day - today).days} j"
+
+
+def calendar(engine: Engine, config: Config, today: date) -> list[Due]:
+    items = _staff_changes(config) + _accounts(engine, config) + _renewal(config, today)
+    return sorted(items, key=lambda d: (d.day, d.key))
+
+
+def _staff_changes(config: Config) -> list[Due]:
+    items = []
+    for member in config.raw.staff:
+        if member.since is not None:
+            items.append(
+                Due(
+                    f"arrivee:{member.email}:{member.since}",
+                    member.since + TELL_THE_CAF,
+                    f"prévenir la Caf de l'habilitation de {member.name} (depuis le "
+                    f"{member.since:%d/%m/%Y}) : intake convention annexe1",
+                )
+            )
+        if member.until is not None:
+            items.append(
+                Due(
+                    f"depart:{member.email}:{member.until}",
+                    member.until + TELL_THE_CAF,
+                    f"prévenir la Caf du départ de {member.name} (le {member.until:%d/%m/%Y}) "
+                    "et le retirer de [[staff]] : intake convention annexe1",
+                )
+            )
+    return items
+
+
+def _accounts(engine: Engine, config: Config) -> list[Due]:
+    with transaction(engine) as session:
+        states = {s.insee: s for s in communes_store.all_states(session)}
+    items = []
+    for account in coverage.accounts(config):
+        used = [states[c].last_success for c in account.communes if c in states]
+        last = max((u for u in used if u is not None), default=None)
+        if last is None:
+            continue
+        lock = (last + ACCOUNT_LOCK).astimezone(config.timezone).date()
+        used_on = f"{last.astimezone(config.timezone):%d/%m/%Y}"
+        items.append(
+            Due(
+                f"compte:{account.member.email}:{lock}",
+                lock,
+                f"le compte extranet de {account.member.name} sera verrouillé s'il ne sert "
+                f"pas d'ici là (dernière récupération le {used_on})",
+                ACCOUNT_REMINDERS,
+            )
+        )
+    return items
+
+
+def _renewal(config: Config, today: date) -> list[Due]:
+    convention = config.raw.convention
+    signed = convention.signed_on
+    years = max(1, today.year - signed.year)
+    renewal = signed + relativedelta(years=years)
+    if renewal <= today:
+        renewal = signed + relativedelta(years=years + 1)
+    notice = renewal - relativedelta(months=convention.renewal_notice_months)
+    return [
+        Due(
+            f"renouvellement:{renewal}",
+            renewal,
+            f"reconduction tacite de la convention pour un an (sauf dénonciation au plus tard "
+            f"le {notice:%d/%m/%Y})",
+        ),
+        Due(
+            f"denonciation:{notice}",
+            notice,
+            "dernier jour pour dénoncer la convention avant sa reconduction ; à sa fin, tout "
+            "doit être détruit et attesté (intake convention end)",
+        ),
+    ]
+
+
+def reminders_due(items: list[Due], today: date) -> list[tuple[Due, int]]:
+    """The (item, days before) reminders that fall today or were missed, the nearest point."""
+    found = []
+    for item in items:
+        left = (item.day - today).days
+        passed = [n for n in item.reminders if left <= n]
+        if passed and left >= 0:
+            found.append((item, min(passed)))
+    return found
+
+
+def remind(engine: Engine, config: Config, notices: Notices, now: datetime) -> int:
+    """The day's reminders, and the annexe 1 when the staff list changed; each email once."""
+    today = deadlines.local_date(now, config.timezone)
+    queued = 0
+    with transaction(engine) as session:
+        for item, before in reminders_due(calendar(engine, config, today), today):
+            queued += notices.calendar_reminder(
+                session, now, item.key, f"{item.day:%d/%m/%Y}", item.what, before
+            )
+        queued += notices.annexe1(session, now, annexe1.text(config, today))
+    return queued
