@@ -93,6 +93,7 @@ def render(
     _heading(pdf, manifest, drafted_at)
     _communes(pdf, manifest)
     _proofs(pdf, manifest, manifest_sha256)
+    _copies(pdf, manifest.get("copies", []))
     _method(pdf)
     _items(pdf, manifest["demandes"])
     _signature_block(pdf, manifest, signatories)
@@ -150,9 +151,11 @@ def _communes(pdf: FPDF, manifest: Mapping[str, Any]) -> None:
 PLAIN_METHOD = (
     "Chaque demande était gardée sous clé, avec sa propre clé. Pour chaque demande de la liste "
     "en annexe, cette clé a été détruite en même temps que tout ce qu'elle protégeait "
-    "(formulaire, fichier reçu, PDF). Sans elle, plus personne ne peut relire ces données, ni "
-    "le lieu, ni un tiers qui détiendrait une ancienne sauvegarde. De chaque demande, il ne "
-    "reste que son numéro, sa commune et ses dates, qui ne disent rien de la famille."
+    "(formulaire, fichier reçu, PDF). Sans elle, plus personne ne peut relire ce qui était dans "
+    "le coffre, ni le lieu, ni un tiers qui détiendrait une ancienne sauvegarde. De chaque "
+    "demande, il ne reste que son numéro, sa commune et ses dates. Les copies sorties du "
+    "coffre (exports, PDF) sont listées ci-dessous : elles sont à détruire par ceux qui les "
+    "ont faites."
 )
 
 
@@ -171,6 +174,35 @@ def _proofs(pdf: FPDF, manifest: Mapping[str, Any], manifest_sha256: str) -> Non
         "vérifie la chaîne et qu'elle prolonge cette ancre.",
         9,
     )
+
+
+def _copies(pdf: FPDF, copies: Sequence[Mapping[str, str]]) -> None:
+    """What left the vault is not destroyed by the purge: the signatory confirms it."""
+    _paragraph(pdf, "Copies sorties du coffre", 11, "B")
+    if not copies:
+        _paragraph(
+            pdf,
+            "Aucune copie de ces demandes n'a été exportée ni téléchargée (registre des "
+            "exports, tenu par le journal d'audit).",
+            9,
+        )
+        return
+    people = sorted({c["par"] for c in copies})
+    _paragraph(
+        pdf,
+        f"Le registre des exports compte {plural(len(copies), 'copie')} de ces demandes "
+        f"sortie(s) du coffre (exports, PDF), faite(s) par : {', '.join(people)}. Elles ne "
+        "sont pas détruites par la purge : en signant, le signataire confirme que ces copies "
+        "ont été détruites elles aussi. Détail :",
+        9,
+    )
+    pdf.set_font(FONT, size=8)
+    for copy in copies[:200]:
+        line = f"{copy['numero']} — {copy['nature']} le {_fr(copy['le'])} par {copy['par']}"
+        pdf.cell(0, 4, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if len(copies) > 200:
+        _paragraph(pdf, f"… et {len(copies) - 200} autres (liste complète : manifeste).", 8)
+    pdf.ln(2)
 
 
 def _method(pdf: FPDF) -> None:

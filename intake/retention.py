@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
@@ -180,7 +181,7 @@ class Retention:
                 return None
             head = audit.head(session)
             attestation.sign_by = self._sign_by(rows, reason, now)
-            manifest = self._manifest(attestation, rows, head)
+            manifest = self._manifest(session, attestation, rows, head)
             text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
             attestation.manifest = text
@@ -231,7 +232,11 @@ class Retention:
         return min(r.purge_due for r in rows if r.purge_due) + SIGNING_TIME
 
     def _manifest(
-        self, attestation: Attestation, rows: list[DemandeRow], head: tuple[int, str]
+        self,
+        session: Session,
+        attestation: Attestation,
+        rows: list[DemandeRow],
+        head: tuple[int, str],
     ) -> dict[str, Any]:
         tz = self.config.timezone
 
@@ -253,6 +258,7 @@ class Retention:
             },
             "signer_avant": attestation.sign_by.isoformat() if attestation.sign_by else None,
             "journal_audit": {"sequence": head[0], "empreinte": head[1]},
+            "copies": _copies(session, rows, self.config.timezone),
             "demandes": [
                 {
                     "numero": r.numero,
@@ -282,3 +288,16 @@ class Retention:
             raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
         finally:
             raw.close()
+
+
+def _copies(session: Session, rows: list[DemandeRow], tz: ZoneInfo) -> list[dict[str, str]]:
+    """Copies that left the vault (exports, PDFs): the signatory confirms they are gone."""
+    return [
+        {
+            "numero": e.numero or "",
+            "le": deadlines.local_date(e.at, tz).isoformat(),
+            "par": e.actor,
+            "nature": "export" if e.action == "export" else "PDF",
+        }
+        for e in audit.copies_of(session, [r.numero for r in rows])
+    ]

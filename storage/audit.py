@@ -338,3 +338,24 @@ def last_event_at(session: Session, *, actor: str, action: str) -> datetime | No
             col(AuditEvent.actor) == actor, col(AuditEvent.action) == action
         )
     ).one()
+
+
+def copies_of(session: Session, numeros: Sequence[str]) -> list[AuditEvent]:
+    """The copies that left the vault for these demandes: exports, and PDFs written or
+    downloaded. Reads only, in chunks (a purge may cover 100,000 demandes)."""
+    found: list[AuditEvent] = []
+    for start in range(0, len(numeros), 500):
+        chunk = list(numeros[start : start + 500])
+        found += session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.numero).in_(chunk))
+            .where(
+                (col(AuditEvent.action) == "export")
+                | (
+                    (col(AuditEvent.action) == "lecture")
+                    & col(AuditEvent.detail).contains('"pdf":true')
+                )
+            )
+            .order_by(col(AuditEvent.seq))
+        )
+    return found

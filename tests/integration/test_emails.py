@@ -106,3 +106,28 @@ def test_a_signed_attestation_goes_to_the_caf_with_its_pdf(tmp_path):
     (attached,) = list(email.iter_attachments())
     assert b"/ByteRange" in attached.get_content()  # the signed copy
     assert not any(p in message.text_body for p in PERSONAL)
+
+
+def test_the_attestation_lists_the_copies_that_left_the_vault(tmp_path):
+    from intake.access import open_demande
+
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock)
+    agent = "l.feuga@ville-corbas.fr"
+    open_demande(app.engine, app.vault, app.config, "ME-2026-0000102", agent, NOW, with_pdf=True)
+    clock.instant = NOW.replace(year=2027, month=5, day=20)
+    number = app.retention("système:test").purge().attestation
+    with transaction(app.engine) as session:
+        from storage import attestations as attestation_store
+
+        attestation = attestation_store.get(session, number)
+    assert '"copies":[{"le":"2026-11-23","nature":"PDF","numero":"ME-2026-0000102"' in (
+        attestation.manifest
+    )
+    path = tmp_path / "a.pdf"
+    path.write_bytes(attestation.pdf)
+    from tests.poppler import poppler
+
+    text = " ".join(poppler("pdftotext", path, "-").split())
+    assert "Copies sorties du coffre" in text and "confirme que ces copies" in text
+    assert "ME-2026-0000102 — PDF le 23/11/2026 par l.feuga@ville-corbas.fr" in text
