@@ -191,7 +191,8 @@ def _copies(pdf: FPDF, copies: Sequence[Mapping[str, str]]) -> None:
     _paragraph(
         pdf,
         f"Le registre des exports compte {plural(len(copies), 'copie')} de ces demandes "
-        f"sortie(s) du coffre (exports, PDF), faite(s) par : {', '.join(people)}. Elles ne "
+        f"{'sorties' if len(copies) > 1 else 'sortie'} du coffre (exports, PDF), par : "
+        f"{', '.join(people)}. Elles ne "
         "sont pas détruites par la purge : en signant, le signataire confirme que ces copies "
         "ont été détruites elles aussi. Détail :",
         9,

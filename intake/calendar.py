@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from intake import annexe1, coverage, deadlines
 from intake.config import Config
 from intake.notices import Notices
+from storage import attestations as attestation_store
 from storage import communes as communes_store
 from storage.db import transaction
 
@@ -43,6 +44,9 @@ class Due:
 
 
 def calendar(engine: Engine, config: Config, today: date) -> list[Due]:
+    ended = _end(engine, config)
+    if ended:  # the convention has ended: only its final attestation is still due
+        return ended
     items = _staff_changes(config) + _accounts(engine, config) + _renewal(config, today)
     return sorted(items, key=lambda d: (d.day, d.key))
 
@@ -92,6 +96,25 @@ def _accounts(engine: Engine, config: Config) -> list[Due]:
             )
         )
     return items
+
+
+def _end(engine: Engine, config: Config) -> list[Due]:
+    with transaction(engine) as session:
+        ended = attestation_store.convention_end(session)
+        final = attestation_store.get(session, ended.attestation_id) if ended else None
+    if ended is None:
+        return []
+    day = deadlines.local_date(ended.ended_at, config.timezone)
+    if final is None or final.sign_by is None or final.signed_at is not None:
+        return [Due(f"fin:{day}", day, "fin de la convention : tout a été détruit et attesté")]
+    return [
+        Due(
+            f"fin:{day}",
+            final.sign_by,
+            f"fin de la convention le {day:%d/%m/%Y} : l'attestation finale n° {final.id} "
+            "est à signer et à envoyer à la Caf",
+        )
+    ]
 
 
 def _renewal(config: Config, today: date) -> list[Due]:

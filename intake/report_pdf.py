@@ -10,6 +10,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from intake.config import Config
+from intake.french import plural
 from intake.pdf_fonts import FONT, use_unicode_font
 from intake.reports import Figures, month_name
 
@@ -91,14 +92,15 @@ def _follow_up(pdf: FPDF, figures: Figures) -> None:
     treated = sum(c.treated for c in figures.communes)
     outcomes = {k: sum(c.outcomes.get(k, 0) for c in figures.communes) for k in
                 ("contactee", "orientee", "sans-suite")}  # fmt: skip
+    done = plural(treated, "demande marquée", "demandes marquées")
+    text = (
+        f"Suivi des demandes (article 3-4) : {done} comme "
+        f"{'traitées' if treated > 1 else 'traitée'} dans le mois ; parmi elles, famille "
+        f"contactée : {outcomes['contactee']}, orientée : {outcomes['orientee']}, sans suite : "
+        f"{outcomes['sans-suite']}."
+    )
     pdf.set_font(FONT, size=10)
-    pdf.multi_cell(
-        0, 5,
-        f"Suivi des demandes (article 3-4) : {treated} marquée(s) comme traitée(s) dans "
-               f"le mois ; parmi elles, famille contactée : {outcomes['contactee']}, orientée : "
-               f"{outcomes['orientee']}, sans suite : {outcomes['sans-suite']}.",
-        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-    )  # fmt: skip
+    pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
 
@@ -107,7 +109,7 @@ def _attestations(pdf: FPDF, figures: Figures) -> None:
     pdf.set_font(FONT, size=10)
     pdf.multi_cell(
         0, 5,
-        f"Attestations de destruction : {states.get('signed', 0)} signée(s), "
+        f"Attestations de destruction : {plural(states.get('signed', 0), 'signée')}, "
                f"{states.get('pending', 0)} à signer dans le délai, "
                f"{states.get('late', 0)} en retard de signature.",
         new_x=XPos.LMARGIN, new_y=YPos.NEXT,

@@ -136,3 +136,11 @@ def sign_with_a_demo_certificate(intake: Intake, name: str, email: str, folder: 
 def _pdfsig_validates(pdf: Path) -> None:
     report = poppler("pdfsig", pdf)
     assert "Signature is Valid." in report and "Total document signed" in report
+
+
+def test_after_the_end_the_calendar_asks_for_the_final_attestation(initialised: Intake):
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    assert initialised("convention", "end", "--agent", AGENT, "--yes").code == 0
+    run = initialised("calendar")
+    assert run.code == 0 and "l'attestation finale n° 1 est à signer" in run.out
+    assert "reconduction" not in run.out
