@@ -36,7 +36,8 @@ METHOD = (
     "Chaque demande était chiffrée (AES-256-GCM) avec sa propre clé, elle-même chiffrée par la "
     "clé maîtresse du lieu. Pour chaque demande listée, la clé propre et tous les contenus "
     "chiffrés (données saisies, XML reçu, PDF, copies refusées) ont été supprimés de la base "
-    "dans une même transaction ; la base SQLite efface les pages libérées (secure_delete) et "
+    "dans une même transaction ; la base SQLite écrase de zéros les pages des clés "
+    "(secure_delete) et "
     "son journal WAL a été vidé. Sans la clé propre, aucune copie de ces contenus chiffrés ne "
     "peut plus être lue. Seule reste une trace non personnelle : numéro, commune, dates, motif."
 )

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 from sqlmodel import Session, col, delete, func, select
 
 from storage import audit
@@ -160,8 +160,20 @@ def destroy_secrets(session: Session, numero: str) -> None:
 
 
 def destroy_many(session: Session, numeros: Sequence[str]) -> None:
-    """`destroy_secrets` for a batch, in two statements."""
-    session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero).in_(numeros)))
+    """`destroy_secrets` for a batch, in two statements.
+
+    Crypto-shredding: destroying the wrapped data keys is what makes the content unreadable.
+    On SQLite, the ciphertexts' pages are freed without being zeroed (`secure_delete` off for
+    that statement: gigabytes of zeros cost most of a purge and protect nothing, since what
+    they would hide can no longer be decrypted); the keys' pages are zeroed."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        session.execute(text("PRAGMA secure_delete=OFF"))
+    try:
+        session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero).in_(numeros)))
+    finally:
+        if sqlite:
+            session.execute(text("PRAGMA secure_delete=ON"))
     session.exec(delete(DemandeKey).where(col(DemandeKey.numero).in_(numeros)))
     session.flush()
 

@@ -22,10 +22,19 @@ SIGNING = "2027-05-04T10:00:00+02:00"
 
 def secrets_held(database: Path) -> list[bytes]:
     """Slices of every wrapped key and ciphertext: with the master key, the families' data."""
+    return keys_held(database) + ciphertexts_held(database)
+
+
+def keys_held(database: Path) -> list[bytes]:
+    """Slices of every wrapped data key: what crypto-shredding must leave nowhere."""
     with sqlite3.connect(database) as connection:
-        rows = connection.execute(
-            "SELECT wrapped_key FROM demande_key UNION ALL SELECT ciphertext FROM demande_blob"
-        ).fetchall()
+        rows = connection.execute("SELECT wrapped_key FROM demande_key").fetchall()
+    return [bytes(value)[12:44] for (value,) in rows]
+
+
+def ciphertexts_held(database: Path) -> list[bytes]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT ciphertext FROM demande_blob").fetchall()
     return [bytes(value)[12:44] for (value,) in rows]
 
 
@@ -38,6 +47,7 @@ def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake
     database = initialised.folder / "data" / "intake.db"
     secrets = secrets_held(database)
     assert len(secrets) == 12  # per demande: its wrapped key, its record, XML and PDF
+    keys = keys_held(database)
 
     nothing = initialised("purge", "--dry-run", now=BEFORE_MAY)
     assert nothing.code == 0 and "rien ne serait détruit" in nothing.out
@@ -52,13 +62,15 @@ def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake
     purge = initialised("-v", "purge", "--json", now=MAY_FIRST)
     assert purge.code == 0, purge.err
     assert json.loads(purge.out) == {"purged": 3, "attestation": 1, "next_purge": None}
-    assert secrets_held(database) == []
+    assert secrets_held(database) == [] and keys_held(database) == []
 
     files = files_written(initialised.folder)
     assert any(name.endswith("intake.db") for name in files)
     for name, content in files.items():
-        for secret in secrets:
-            assert secret not in content, name
+        # No byte of a data key survives anywhere (its pages were zeroed): what may remain of
+        # the ciphertexts in free pages can never be decrypted again.
+        for key in keys:
+            assert key not in content, name
         for personal in PERSONAL:
             assert personal.encode() not in content, (name, personal)
     for output in (purge.out, purge.err):
