@@ -3,6 +3,7 @@ staff changes: the lieu, its communes, and the persons habilitated on a given da
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from intake.config import Config, StaffSection
@@ -48,6 +49,11 @@ def lines(config: Config, day: date) -> list[str]:
         out.append("Personnes dont l'habilitation a pris fin :")
         out += [f"  - {m.name} <{m.email}> : le {m.until:%d/%m/%Y}" for m in left]
     return out
+
+
+def version(text: str) -> str:
+    """What identifies a list of persons: the annexe without its first line (its date)."""
+    return hashlib.sha256(text.split("\n", 1)[1].encode()).hexdigest()[:24]
 
 
 def text(config: Config, day: date) -> str:

@@ -21,8 +21,10 @@ from intake import annexe1, coverage, deadlines
 from intake.config import Config
 from intake.notices import Notices
 from storage import attestations as attestation_store
+from storage import audit
 from storage import communes as communes_store
 from storage.db import transaction
+from storage.vault import Vault
 
 TELL_THE_CAF = timedelta(days=15)
 ACCOUNT_LOCK = timedelta(days=45)
@@ -152,14 +154,27 @@ def reminders_due(items: list[Due], today: date) -> list[tuple[Due, int]]:
     return found
 
 
-def remind(engine: Engine, config: Config, notices: Notices, now: datetime) -> int:
-    """The day's reminders, and the annexe 1 when the staff list changed; each email once."""
+ACTOR = "système:calendrier"
+
+
+def remind(engine: Engine, vault: Vault, config: Config, notices: Notices, now: datetime) -> int:
+    """The day's reminders, and the annexe 1 when the staff list changed; each email once.
+    The list first seen is only recorded (in the audit trail, as a digest): there is no
+    change to tell at installation."""
     today = deadlines.local_date(now, config.timezone)
     queued = 0
+    text = annexe1.text(config, today)
+    version = annexe1.version(text)
     with transaction(engine) as session:
         for item, before in reminders_due(calendar(engine, config, today), today):
             queued += notices.calendar_reminder(
                 session, now, item.key, f"{item.day:%d/%m/%Y}", item.what, before
             )
-        queued += notices.annexe1(session, now, annexe1.text(config, today))
+        known = audit.last_detail(session, action="annexe1")
+        if known is None or known.get("version") != version:
+            vault.trail.record(
+                session, at=now, actor=ACTOR, action="annexe1", detail={"version": version}
+            )
+            if known is not None:
+                queued += notices.annexe1(session, now, text, version)
     return queued

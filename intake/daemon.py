@@ -263,7 +263,9 @@ class Daemon:
             if not mine:
                 return
             app = self.app
-            queued = calendar.remind(app.engine, app.config, app.notices, app.clock.now())
+            queued = calendar.remind(
+                app.engine, app.vault, app.config, app.notices, app.clock.now()
+            )
         if queued:
             log.info("calendrier : %d rappel(s) mis en file", queued)
             self._notify()

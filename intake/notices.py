@@ -262,12 +262,11 @@ class Notices:
             reason=REASON_TEXT.get(attestation.reason, attestation.reason),
         )
 
-    def annexe1(self, session: Session, now: datetime, text: str) -> bool:
+    def annexe1(self, session: Session, now: datetime, text: str, version: str) -> bool:
         """The new annexe 1, once per version of the staff list: to the Caf when its address
         is configured (for the admins to forward otherwise), the admins in copy."""
         caf = self.config.raw.caf
         recipients = self.recipients("admin") + ([caf.email] if caf else [])
-        version = hashlib.sha256(text.split("\n", 1)[1].encode()).hexdigest()[:24]
         return self._queue(
             session,
             "annexe1",

@@ -359,3 +359,14 @@ def copies_of(session: Session, numeros: Sequence[str]) -> list[AuditEvent]:
             .order_by(col(AuditEvent.seq))
         )
     return found
+
+
+def last_detail(session: Session, *, action: str) -> dict[str, object] | None:
+    """The detail of the newest event of this action, or None if there is none."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.action) == action)
+        .order_by(col(AuditEvent.seq).desc())
+        .limit(1)
+    ).first()
+    return None if event is None else dict(json.loads(event.detail))

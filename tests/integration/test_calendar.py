@@ -57,12 +57,12 @@ def test_what_is_due(engine, lieu_config):
     }
 
 
-def test_reminders_seven_and_one_day_before_once_each(engine, lieu_config):
+def test_reminders_seven_and_one_day_before_once_each(engine, vault, lieu_config):
     config = lieu(lieu_config)
     notices = Notices(config)
-    remind(engine, config, notices, at(date(2026, 12, 9)))  # 7 days before the 16th
-    remind(engine, config, notices, at(date(2026, 12, 9)))
-    remind(engine, config, notices, at(date(2026, 12, 15)))  # 1 day before
+    remind(engine, vault, config, notices, at(date(2026, 12, 9)))  # 7 days before the 16th
+    remind(engine, vault, config, notices, at(date(2026, 12, 9)))
+    remind(engine, vault, config, notices, at(date(2026, 12, 15)))  # 1 day before
     subjects = [m.subject for m in sent(engine) if m.kind == "technique"]
     about_the_16th = [s for s in subjects if "16/12/2026" in s]
     assert len(about_the_16th) == 2
@@ -70,14 +70,25 @@ def test_reminders_seven_and_one_day_before_once_each(engine, lieu_config):
     assert any("dans 1 jour)" in s for s in about_the_16th)
 
 
-def test_the_annexe_goes_out_once_per_staff_list(engine, lieu_config, tmp_path):
+def test_the_annexe_goes_out_once_per_staff_list(engine, vault, lieu_config, tmp_path):
     config = lieu(lieu_config, '\n[caf]\nemail = "partenaires@caf69.fr"\n')
     notices = Notices(config)
-    remind(engine, config, notices, at(date(2026, 12, 2)))
-    remind(engine, config, notices, at(date(2026, 12, 3)))  # same list, another day
+    remind(engine, vault, config, notices, at(date(2026, 12, 2)))  # first seen: recorded
+    assert [m for m in sent(engine) if m.kind == "annexe1"] == []
+    path = lieu_config.path
+    path.write_text(
+        path.read_text() + '\n[[staff]]\nname = "Troisième"\nemail = "trois@ville-corbas.fr"\n'
+        'duties = ["recipient"]\nsince = 2026-12-03\n',
+        encoding="utf-8",
+    )
+    config = configuration.load(path, {})
+    notices = Notices(config)
+    remind(engine, vault, config, notices, at(date(2026, 12, 3)))  # the list changed
+    remind(engine, vault, config, notices, at(date(2026, 12, 4)))  # same list, another day
     annexes = [m for m in sent(engine) if m.kind == "annexe1"]
     assert len(annexes) == 1 and "partenaires@caf69.fr" in annexes[0].recipients
     assert "Nouvelle Recrue" in annexes[0].text_body and "Ancien Agent" in annexes[0].text_body
+    assert "Troisième" in annexes[0].text_body
     text = annexe1.text(config, date(2026, 12, 2))
     assert "  - Nouvelle Recrue <recrue@ville-corbas.fr>" in text
     assert "Personnes dont l'habilitation a pris fin" in text
