@@ -67,19 +67,13 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
             continue
         state = states.get(commune.insee)
         waiting = pending.get(commune.insee, store.Pending(0, 0, None))
-        failing = (
-            state is not None
-            and state.last_error is not None
-            and (state.last_success is None or state.last_error > state.last_success)
-        )
+        failing = communes_store.failing_since(state)
         lines.append(
             CommuneLine(
                 insee=commune.insee,
                 name=commune.name,
                 last_success=state.last_success if state else None,
-                failing_since=(state.failing_since or state.last_error)
-                if failing and state
-                else None,
+                failing_since=failing,
                 error_code=state.last_error_code if failing and state else None,
                 to_retrieve=waiting.count,
                 late=waiting.late,

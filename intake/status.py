@@ -69,11 +69,7 @@ def health(engine: Engine, config: Config, now: datetime) -> Health:
     communes = []
     for commune in sorted(config.raw.communes, key=lambda c: c.name.casefold()):
         known = states.get(commune.insee)
-        failing = (
-            known is not None
-            and known.last_error is not None
-            and (known.last_success is None or known.last_error > known.last_success)
-        )
+        failing = communes_store.failing_since(known)
         communes.append(
             CommuneHealth(
                 insee=commune.insee,
@@ -81,9 +77,7 @@ def health(engine: Engine, config: Config, now: datetime) -> Health:
                 last_success=known.last_success if known else None,
                 last_error=known.last_error if known else None,
                 error_code=known.last_error_code if known and known.last_error else None,
-                failing_since=(known.failing_since or known.last_error)
-                if failing and known
-                else None,
+                failing_since=failing,
             )
         )
     result = Health(
@@ -97,10 +91,6 @@ def health(engine: Engine, config: Config, now: datetime) -> Health:
     )
     result.problems = _problems(result, config, now)
     return result
-
-
-def _failing_since(known: Any) -> datetime | None:
-    return known.failing_since or known.last_error
 
 
 def _problems(result: Health, config: Config, now: datetime) -> list[tuple[int, str]]:

@@ -87,3 +87,12 @@ def mailbox_position(session: Session, mailbox: str) -> MailboxState | None:
 def advance_mailbox(session: Session, mailbox: str, uidvalidity: int, uid: int) -> None:
     session.merge(MailboxState(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid))
     session.flush()
+
+
+def failing_since(state: CommuneState | None) -> datetime | None:
+    """When the commune's current run of errors began; None when its last attempt succeeded."""
+    if state is None or state.last_error is None:
+        return None
+    if state.last_success is not None and state.last_error <= state.last_success:
+        return None
+    return state.failing_since or state.last_error
