@@ -397,19 +397,26 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     generate_master_key_file(key_path)
     config = configuration.load(config_path)
     App(config, clock).vault  # noqa: B018  (migrates, then records which key this base is for)
-    print(f"Configuration écrite : {config_path}", file=out)
+    _print_init(
+        out,
+        f"Configuration écrite : {config_path}",
+        key_path,
+        config.database_url,
+        f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
+        "habilitées), puis lancez « intake check-config ».",
+    )
+    return EXIT_OK
+
+
+def _print_init(out: TextIO, written: str, key: Path, database_url: str, next_step: str) -> None:
+    print(written, file=out)
     print(
-        f"Clé maîtresse créée (0600) : {key_path} — sauvegardez-la à part des données ; "
+        f"Clé maîtresse créée (0600) : {key} — sauvegardez-la à part des données ; "
         "sans elle, rien n'est lisible.",
         file=out,
     )
-    print(f"Base de données prête : {config.database_url}", file=out)
-    print(
-        f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
-        "habilitées), puis lancez « intake check-config ».",
-        file=out,
-    )
-    return EXIT_OK
+    print(f"Base de données prête : {database_url}", file=out)
+    print(next_step, file=out)
 
 
 def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -419,17 +426,13 @@ def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         done = init_system(Path(args.root), args.owner, clock)
     except InstallError as exc:
         raise UsageError(str(exc)) from None
-    print(f"Configuration écrite (root:{args.owner} 0640) : {done.config}", file=out)
-    print(
-        f"Clé maîtresse créée (0600) : {done.key} — sauvegardez-la à part des données ; "
-        "sans elle, rien n'est lisible.",
-        file=out,
-    )
-    print(f"Base de données prête : {done.database_url}", file=out)
-    print(
+    _print_init(
+        out,
+        f"Configuration écrite (root:{args.owner} 0640) : {done.config}",
+        done.key,
+        done.database_url,
         f"Étape suivante : adaptez {done.config}, puis « intake -c {done.config} check-config » "
         "et « systemctl enable --now intake intake-web ».",
-        file=out,
     )
     return EXIT_OK
 
