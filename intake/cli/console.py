@@ -45,7 +45,8 @@ def configure_console_parsers(commands: Any, parser_class: type[argparse.Argumen
 def cmd_web(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
     listen = args.listen or app.config.raw.web.listen
-    base = app.config.raw.web.base_url or f"http://{listen}"
+    # The address it serves on; the configured public one when listening where configured.
+    base = (None if args.listen else app.config.raw.web.base_url) or f"http://{listen}"
     try:
         split_listen(listen)
     except ListenError as exc:
