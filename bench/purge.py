@@ -3,8 +3,8 @@
 The demandes are seeded straight into the database (not measured): a row, a wrapped key and
 three ciphertexts each (record, XML, PDF) of realistic sizes. Floor: the same destruction
 as bare SQL in one transaction (delete every ciphertext and key, mark every row), with the
-same `secure_delete` zeroing and the same WAL checkpoint; no tombstone details, no audit
-events, no attestation.
+same `secure_delete` zeroing (the keys only, as the purge) and the same WAL checkpoint; no
+tombstone details, no audit events, no attestation.
 
     python -m bench.purge --count 100000 --pdf-kb 30
 """
@@ -84,7 +84,10 @@ def floor(path: Path) -> float:
         connection.execute(f"PRAGMA {pragma}")
     with timed() as reading:
         connection.execute("BEGIN IMMEDIATE")
+        # Crypto-shredding's floor: the ciphertexts' pages freed, only the keys' zeroed.
+        connection.execute("PRAGMA secure_delete=OFF")
         connection.execute("DELETE FROM demande_blob")
+        connection.execute("PRAGMA secure_delete=ON")
         connection.execute("DELETE FROM demande_key")
         connection.execute(
             "UPDATE demande SET status = 'purged', purged_at = ?", (NOW.isoformat(),)
