@@ -108,6 +108,14 @@ class Retention:
                 if r.purge_due is not None
             ]
 
+    def work_left(self) -> bool:
+        """Something still to destroy, or a final attestation left unfinished."""
+        with transaction(self.engine) as session:
+            return bool(
+                store.purgeable(session, date.max, 1)
+                or attestation_store.unfinished(session, END_REASON)
+            )
+
     def next_purge(self, session: Session) -> date | None:
         first = store.next_purge_due(session)
         return None if first is None else next_run_day(first, self.today(), self.policy)

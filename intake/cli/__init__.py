@@ -1119,18 +1119,10 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         if answer.strip() != "FIN":
             print("Abandon : rien n'a été modifié.", file=out)
             return EXIT_USAGE
-    app.ensure_open()
+    from intake.convention import end_convention
+
     now = clock.now()
-    vault = app.vault  # checks the key before anything changes
-    with transaction(app.engine) as session:
-        attestation_store.end_convention(session, now, member.email)
-        vault.trail.record(session, at=now, actor=member.email, action="fin-de-convention")
-    outcome = app.retention(member.email).destroy_everything()
-    with transaction(app.engine) as session:
-        ended = attestation_store.convention_end(session)
-        assert ended is not None
-        ended.attestation_id = outcome.attestation
-        session.add(ended)
+    outcome = end_convention(app, member.email, now)
     print(f"Convention terminée le {now.astimezone(app.config.timezone):%d/%m/%Y}.", file=out)
     _print_purge(app, outcome, out)
     _print_notified(app.notify(), out)

@@ -156,3 +156,30 @@ def test_after_the_end_the_calendar_asks_for_the_final_attestation(initialised: 
     run = initialised("calendar")
     assert run.code == 0 and "l'attestation finale n° 1 est à signer" in run.out
     assert "reconduction" not in run.out
+
+
+def test_an_interrupted_end_is_completed_by_running_it_again(initialised: Intake):
+    """Killed right after the end was recorded (before any destruction), the same command
+    completes it; once complete, it refuses to run twice (issue 15, defect 2)."""
+    from intake import config as configuration
+    from intake.app import App
+    from intake.clock import FixedClock
+    from storage import attestations as attestation_store
+    from storage.db import transaction
+    from tests.conftest import NOW
+
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    app = App(configuration.load(initialised.folder / "intake.toml"), FixedClock(NOW))
+    vault = app.vault
+    with transaction(app.engine) as session:  # the first of its transactions, and no more
+        attestation_store.end_convention(session, NOW, AGENT)
+        vault.trail.record(session, at=NOW, actor=AGENT, action="fin-de-convention")
+    app.engine.dispose()
+
+    resumed = initialised("convention", "end", "--agent", AGENT, "--yes")
+    assert resumed.code == 0, resumed.err
+    assert "3 demande(s) détruite(s)" in resumed.out and "attestation n° 1" in resumed.out
+    assert {d["status"] for d in json.loads(initialised("demandes", "--json").out)} == {"purged"}
+    again = initialised("convention", "end", "--agent", AGENT, "--yes")
+    assert again.code == 2 and "déjà pris fin" in again.err
+    assert initialised("audit", "verify").code == 0
