@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 from typing import TextIO
 
 from intake import config as configuration
+from intake.access import AccessDenied
 from intake.app import App
 from intake.clock import Clock
+from intake.config import Config
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -24,3 +27,14 @@ def load_app(args: argparse.Namespace, clock: Clock) -> App:
 def dump_json(value: object, out: TextIO) -> None:
     json.dump(value, out, ensure_ascii=False, indent=2)
     out.write("\n")
+
+
+def actor(config: Config, agent: str | None) -> str:
+    if agent is None:
+        return f"système:{getpass.getuser()}"
+    member = config.staff_member(agent)
+    if member is None:
+        raise AccessDenied(
+            f"{agent} n'est pas une personne habilitée de la configuration ([[staff]])"
+        )
+    return member.email

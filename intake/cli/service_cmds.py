@@ -1,0 +1,206 @@
+"""`intake poll`, `deadlines` and `status`: retrieval and how the service is doing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from intake import deadlines
+from intake.app import App
+from intake.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    UsageError,
+    dump_json,
+    load_app,
+)
+from intake.cli.printing import (
+    _fr_date,
+    _fr_datetime,
+    _ingest_line,
+    _iso,
+    _print_notified,
+)
+from intake.clock import Clock
+from intake.status import Health, health
+from storage import demandes as store
+from storage.db import transaction
+from storage.models import Status
+
+# --- extranet ----------------------------------------------------------------------------------
+
+
+def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = load_app(args, clock)
+    try:
+        pollers = app.pollers(args.commune)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    # The notification emails first: their clock runs even when the extranet is down.
+    mail = app.mailbox_pass()
+    mail_report = mail.run() if mail is not None else None
+    if mail_report is not None:
+        if mail_report.error:
+            print(f"Boîte aux lettres : {mail_report.error}", file=out)
+        else:
+            print(
+                f"Boîte aux lettres : {len(mail_report.notified)} notification(s) nouvelle(s)"
+                + (f", {mail_report.unreadable} illisible(s)" if mail_report.unreadable else ""),
+                file=out,
+            )
+    unreachable = refused = False
+    for poller in pollers:
+        report = poller.poll()
+        unreachable, refused = unreachable or report.unreachable, refused or report.refused
+        _print_pass(app, poller.account, report, clock, out)
+    _print_notified(app.notify(), out)
+    if unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_REFUSED if refused else EXIT_OK
+
+
+def _print_pass(app: App, account: str, report: Any, clock: Clock, out: TextIO) -> None:
+    if report.sign_in_error is not None and not report.communes:
+        print(
+            f"Extranet ({account}) : {report.sign_in_error} [{report.sign_in_error.code}]",
+            file=out,
+        )
+    for commune in report.communes:
+        name = f"{commune.insee} ({app.config.commune_name(commune.insee)})"
+        if commune.error is not None:
+            print(f"{name} : erreur [{commune.error.code}] {commune.error}", file=out)
+        elif commune.unchanged or not commune.lines:
+            print(f"{name} : aucune nouvelle demande", file=out)
+        else:
+            print(
+                f"{name} : {len(commune.lines)} demande(s) dans le flux, "
+                f"{commune.acknowledged} acquittée(s)",
+                file=out,
+            )
+        for line in commune.lines:
+            print("  " + _ingest_line(app, line, clock), file=out)
+
+
+_STATE_LABEL = {
+    "overdue": "en retard",
+    "due-soon": "bientôt dues",
+    "pending": "à venir",
+    "met": "récupérées dans le délai",
+    "late": "récupérées en retard",
+}
+
+
+def cmd_deadlines(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    app = load_app(args, clock)
+    tz = app.config.timezone
+    today = deadlines.local_date(clock.now(), tz)
+    soon = max(app.config.raw.alerts.before_deadline, default=0)
+    items = []
+    with transaction(app.engine) as session:
+        for row in store.listing(session):
+            if row.retrieval_due is None or row.status == Status.PURGED:
+                continue
+            retrieved = row.retrieved_at if row.status == Status.RECEIVED else None
+            items.append(
+                {
+                    "numero": row.numero,
+                    "commune": row.commune,
+                    "status": row.status,
+                    "retrieval_due": row.retrieval_due.isoformat(),
+                    "state": deadlines.retrieval_state(
+                        retrieved, row.retrieval_due, today, soon, tz
+                    ),
+                }
+            )
+    if args.json:
+        json.dump(items, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    for commune in app.config.raw.communes:
+        mine = [i for i in items if i["commune"] == commune.insee]
+        counts = ", ".join(
+            f"{sum(i['state'] == s for i in mine)} {label}" for s, label in _STATE_LABEL.items()
+        )
+        print(f"{commune.insee} ({commune.name}) : {counts}", file=out)
+        for item in mine:
+            if item["state"] in ("overdue", "due-soon"):
+                print(
+                    f"  {item['numero']}  {_STATE_LABEL[item['state']]} — à récupérer au plus "
+                    f"tard le {_fr_date(item['retrieval_due'])}",
+                    file=out,
+                )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    """Exit 0, 1 or 2 as a monitoring plugin, the verdict on the first line."""
+    app = load_app(args, clock)
+    result = health(app.engine, app.config, clock.now())
+    if args.json:
+        dump_json(_status_json(app, result), out)
+        return result.code
+    print(result.summary(), file=out)
+    for commune in result.communes:
+        line = f"{commune.name} ({commune.insee}) : "
+        line += f"dernier succès {_fr_datetime(_iso(commune.last_success, app))}"
+        if commune.failing_since:
+            line += (
+                f", en erreur depuis {_fr_datetime(_iso(commune.failing_since, app))} "
+                f"[{commune.error_code}]"
+            )
+        print(line, file=out)
+    print(f"Demandes en retard de récupération : {result.overdue}", file=out)
+    print(f"Attestations de destruction à signer : {result.unsigned}", file=out)
+    print(_SERVICE_FR[result.service](result.workers, app), file=out)
+    print(
+        f"Courriels en file : {result.queued}, en échec : {result.failed}"
+        + ("" if app.config.raw.smtp else " (pas de [smtp] configuré : ils restent en file)"),
+        file=out,
+    )
+    return result.code
+
+
+def _status_json(app: App, result: Health) -> dict[str, Any]:
+    return {
+        "exit": result.code,
+        "summary": result.summary(),
+        "communes": [
+            {
+                "insee": c.insee,
+                "name": c.name,
+                "last_success": _iso(c.last_success, app),
+                "last_error": _iso(c.last_error, app),
+                "last_error_code": c.error_code,
+                "failing_since": _iso(c.failing_since, app),
+            }
+            for c in result.communes
+        ],
+        "outbox": {"queued": result.queued, "failed": result.failed},
+        "attestations_pending": result.unsigned,
+        "overdue": result.overdue,
+        "service": result.service,
+        "workers": [
+            {
+                "worker": w.worker,
+                "started_at": _iso(w.started_at, app),
+                "beat_at": _iso(w.beat_at, app),
+            }
+            for w in result.workers
+        ],
+    }
+
+
+_SERVICE_FR: dict[str, Callable[[list[Any], App], str]] = {
+    "stopped": lambda w, app: "Service (intake run) : arrêté ou jamais démarré.",
+    "running": lambda w, app: (
+        f"Service (intake run) : en marche, {len(w)} instance(s), dernier signe de vie "
+        f"{_fr_datetime(_iso(w[0].beat_at, app))}."
+    ),
+    "silent": lambda w, app: (
+        f"Service (intake run) : SILENCIEUX depuis {_fr_datetime(_iso(w[0].beat_at, app))} "
+        "(bloqué ou arrêté brutalement) : vérifiez-le (systemctl status intake)."
+    ),
+}
