@@ -150,7 +150,7 @@ def _append(session: Session, trail: Trail, actor: str, events: Sequence[Event])
         return []
     # Plain INSERTs: an ingest or a purge appends one event per demande, and the ORM's unit
     # of work would cost more than everything else they write.
-    session.execute(insert(AuditEvent), rows)
+    session.execute(insert(AuditEvent.__table__), rows)
     head.seq, head.hash = seq, previous
     session.add(head)
     return [str(row["hash"]) for row in rows]

@@ -40,10 +40,14 @@ class NewDemandes:
     blobs: list[dict[str, object]] = field(default_factory=list)
     events: list[audit.Event] = field(default_factory=list)
 
-    def add(self, row: DemandeRow, secrets: Mapping[BlobKind, bytes], event: audit.Event) -> None:
-        numero = row.numero
+    def add(
+        self, row: Mapping[str, object], secrets: Mapping[BlobKind, bytes], event: audit.Event
+    ) -> None:
+        """`row`: the demande's columns (a plain mapping: building an ORM object per demande
+        cost more than encrypting its PDF)."""
+        numero = str(row["numero"])
         data_key = self.vault.new_data_key()
-        self.rows.append(row.model_dump())
+        self.rows.append(dict(row))
         self.keys.append(
             {
                 "numero": numero,
@@ -65,9 +69,10 @@ class NewDemandes:
         """Everything added so far (call it before any other write, to keep the order)."""
         if not self.rows:
             return
-        session.execute(insert(DemandeRow), self.rows)
-        session.execute(insert(DemandeKey), self.keys)
-        session.execute(insert(DemandeBlob), self.blobs)
+        # Core executemany on the tables, not the ORM's bulk insert: one statement each.
+        session.execute(insert(DemandeRow.__table__), self.rows)
+        session.execute(insert(DemandeKey.__table__), self.keys)
+        session.execute(insert(DemandeBlob.__table__), self.blobs)
         self.vault.trail.record_many(session, actor=self.actor, events=self.events)
         self.rows, self.keys, self.blobs, self.events = [], [], [], []
 

@@ -163,6 +163,11 @@ NAME_PUNCTUATION = frozenset(" '’-")
 
 
 def _is_name(value: str) -> bool:
+    # str.isalpha() is exactly the categories L*: the common name is decided in C; only a
+    # name with combining marks (M*) is read character by character.
+    letters = value.replace(" ", "").replace("'", "").replace("’", "").replace("-", "")
+    if letters.isalpha() or not letters:
+        return True
     return all(c in NAME_PUNCTUATION or unicodedata.category(c)[0] in "LM" for c in value)
 
 

@@ -304,6 +304,8 @@ class Ingestor:
             return self._already_received(session, row, accepted, pdf, fingerprint, now)
         if row is not None and row.status == Status.PURGED:
             return self._after_purge(session, row, now)
+        if row is None and group is not None:  # the common case: new, written with its group
+            return self._new_in_group(group, accepted, record, fingerprint, pdf, source, now)
         replaced = row.status if row is not None else None
         row = row or DemandeRow(
             numero=demande.numero,
@@ -325,18 +327,51 @@ class Ingestor:
         detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
         if replaced:
             detail["remplace"] = replaced
-        if group is not None and replaced is None:
-            group.new.add(row, secrets, (now, "reception", demande.numero, detail))
-        else:
-            store.save(session, row)
-            store.put_secrets(session, self.vault, demande.numero, secrets, fresh=not replaced)
-            self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
+        store.save(session, row)
+        store.put_secrets(session, self.vault, demande.numero, secrets, fresh=not replaced)
+        self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
         return Line(
             demande.numero,
             Result.INGESTED,
             demande.numero,
             demande.commune_insee,
             retrieval_due=row.retrieval_due,
+        )
+
+    def _new_in_group(
+        self,
+        group: _Group,
+        accepted: Accepted,
+        record: bytes,
+        fingerprint: str,
+        pdf: bytes,
+        source: str,
+        now: datetime,
+    ) -> Line:
+        demande = accepted.demande
+        timing = self._timing(demande.date_transmission, demande.date_notification, None)
+        row: dict[str, object] = {
+            "numero": demande.numero,
+            "commune": demande.commune_insee,
+            "status": Status.RECEIVED,
+            "fingerprint": fingerprint,
+            "source": source,
+            "retrieved_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "transmitted_at": demande.date_transmission,
+            "notified_at": demande.date_notification,
+            **timing,
+        }
+        secrets = {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf}
+        detail = {"commune": demande.commune_insee, "source": source}
+        group.new.add(row, secrets, (now, "reception", demande.numero, detail))
+        return Line(
+            demande.numero,
+            Result.INGESTED,
+            demande.numero,
+            demande.commune_insee,
+            retrieval_due=timing["retrieval_due"],
         )
 
     def _already_received(
@@ -519,7 +554,19 @@ class Ingestor:
         row.commune = commune
         row.transmitted_at = transmitted_at
         row.notified_at = notified_at
-        start = deadlines.retrieval_clock_start(transmitted_at, notified_at, row.mail_notified_at)
-        row.retrieval_due = deadlines.retrieval_due(start, self.retrieval_days, self.timezone)
-        row.purge_due = deadlines.purge_due(transmitted_at, self.timezone)
+        timing = self._timing(transmitted_at, notified_at, row.mail_notified_at)
+        row.retrieval_due, row.purge_due = timing["retrieval_due"], timing["purge_due"]
         row.updated_at = now
+
+    def _timing(
+        self,
+        transmitted_at: datetime,
+        notified_at: datetime | None,
+        mail_notified_at: datetime | None,
+    ) -> dict[str, date]:
+        """A demande's two due dates: its retrieval's and its destruction's."""
+        start = deadlines.retrieval_clock_start(transmitted_at, notified_at, mail_notified_at)
+        return {
+            "retrieval_due": deadlines.retrieval_due(start, self.retrieval_days, self.timezone),
+            "purge_due": deadlines.purge_due(transmitted_at, self.timezone),
+        }
