@@ -51,6 +51,9 @@ class Dovecot:
         (self.root / "users").write_text(
             "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in self.users.items())
         )
+        # Dovecot's auth process (user dovecot) reads it, whatever umask the worker set in
+        # this test process (077 once `intake` has run in it).
+        (self.root / "users").chmod(0o644)
         config = self.root / "dovecot.conf"
         config.write_text(f"""
 base_dir = {self.root}/run
@@ -110,12 +113,26 @@ service stats {{
                 raise RuntimeError(
                     f"dovecot stopped: {self.process.stderr.read().decode()}{self.log()}"
                 )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
+            if self._ready():
+                return
+            time.sleep(0.1)
         raise RuntimeError(f"dovecot did not start: {self.log()}")
+
+    def _ready(self) -> bool:
+        """Ready once a user can log in: the port opens before the auth service answers
+        (a login then gets "Temporary authentication failure")."""
+        try:
+            client = imaplib.IMAP4("127.0.0.1", self.port, timeout=2)
+        except OSError:
+            return False
+        try:
+            if self.users:
+                user, password = next(iter(self.users.items()))
+                client.login(user, password)
+            client.logout()
+        except (imaplib.IMAP4.error, OSError):
+            return False
+        return True
 
     def _ssl_settings(self) -> str:
         if self.tls is None:

@@ -24,7 +24,7 @@ from intake.deadlines import past_retention
 from intake.feed.decode import decode_demande, parse_datetime
 from intake.feed.errors import NOTHING_PERSONAL, Code, Violation, ordered
 from intake.feed.guard import check_document, hardened_parser_options
-from intake.feed.model import Demande, DocumentPdf
+from intake.feed.model import RECORD, DocumentPdf
 from intake.feed.pdf import (
     MAX_PDF_BYTES,
     FolderPdfSource,
@@ -71,27 +71,39 @@ class DocumentRefused:
 @dataclass(frozen=True)
 class Accepted:
     """A demande that passed every rule but the PDF's, which is checked on `load_pdf()`:
-    an identical demande already held needs no PDF, and the extranet is not asked again."""
+    an identical demande already held needs no PDF, and the extranet is not asked again.
+    It carries what storing needs (the decoded demande already serialised as `record`), so
+    that a worker process can hand it over cheaply."""
 
-    demande: Demande
+    numero: str
+    commune: str
+    transmitted_at: datetime
+    notified_at: datetime | None
+    record: bytes  # the Demande, as the vault keeps it (RECORD.dump_json)
     xml: bytes
     position: int
-    pdfs: PdfSource = field(repr=False)
+    document: DocumentPdf
+    pdfs: PdfSource | None = field(default=None, repr=False)
+    # The PDF read and checked ahead (by a worker, from a folder), or None to read it here.
+    loaded: tuple[bytes | None, Violation | None] | None = field(default=None, repr=False)
 
     def load_pdf(self) -> bytes | Refused:
         """The checked PDF, or the demande's refusal (with its quarantine copy)."""
-        pdf, violation = _load_pdf(self.pdfs, self.demande.document, self.demande.numero)
+        if self.loaded is not None:
+            pdf, violation = self.loaded
+        else:
+            assert self.pdfs is not None
+            pdf, violation = load_checked_pdf(self.pdfs, self.document, self.numero)
         if violation is None and pdf is not None:
             return pdf
         assert violation is not None
-        document = self.demande.document
-        kept = pdf if pdf is not None and len(pdf) == document.taille else None
+        kept = pdf if pdf is not None and len(pdf) == self.document.taille else None
         return Refused(
             self.position,
-            self.demande.numero,
-            self.demande.commune_insee,
+            self.numero,
+            self.commune,
             (violation,),
-            Quarantine(self.demande.date_transmission, self.xml, kept),
+            Quarantine(self.transmitted_at, self.xml, kept),
         )
 
 
@@ -127,7 +139,9 @@ Outcome = FeedHeader | DocumentRefused | Accepted | Refused
 def read_feed(
     source: Path | bytes, *, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource | None = None
 ) -> Iterator[Outcome]:
-    """`source` is a feed file (PDFs beside it by default) or a feed in memory (give `pdfs`)."""
+    """`source` is a feed file (PDFs beside it by default) or a feed in memory (give `pdfs`).
+    A large file with its PDFs beside it is decided by worker processes (same outcomes, in
+    the same order)."""
     if pdfs is None:
         if isinstance(source, bytes):
             raise ValueError("a feed in memory needs a PdfSource")
@@ -136,12 +150,25 @@ def read_feed(
     if guard.violation is not None:
         yield DocumentRefused(guard.violation)
         return
-    yield from _stream(source, schema, ctx, pdfs)
+    from intake.feed import parallel  # imported here: parallel imports this module
+
+    if parallel.worth_it(source, pdfs):
+        assert isinstance(source, Path) and isinstance(pdfs, FolderPdfSource)
+        yield from parallel.read(source, schema, ctx, pdfs)
+        return
+    for item in elements(source, schema):
+        if isinstance(item, tuple):
+            position, element, header = item
+            yield decide(element, position, header, schema, ctx, pdfs)
+        else:
+            yield item
 
 
-def _stream(
-    source: Path | bytes, schema: FeedSchema, ctx: RuleContext, pdfs: PdfSource
-) -> Iterator[Outcome]:
+def elements(
+    source: Path | bytes, schema: FeedSchema
+) -> Iterator[FeedHeader | DocumentRefused | tuple[int, etree._Element, FeedHeader]]:
+    """The feed's header, then each demande element with its position, streamed: an element
+    is cleared once the consumer asks for the next one."""
     tags = (_NS + "lieuInformation", _NS + "commune", _NS + "demande")
     stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     events = etree.iterparse(stream, events=("end",), tag=tags, **hardened_parser_options())
@@ -160,7 +187,7 @@ def _stream(
                 yield header
             elif header is not None:
                 position += 1
-                yield _guarded(element, position, header, schema, ctx, pdfs)
+                yield position, element, header
                 _forget(element)
     except etree.XMLSyntaxError as exc:  # the file changed since the guard read it
         yield DocumentRefused(
@@ -211,17 +238,19 @@ def _envelope(
     return header, None
 
 
-def _guarded(
+def decide(
     element: etree._Element,
     position: int,
     header: FeedHeader,
     schema: FeedSchema,
     ctx: RuleContext,
     pdfs: PdfSource,
+    raw: bytes | None = None,
 ) -> Accepted | Refused:
-    """Whatever a hostile demande makes lxml raise, it is that demande's refusal, not a crash."""
+    """Whatever a hostile demande makes lxml raise, it is that demande's refusal, not a crash.
+    `raw`: the element's serialisation, when the caller already has it."""
     try:
-        return _demande(element, position, header, schema, ctx, pdfs)
+        return _demande(element, position, header, schema, ctx, pdfs, raw)
     except (ValueError, etree.LxmlError) as exc:
         log.warning("demande n° %d du flux illisible (%s)", position, type(exc).__name__)
         return Refused(
@@ -243,8 +272,9 @@ def _demande(
     schema: FeedSchema,
     ctx: RuleContext,
     pdfs: PdfSource,
+    raw: bytes | None = None,
 ) -> Accepted | Refused:
-    raw = etree.tostring(element)
+    raw = etree.tostring(element) if raw is None else raw
     if not schema.is_valid(element):
         return _invalid(element, position, raw, header, schema, ctx)
     try:
@@ -262,7 +292,7 @@ def _demande(
     if any(v.code in NOTHING_PERSONAL for v in violations):
         return Refused(position, demande.numero, demande.commune_insee, tuple(ordered(violations)))
     if violations:
-        pdf, pdf_violation = _load_pdf(pdfs, demande.document, demande.numero)
+        pdf, pdf_violation = load_checked_pdf(pdfs, demande.document, demande.numero)
         if pdf_violation is not None:
             violations.append(pdf_violation)
         kept_pdf = pdf if pdf is not None and len(pdf) == demande.document.taille else None
@@ -273,10 +303,20 @@ def _demande(
             tuple(ordered(violations)),
             Quarantine(demande.date_transmission, raw, kept_pdf),
         )
-    return Accepted(demande, raw, position, pdfs)
+    return Accepted(
+        demande.numero,
+        demande.commune_insee,
+        demande.date_transmission,
+        demande.date_notification,
+        RECORD.dump_json(demande),
+        raw,
+        position,
+        demande.document,
+        pdfs,
+    )
 
 
-def _load_pdf(
+def load_checked_pdf(
     pdfs: PdfSource, document: DocumentPdf, numero: str
 ) -> tuple[bytes | None, Violation | None]:
     if document.taille > MAX_PDF_BYTES:  # decided before a single byte is read

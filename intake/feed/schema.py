@@ -47,7 +47,7 @@ class FeedSchema:
     """One version of the feed's XSD."""
 
     def __init__(self, xsd_name: str = XSD_V1) -> None:
-        self._xsd_name = xsd_name
+        self.xsd_name = xsd_name
         with resources.files("schemas").joinpath(xsd_name).open("rb") as stream:
             self._lxml = etree.XMLSchema(etree.parse(stream, etree.XMLParser(no_network=True)))
 
@@ -56,7 +56,7 @@ class FeedSchema:
         # Loaded only when something failed: xmlschema is slower and not needed otherwise.
         import xmlschema
 
-        with resources.as_file(resources.files("schemas").joinpath(self._xsd_name)) as path:
+        with resources.as_file(resources.files("schemas").joinpath(self.xsd_name)) as path:
             return xmlschema.XMLSchema10(str(path))
 
     def is_valid(self, element: etree._Element) -> bool:

@@ -36,7 +36,6 @@ from intake.feed import (
     RuleContext,
     read_feed,
 )
-from intake.feed.model import RECORD
 from intake.feed.pdf import PdfSource
 from intake.sources.mailbox import Notification
 from storage import demandes as store
@@ -48,7 +47,7 @@ log = logging.getLogger(__name__)
 
 # One transaction (one fsync) per group rather than per demande: the group is bounded so that
 # memory stays flat on a huge feed and a crash costs at most one group, fetched again.
-BATCH_DEMANDES = 100
+BATCH_DEMANDES = 500
 BATCH_BYTES = 16 * 1024 * 1024
 
 
@@ -109,7 +108,7 @@ class _Store:
 
     @property
     def numero(self) -> str:
-        return self.accepted.demande.numero
+        return self.accepted.numero
 
     @property
     def size(self) -> int:
@@ -179,7 +178,7 @@ class Ingestor:
     def _ingest_chunk(
         self, chunk: list[Outcome], name: str, source: str, stop: threading.Event
     ) -> Iterator[Line | FeedHeader]:
-        held = self._held([o.demande.numero for o in chunk if isinstance(o, Accepted)])
+        held = self._held([o.numero for o in chunk if isinstance(o, Accepted)])
         pending: list[Line | FeedHeader | _Write] = []
         size = 0
         for outcome in chunk:
@@ -268,10 +267,9 @@ class Ingestor:
     ) -> Line | _Write:
         """Everything that needs no write: the record, whether it is already held, the PDF
         (which may come over the network, so never inside a write transaction)."""
-        demande = accepted.demande
-        record = RECORD.dump_json(demande)
+        record = accepted.record
         fingerprint = self.vault.fingerprint(record)
-        row = held.get(demande.numero)
+        row = held.get(accepted.numero)
         if row is not None and row.fingerprint == fingerprint:  # re-sent, or polled again
             numero = row.numero
             return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
@@ -292,12 +290,11 @@ class Ingestor:
     ) -> Line:
         """Within a `group`, a new demande joins the group's writes; anything else writes
         at once, after what the group holds."""
-        demande = accepted.demande
         now = self.clock.now()
         if group is None:
-            row = store.get(session, demande.numero, for_update=True)
+            row = store.get(session, accepted.numero, for_update=True)
         else:
-            row = group.known.get(demande.numero)
+            row = group.known.get(accepted.numero)
             if row is not None:
                 group.new.write(session)
         if row is not None and row.status == Status.RECEIVED:
@@ -308,33 +305,33 @@ class Ingestor:
             return self._new_in_group(group, accepted, record, fingerprint, pdf, source, now)
         replaced = row.status if row is not None else None
         row = row or DemandeRow(
-            numero=demande.numero,
-            commune=demande.commune_insee,
+            numero=accepted.numero,
+            commune=accepted.commune,
             status=Status.RECEIVED,
             created_at=now,
             updated_at=now,
         )
         self._fill(
             row,
-            demande.commune_insee,
-            demande.date_transmission,
-            demande.date_notification,
+            accepted.commune,
+            accepted.transmitted_at,
+            accepted.notified_at,
             now,
         )
         row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
         row.retrieved_at, row.source = now, source
         secrets = {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf}
-        detail: dict[str, object] = {"commune": demande.commune_insee, "source": source}
+        detail: dict[str, object] = {"commune": accepted.commune, "source": source}
         if replaced:
             detail["remplace"] = replaced
         store.save(session, row)
-        store.put_secrets(session, self.vault, demande.numero, secrets, fresh=not replaced)
-        self.audit_event(session, now, "reception", numero=demande.numero, detail=detail)
+        store.put_secrets(session, self.vault, accepted.numero, secrets, fresh=not replaced)
+        self.audit_event(session, now, "reception", numero=accepted.numero, detail=detail)
         return Line(
-            demande.numero,
+            accepted.numero,
             Result.INGESTED,
-            demande.numero,
-            demande.commune_insee,
+            accepted.numero,
+            accepted.commune,
             retrieval_due=row.retrieval_due,
         )
 
@@ -348,29 +345,28 @@ class Ingestor:
         source: str,
         now: datetime,
     ) -> Line:
-        demande = accepted.demande
-        timing = self._timing(demande.date_transmission, demande.date_notification, None)
+        timing = self._timing(accepted.transmitted_at, accepted.notified_at, None)
         row: dict[str, object] = {
-            "numero": demande.numero,
-            "commune": demande.commune_insee,
+            "numero": accepted.numero,
+            "commune": accepted.commune,
             "status": Status.RECEIVED,
             "fingerprint": fingerprint,
             "source": source,
             "retrieved_at": now,
             "created_at": now,
             "updated_at": now,
-            "transmitted_at": demande.date_transmission,
-            "notified_at": demande.date_notification,
+            "transmitted_at": accepted.transmitted_at,
+            "notified_at": accepted.notified_at,
             **timing,
         }
         secrets = {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf}
-        detail = {"commune": demande.commune_insee, "source": source}
-        group.new.add(row, secrets, (now, "reception", demande.numero, detail))
+        detail = {"commune": accepted.commune, "source": source}
+        group.new.add(row, secrets, (now, "reception", accepted.numero, detail))
         return Line(
-            demande.numero,
+            accepted.numero,
             Result.INGESTED,
-            demande.numero,
-            demande.commune_insee,
+            accepted.numero,
+            accepted.commune,
             retrieval_due=timing["retrieval_due"],
         )
 

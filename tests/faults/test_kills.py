@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
+from intake.feed.parallel import PARALLEL_FROM_BYTES
 from tests.e2e.conftest import LAUNCHER, Intake
 from tests.e2e.test_poll import configure
 from tests.e2e.test_run import start_daemon, stop, wait_for
@@ -74,3 +76,41 @@ def test_run_killed_at_random_moments(initialised: Intake, sandbox):
     assert code == 0
     assert check_storage(database) == made
     assert initialised("audit", "verify").code == 0
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def test_ingest_killed_while_its_workers_decide(initialised: Intake, tmp_path):
+    """A large feed is read by worker processes: killing the ingest kills them too (none
+    left waiting forever on its queue), and the next ingest stores the feed whole."""
+    feed = write_feed(tmp_path / "depot", [Dem(numero(i)) for i in range(1, 1301)])
+    assert feed.stat().st_size >= PARALLEL_FROM_BYTES
+    database = initialised.folder / "data" / "intake.db"
+    process = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), "ingest", str(feed)],
+        cwd=initialised.folder,
+        env=initialised.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.02)
+    assert len(workers) >= 2, "the ingest never started its workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+    check_storage(database)
+    final = initialised("ingest", str(feed))
+    assert final.code == 0, final.err
+    assert check_storage(database) == {numero(i) for i in range(1, 1301)}
