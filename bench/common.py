@@ -44,11 +44,11 @@ def padded_pdf(i: int, size: int = PDF_SIZE) -> bytes:
     return bytes(document.output())
 
 
-def write_big_feed(folder: Path, count: int, start: int = 1) -> Path:
+def write_big_feed(folder: Path, count: int, start: int = 1, pdf_size: int = PDF_SIZE) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     demandes = []
     for i in range(start, start + count):
-        pdf = padded_pdf(i)
+        pdf = padded_pdf(i, pdf_size)
         (folder / f"{numero(i)}.pdf").write_bytes(pdf)
         demandes.append(Dem(numero(i), pdf=pdf))
     path = folder / "flux.xml"

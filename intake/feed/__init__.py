@@ -82,18 +82,17 @@ class Accepted:
     record: bytes  # the Demande, as the vault keeps it (RECORD.dump_json)
     xml: bytes
     position: int
-    document: DocumentPdf
+    document: DocumentPdf | None  # None once `loaded`
     pdfs: PdfSource | None = field(default=None, repr=False)
-    # The PDF read and checked ahead (by a worker, from a folder), or None to read it here.
-    loaded: tuple[bytes | None, Violation | None] | None = field(default=None, repr=False)
+    # What `load_pdf` gives, read and checked ahead (by a worker, from a folder).
+    loaded: bytes | Refused | None = field(default=None, repr=False)
 
     def load_pdf(self) -> bytes | Refused:
         """The checked PDF, or the demande's refusal (with its quarantine copy)."""
         if self.loaded is not None:
-            pdf, violation = self.loaded
-        else:
-            assert self.pdfs is not None
-            pdf, violation = load_checked_pdf(self.pdfs, self.document, self.numero)
+            return self.loaded
+        assert self.pdfs is not None and self.document is not None
+        pdf, violation = load_checked_pdf(self.pdfs, self.document, self.numero)
         if violation is None and pdf is not None:
             return pdf
         assert violation is not None

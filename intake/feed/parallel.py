@@ -148,8 +148,7 @@ def _decide(
     for position, raw in batch:
         element = etree.fromstring(raw, parser)  # lxml wrote it: it parses
         outcome = feed.decide(element, position, header, schema, ctx, pdfs, raw)
-        if isinstance(outcome, feed.Accepted):
-            loaded = feed.load_checked_pdf(pdfs, outcome.document, outcome.numero)
-            outcome = replace(outcome, pdfs=None, loaded=loaded)
+        if isinstance(outcome, feed.Accepted):  # sent back light: no model, no source
+            outcome = replace(outcome, document=None, pdfs=None, loaded=outcome.load_pdf())
         outcomes.append(outcome)
     return outcomes
