@@ -220,38 +220,55 @@ KEEP_WITH_SIGNATURE = 3
 
 def _items(pdf: FPDF, items: Sequence[Mapping[str, Any]]) -> None:
     _paragraph(pdf, "Annexe 2 : liste des demandes détruites", 11, "B")
-    widths = (40, 25, 35, 45, 35)
     headers = ("Numéro", "Commune", "Transmise le", "Conservation jusqu'au", "Détruite le")
-
-    def header() -> None:
-        pdf.set_font(FONT, style="B", size=8)
-        for width, text in zip(widths, headers, strict=True):
-            pdf.cell(width, 5, text, border="B")
-        pdf.ln(5)
-        pdf.set_font(FONT, size=8)
-
-    header()
-    # `text` rather than `cell`: eight times faster, and a purge may list 100,000 demandes.
-    line, baseline = 4.2, 3.0
-    for index, item in enumerate(items):
-        remaining = len(items) - index
-        last_ones_overflow = (
-            remaining <= KEEP_WITH_SIGNATURE and pdf.get_y() + remaining * line > SIGNATURE_TOP
-        )
-        if pdf.will_page_break(line) or last_ones_overflow:
-            pdf.add_page()
-            header()
-        x, y = pdf.l_margin, pdf.get_y() + baseline
-        row = (
+    rows = [
+        (
             item["numero"],
             item["commune"],
             _fr(item["transmise"]),
             _fr(item["echeance"]),
             _fr(item["detruite"]),
         )
-        for width, text in zip(widths, row, strict=True):
+        for item in items
+    ]
+    # One `text` per row, its columns padded with spaces: a purge may list 100,000 demandes,
+    # and each call costs more than its characters. Every value of a column has the same
+    # format (numero, INSEE code, dates), and DejaVu's digits all have the same width, so
+    # the columns stay aligned under their headers.
+    pdf.set_font(FONT, size=8)
+    space = pdf.get_string_width(" ")
+    sample = rows[0] if rows else headers
+    pads: list[int] = []
+    for header_text, value in zip(headers, sample, strict=True):
+        pdf.set_font(FONT, style="B", size=8)
+        wanted = pdf.get_string_width(header_text) + 4 * space
+        pdf.set_font(FONT, size=8)
+        pads.append(max(4, round((wanted - pdf.get_string_width(value)) / space)))
+    starts = [pdf.l_margin]
+    for value, pad in zip(sample[:-1], pads[:-1], strict=True):
+        starts.append(starts[-1] + pdf.get_string_width(value) + pad * space)
+
+    def header() -> None:
+        pdf.set_font(FONT, style="B", size=8)
+        y = pdf.get_y() + 3.5
+        for x, text in zip(starts, headers, strict=True):
             pdf.text(x, y, text)
-            x += width
+        pdf.line(pdf.l_margin, y + 1.3, pdf.w - pdf.r_margin, y + 1.3)
+        pdf.set_y(pdf.get_y() + 5)
+        pdf.set_font(FONT, size=8)
+
+    header()
+    line, baseline = 4.2, 3.0
+    for index, row in enumerate(rows):
+        remaining = len(rows) - index
+        last_ones_overflow = (
+            remaining <= KEEP_WITH_SIGNATURE and pdf.get_y() + remaining * line > SIGNATURE_TOP
+        )
+        if pdf.will_page_break(line) or last_ones_overflow:
+            pdf.add_page()
+            header()
+        text = "".join(value + " " * pad for value, pad in zip(row, pads, strict=True))
+        pdf.text(pdf.l_margin, pdf.get_y() + baseline, text.rstrip())
         pdf.set_y(pdf.get_y() + line)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from intake import deadlines
 from intake.clock import Clock
@@ -35,7 +36,7 @@ from storage import anchors, audit
 from storage import attestations as attestation_store
 from storage import demandes as store
 from storage.db import is_sqlite, transaction
-from storage.models import Attestation, DemandeRow, Status
+from storage.models import Attestation
 from storage.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -97,16 +98,8 @@ class Retention:
         today = self.today()
         limit = cutoff(today, self.policy)
         with transaction(self.engine) as session:
-            rows = session.exec(
-                select(DemandeRow)
-                .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= limit)
-                .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
-            )
-            return [
-                Planned(r.numero, r.commune, r.status, r.purge_due, today)
-                for r in rows
-                if r.purge_due is not None
-            ]
+            rows = store.purgeable(session, limit, lock=False)
+        return [Planned(r.numero, r.commune, r.status, r.purge_due, today) for r in rows]
 
     def work_left(self) -> bool:
         """Something still to destroy, or a final attestation left unfinished."""
@@ -234,7 +227,9 @@ class Retention:
             self.clock.now(),
         )
 
-    def _sign_by(self, rows: list[DemandeRow], reason: str, now: datetime) -> date:
+    def _sign_by(
+        self, rows: Sequence[attestation_store.Covered], reason: str, now: datetime
+    ) -> date:
         if reason == END_REASON:
             return deadlines.local_date(now, self.config.timezone) + SIGNING_TIME
         return min(r.purge_due for r in rows if r.purge_due) + SIGNING_TIME
@@ -243,7 +238,7 @@ class Retention:
         self,
         session: Session,
         attestation: Attestation,
-        rows: list[DemandeRow],
+        rows: Sequence[attestation_store.Covered],
         head: tuple[int, str],
     ) -> dict[str, Any]:
         tz = self.config.timezone
@@ -298,7 +293,9 @@ class Retention:
             raw.close()
 
 
-def _copies(session: Session, rows: list[DemandeRow], tz: ZoneInfo) -> list[dict[str, str]]:
+def _copies(
+    session: Session, rows: Sequence[attestation_store.Covered], tz: ZoneInfo
+) -> list[dict[str, str]]:
     """Copies that left the vault (exports, PDFs): the signatory confirms they are gone."""
     return [
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
@@ -43,13 +44,32 @@ def drafted(session: Session) -> list[Attestation]:
     return list(session.exec(query))
 
 
-def covered(session: Session, attestation_id: int) -> list[DemandeRow]:
+@dataclass(frozen=True)
+class Covered:
+    """A destroyed demande as its attestation lists it (its tombstone's columns)."""
+
+    numero: str
+    commune: str
+    transmitted_at: datetime | None
+    purge_due: date | None
+    purged_at: datetime | None
+
+
+def covered(session: Session, attestation_id: int) -> list[Covered]:
+    """The demandes an attestation covers, by commune and numero (columns only: a purge may
+    cover 100,000)."""
     query = (
-        select(DemandeRow)
+        select(
+            DemandeRow.numero,
+            DemandeRow.commune,
+            DemandeRow.transmitted_at,
+            DemandeRow.purge_due,
+            DemandeRow.purged_at,
+        )
         .where(DemandeRow.attestation_id == attestation_id)
         .order_by(col(DemandeRow.commune), col(DemandeRow.numero))
     )
-    return list(session.exec(query.execution_options(yield_per=2000)))
+    return [Covered(*row) for row in session.exec(query)]
 
 
 def count_unsigned(session: Session) -> int:

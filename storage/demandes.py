@@ -203,17 +203,31 @@ def mark_purged(
     )
 
 
-def purgeable(session: Session, cutoff: date, limit: int) -> list[DemandeRow]:
-    """Demandes not yet destroyed whose purge day is on or before `cutoff`, oldest first,
-    locked; rows another worker is purging are skipped."""
+@dataclass(frozen=True)
+class Due:
+    """A demande due for destruction, as the purge and its plan see it."""
+
+    numero: str
+    commune: str
+    status: str
+    purge_due: date
+
+
+def purgeable(
+    session: Session, cutoff: date, limit: int | None = None, *, lock: bool = True
+) -> list[Due]:
+    """Demandes not yet destroyed whose purge day is on or before `cutoff`, oldest first: the
+    one query of both the purge and its plan (`purge --dry-run`). With `lock`, the rows are
+    locked for the transaction (FOR UPDATE; rows another worker is purging are skipped)."""
     query = (
-        select(DemandeRow)
+        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
         .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= cutoff)
         .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    return list(session.exec(query))
+    if lock:
+        query = query.with_for_update(skip_locked=True)
+    return [Due(*row) for row in session.exec(query)]
 
 
 def next_purge_due(session: Session) -> date | None:
