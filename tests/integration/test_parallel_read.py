@@ -3,6 +3,7 @@ outcomes, in the same order, the same refusals, the same PDFs; and a large inges
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,27 @@ def test_a_large_feed_goes_to_the_workers_and_is_stored(tmp_path: Path, ingestor
     assert pooled == [feed]
     assert [line.numero for line in lines] == [numero(i) for i in range(1, 1201)]
     assert all(line.result == Result.INGESTED for line in lines)
+
+
+def test_a_threaded_process_gets_its_workers_from_a_forkserver(tmp_path: Path, schema, monkeypatch):
+    """The daemon has threads (scheduler, console): forking it could copy a held lock, so
+    its workers come from a forkserver, and decide the same."""
+    feed = mixed_feed(tmp_path / "depot", valid=40)
+    methods: list[str] = []
+    real = parallel.multiprocessing.get_context
+    monkeypatch.setattr(
+        parallel.multiprocessing, "get_context", lambda m: methods.append(m) or real(m)
+    )
+    alone = [summary(o) for o in read_feed(feed, schema=schema, ctx=CONTEXT)]
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        pooled = [
+            summary(o) for o in parallel.read(feed, schema, CONTEXT, FolderPdfSource(feed.parent))
+        ]
+    finally:
+        release.set()
+        other.join(timeout=5)
+    assert methods == ["forkserver"]
+    assert pooled == alone
