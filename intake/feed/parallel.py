@@ -24,8 +24,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from intake import feed
+from intake.feed.decide import decide, elements
 from intake.feed.guard import hardened_parser_options
+from intake.feed.outcomes import Accepted, FeedHeader, Outcome, Refused
 from intake.feed.pdf import MAX_PDF_BYTES, FolderPdfSource, PdfSource
 from intake.feed.rules import RuleContext
 from intake.feed.schema import NAMESPACE_V1, FeedSchema
@@ -62,7 +63,7 @@ def worth_it(source: Path | bytes, pdfs: PdfSource) -> bool:
 
 def read(
     source: Path, schema: FeedSchema, ctx: RuleContext, pdfs: FolderPdfSource
-) -> Iterator[feed.Outcome]:
+) -> Iterator[Outcome]:
     """The outcomes of `read_feed`, the same and in the same order."""
     # Forking is the cheapest start (the workers inherit the loaded modules) and is safe in a
     # process with one thread, as `intake ingest` is; a daemon with threads gets a forkserver.
@@ -74,11 +75,11 @@ def read(
         initializer=_start,
         initargs=(schema.xsd_name, ctx, pdfs.folder, os.getpid() if forking else None),
     )
-    pending: deque[tuple[Future[list[feed.Accepted | feed.Refused]], int]] = deque()
+    pending: deque[tuple[Future[list[Accepted | Refused]], int]] = deque()
     batch: list[tuple[int, bytes]] = []
     size = 0
     try:
-        for item in feed.elements(source, schema):
+        for item in elements(source, schema):
             if not isinstance(item, tuple):  # the header, or the document refused midway
                 yield from _drain(pending, everything=True)
                 yield item
@@ -98,10 +99,10 @@ def read(
 
 
 def _drain(
-    pending: deque[tuple[Future[list[feed.Accepted | feed.Refused]], int]],
+    pending: deque[tuple[Future[list[Accepted | Refused]], int]],
     *,
     everything: bool = False,
-) -> Iterator[feed.Outcome]:
+) -> Iterator[Outcome]:
     """The oldest batches' outcomes, until the window is respected (or nothing is left)."""
     while pending and (
         everything
@@ -136,19 +137,17 @@ def _die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
-def _decide(
-    header: feed.FeedHeader, batch: list[tuple[int, bytes]]
-) -> list[feed.Accepted | feed.Refused]:
+def _decide(header: FeedHeader, batch: list[tuple[int, bytes]]) -> list[Accepted | Refused]:
     """In a worker: each demande of the batch, decided as `read_feed` decides it, its PDF
     read and checked ahead."""
     assert _state is not None
     schema, ctx, pdfs = _state
     parser = etree.XMLParser(**hardened_parser_options())  # type: ignore[arg-type]
-    outcomes: list[feed.Accepted | feed.Refused] = []
+    outcomes: list[Accepted | Refused] = []
     for position, raw in batch:
         element = etree.fromstring(raw, parser)  # lxml wrote it: it parses
-        outcome = feed.decide(element, position, header, schema, ctx, pdfs, raw)
-        if isinstance(outcome, feed.Accepted):  # sent back light: no model, no source
+        outcome = decide(element, position, header, schema, ctx, pdfs, raw)
+        if isinstance(outcome, Accepted):  # sent back light: no model, no source
             outcome = replace(outcome, document=None, pdfs=None, loaded=outcome.load_pdf())
         outcomes.append(outcome)
     return outcomes

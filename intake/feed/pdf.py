@@ -74,3 +74,19 @@ def check_pdf(document: DocumentPdf, content: bytes) -> Violation | None:
     finally:
         reader.close()
     return None
+
+
+def load_checked_pdf(
+    pdfs: PdfSource, document: DocumentPdf, numero: str
+) -> tuple[bytes | None, Violation | None]:
+    if document.taille > MAX_PDF_BYTES:  # decided before a single byte is read
+        return None, Violation(
+            Code.PDF_INVALIDE,
+            f"{document.nom} : taille déclarée ({document.taille} octets) au-delà de la limite "
+            f"de {MAX_PDF_BYTES // (1024 * 1024)} Mo",
+        )
+    try:
+        content = pdfs.fetch(document, numero)
+    except PdfMissingError as missing:
+        return None, Violation(Code.PDF_INVALIDE, f"PDF introuvable : {missing}")
+    return content, check_pdf(document, content)
