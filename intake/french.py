@@ -33,3 +33,14 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 def of_month(label: str) -> str:
     """« de mai 2027 », « d'avril 2027 », « d'août 2027 », « d'octobre 2027 »: the elision."""
     return f"d'{label}" if label[:1] in "aeiouyâéèêîôûAEIOU" else f"de {label}"
+
+
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+
+def month_name(month: date) -> str:
+    """« novembre 2026 »."""
+    return f"{MONTHS[month.month - 1]} {month.year}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import insert, text, update
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, func, or_, select
 
 from storage import audit
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
@@ -370,3 +370,18 @@ def record_refusal(
 
 
 __all__ = ["BlobKind", "DemandeRow", "Status"]
+
+
+def month_rows(session: Session, since: datetime, due_from: date) -> Iterator[DemandeRow]:
+    """The rows a month's report counts (no lock): retrieved, destroyed or treated since
+    `since`, due for retrieval from `due_from`, or still owed (announced, quarantined)."""
+    query = select(DemandeRow).where(
+        or_(
+            col(DemandeRow.retrieved_at) >= since,
+            col(DemandeRow.purged_at) >= since,
+            col(DemandeRow.treated_at) >= since,
+            col(DemandeRow.retrieval_due) >= due_from,
+            col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+        )
+    )
+    yield from session.exec(query)

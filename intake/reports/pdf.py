@@ -10,9 +10,9 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from intake.config import Config
-from intake.french import plural
+from intake.french import month_name, plural
 from intake.pdf_fonts import FONT, use_unicode_font
-from intake.reports import Figures, month_name
+from intake.reports.figures import Figures
 
 
 def _pct(value: float | None) -> str:

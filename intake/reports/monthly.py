@@ -1,0 +1,78 @@
+"""The monthly report made, anchored and kept once, whichever worker makes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from intake.config import Config
+from intake.reports.csv import to_csv
+from intake.reports.figures import Figures, gather
+from storage import anchors
+from storage.db import transaction
+from storage.models import MonthlyReport
+
+
+@dataclass(frozen=True)
+class Reports:
+    config: Config
+    engine: Engine
+
+    def anchor(self, figures: Figures, now: datetime) -> None:
+        """The head printed in the report, appended to the anchors beside the key."""
+        why = f"rapport-{figures.month:%Y-%m}"
+        anchors.append(anchors.anchors_file(self.config.key_file), figures.audit_head, why, now)
+
+    def make(self, month: date, now: datetime) -> tuple[bytes, bytes]:
+        """(PDF, CSV) of a month, computed now."""
+        from intake.reports import pdf as report_pdf  # fpdf2 only when a report is drawn
+
+        with transaction(self.engine) as session:
+            figures = gather(session, self.config, month, now)
+        self.anchor(figures, now)
+        return report_pdf.render(figures, self.config), to_csv(figures)
+
+    def stored(self) -> list[tuple[str, datetime]]:
+        """The months whose report is kept, newest first, with when each was made."""
+        with transaction(self.engine) as session:
+            rows = session.exec(
+                select(MonthlyReport.month, MonthlyReport.created_at).order_by(
+                    col(MonthlyReport.month).desc()
+                )
+            ).all()
+        return [(month, made) for month, made in rows]
+
+    def stored_file(self, month: str, kind: str) -> bytes | None:
+        """A kept report's PDF or CSV (`kind`), or None."""
+        with transaction(self.engine) as session:
+            report = session.get(MonthlyReport, month)
+        if report is None:
+            return None
+        return report.pdf if kind == "pdf" else report.csv
+
+    def store_once(
+        self,
+        month: date,
+        now: datetime,
+        announce: Callable[[Session, MonthlyReport], object] | None = None,
+    ) -> MonthlyReport | None:
+        """Make and keep the month's report unless a worker already did, and `announce` it in
+        the same transaction; the new row, or None when it existed."""
+        key = month.strftime("%Y-%m")
+        with transaction(self.engine) as session:
+            if session.get(MonthlyReport, key) is not None:
+                return None
+        pdf, csv_bytes = self.make(month, now)
+        with transaction(self.engine) as session:
+            if session.get(MonthlyReport, key) is not None:
+                return None
+            report = MonthlyReport(month=key, created_at=now, pdf=pdf, csv=csv_bytes)
+            session.add(report)
+            session.flush()
+            if announce is not None:
+                announce(session, report)
+            return report
