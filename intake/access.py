@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from intake import deadlines
 from intake.config import Config, StaffSection
+from intake.errors import IntakeError
 from intake.feed.model import RECORD, Demande
 from storage import demandes as store
 from storage.db import transaction
@@ -19,11 +20,11 @@ from storage.models import BlobKind, DemandeRow, Status
 from storage.vault import Vault
 
 
-class AccessDenied(Exception):
+class AccessDenied(IntakeError):
     pass
 
 
-class NotHeld(Exception):
+class NotHeld(IntakeError):
     pass
 
 

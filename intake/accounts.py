@@ -24,6 +24,7 @@ from sqlmodel import col, delete, func, select
 
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.errors import IntakeError
 from storage.db import transaction
 from storage.models import SignInFailure, StaffAccount, WebSession
 from storage.vault import Vault
@@ -40,7 +41,7 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
 
 
-class AccountError(Exception):
+class AccountError(IntakeError):
     """Why an account cannot be set up, in French."""
 
 

@@ -15,6 +15,7 @@ from intake import coverage, deadlines
 from intake.attestations import Attestations
 from intake.clock import Clock, SystemClock
 from intake.config import Config
+from intake.errors import IntakeError
 from intake.feed import FeedSchema
 from intake.notices import Notices
 from intake.pipeline import Ingestor, Line, MailboxPass, Poller
@@ -34,7 +35,7 @@ from storage.vault import Vault, read_master_key_file
 AUDIT_KEPT = relativedelta(months=12)
 
 
-class ConventionEnded(Exception):
+class ConventionEnded(IntakeError):
     """Raised when something would take in data after the convention's end."""
 
 

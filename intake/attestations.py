@@ -11,6 +11,7 @@ from sqlmodel import Session
 from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.errors import IntakeError
 from intake.notices import Notices
 from storage import attestations as store
 from storage.db import transaction
@@ -18,7 +19,7 @@ from storage.models import Attestation
 from storage.vault import Vault
 
 
-class SignatureRefused(Exception):
+class SignatureRefused(IntakeError):
     """Why a signature cannot be made or recorded, in French."""
 
 

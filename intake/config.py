@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from intake.errors import IntakeError
+
 CONFIG_ENV = "INTAKE_CONFIG"
 DEFAULT_CONFIG_NAME = "intake.toml"
 
@@ -199,7 +201,7 @@ class Problem:
         return f"{self.key} : {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(IntakeError):
     def __init__(self, path: Path | None, problems: list[Problem]) -> None:
         self.path = path
         self.problems = problems

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from intake import deadlines
 from intake.access import NotHeld, authorize_for_demande, refuse_past_retention
 from intake.config import Config
+from intake.errors import IntakeError
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, Status
@@ -42,7 +43,7 @@ NO_FOLLOW_UP = {
 }
 
 
-class FollowUpError(Exception):
+class FollowUpError(IntakeError):
     """A follow-up that cannot be recorded, in French."""
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 from intake import config as configuration
 from intake.app import App
 from intake.clock import Clock
+from intake.errors import IntakeError
 from storage.vault import generate_master_key_file
 
 
-class InstallError(Exception):
+class InstallError(IntakeError):
     """Why the system layout cannot be made, in French."""
 
 

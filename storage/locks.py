@@ -21,6 +21,8 @@ from typing import IO
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from storage.errors import StorageError
+
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key per job name, as pg_advisory_lock wants."""
@@ -48,7 +50,7 @@ def job_lock(engine: Engine, name: str) -> Iterator[bool]:
                 connection.commit()
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(StorageError):
     """Another `intake run` holds the SQLite database."""
 
 

@@ -22,12 +22,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage.audit import Trail
+from storage.errors import StorageError
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
 
 
-class VaultError(Exception):
+class VaultError(StorageError):
     """A key or ciphertext that cannot be used; the message never carries data."""
 
 

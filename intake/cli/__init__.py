@@ -23,9 +23,8 @@ from sqlalchemy.exc import OperationalError
 
 from intake import config as configuration
 from intake import coverage, deadlines, french, logs
-from intake.access import AccessDenied, NotHeld, open_demande, write_private
-from intake.app import App, ConventionEnded
-from intake.attestations import SignatureRefused
+from intake.access import NotHeld, open_demande, write_private
+from intake.app import App
 from intake.cli.calendar_cmd import (
     cmd_calendar,
 )
@@ -53,13 +52,14 @@ from intake.cli.trust import cmd_audit, cmd_vault
 from intake.clock import Clock, SystemClock
 from intake.config import Config, ConfigError
 from intake.demande_text import render
+from intake.errors import IntakeError
 from intake.exports import EXPORT_WARNING, Selection, export, export_file
 from intake.feed import FeedHeader
 from intake.french import plural
 from intake.pipeline import Result
 from storage import demandes as store
 from storage.db import transaction
-from storage.locks import AlreadyRunning
+from storage.errors import StorageError
 from storage.models import DemandeRow, Status
 from storage.vault import VaultError, generate_master_key_file
 
@@ -87,14 +87,7 @@ def main(
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except (
-        UsageError,
-        AccessDenied,
-        VaultError,
-        SignatureRefused,
-        ConventionEnded,
-        AlreadyRunning,
-    ) as exc:
+    except (IntakeError, StorageError) as exc:  # a refusal the person can act on
         print(f"intake : {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `intake demandes | head`: the reader left, nothing more to say

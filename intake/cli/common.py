@@ -12,11 +12,12 @@ from intake.access import AccessDenied
 from intake.app import App
 from intake.clock import Clock
 from intake.config import Config
+from intake.errors import IntakeError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
-class UsageError(Exception):
+class UsageError(IntakeError):
     pass
 
 

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from intake.access import AccessDenied, NotHeld, PastRetention
 from intake.app import App
 from intake.attestations import SignatureRefused
+from intake.errors import IntakeError
 from intake.followup import FollowUpError
 from intake.web import auth, pages, staff_pages
 from intake.web.auth import BadCsrf, NeedSignIn
@@ -40,6 +41,7 @@ REFUSALS: dict[type[Exception], int] = {
     NotHeld: 404,
     SignatureRefused: 400,
     FollowUpError: 400,
+    IntakeError: 400,  # any other refusal: its French message, never a stack trace
 }
 
 
