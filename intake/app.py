@@ -12,16 +12,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from intake import coverage, deadlines
-from intake.attestations import Attestations
 from intake.clock import Clock, SystemClock
 from intake.config import Config
-from intake.errors import IntakeError
 from intake.feed import FeedSchema
 from intake.notices import Notices
 from intake.pipeline import Ingestor, Line, MailboxPass, Poller
 from intake.pipeline.dropbox import DropboxPass
 from intake.reports import MONTH, Reports, month_name, previous_month
 from intake.retention import Retention
+from intake.retention.attestations import Attestations
+from intake.retention.convention import ConventionEnded
 from intake.sources.dropbox import Dropbox
 from intake.sources.extranet import ExtranetClient, TransientError
 from intake.sources.mailbox import MailboxSettings
@@ -33,10 +33,6 @@ from storage.models import MonthlyReport
 from storage.vault import Vault, read_master_key_file
 
 AUDIT_KEPT = relativedelta(months=12)
-
-
-class ConventionEnded(IntakeError):
-    """Raised when something would take in data after the convention's end."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from typing import Any, TextIO
 from intake import deadlines
 from intake.access import AccessDenied
 from intake.app import App
-from intake.attestations import Summary
 from intake.cli.calendar_cmd import (
     cmd_annexe1,
 )
@@ -31,6 +30,7 @@ from intake.cli.printing import (
 )
 from intake.clock import Clock
 from intake.retention import PurgeOutcome
+from intake.retention.attestations import Summary
 from storage import attestations as attestation_store
 from storage.db import transaction
 
@@ -229,10 +229,10 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         if answer.strip() != "FIN":
             print("Abandon : rien n'a été modifié.", file=out)
             return EXIT_USAGE
-    from intake.convention import end_convention
+    from intake.retention.convention import end_convention
 
     now = clock.now()
-    outcome = end_convention(app, member.email, now)
+    outcome = end_convention(app.retention(member.email), member.email, now)
     print(f"Convention terminée le {now.astimezone(app.config.timezone):%d/%m/%Y}.", file=out)
     _print_purge(app, outcome, out)
     _print_notified(app.notify(), out)

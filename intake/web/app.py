@@ -15,9 +15,9 @@ from fastapi.staticfiles import StaticFiles
 
 from intake.access import AccessDenied, NotHeld, PastRetention
 from intake.app import App
-from intake.attestations import SignatureRefused
 from intake.errors import IntakeError
 from intake.followup import FollowUpError
+from intake.retention.signing import SignatureRefused
 from intake.web import auth, pages, staff_pages
 from intake.web.auth import BadCsrf, NeedSignIn
 from intake.web.render import page

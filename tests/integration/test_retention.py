@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from intake import retention
 from intake.clock import FixedClock
 from intake.notices import Notices
 from intake.retention import Retention
+from intake.retention import purge as purge_module
 from storage import attestations as attestation_store
 from storage import demandes as store
 from storage.db import transaction
@@ -102,7 +102,7 @@ def test_an_interrupted_purge_is_completed_under_the_same_attestation(
     held, lieu_config, monkeypatch, vault
 ):
     purge = Retention(lieu_config, held, vault, at("2026-08-01T03:00:00+02:00"), "système:test")
-    monkeypatch.setattr(retention, "BATCH", 1)
+    monkeypatch.setattr(purge_module, "BATCH", 1)
     real_batch = Retention._destroy_batch
     calls = {"n": 0}
 

@@ -11,9 +11,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from intake.attestations import Attestations, SignatureRefused
 from intake.clock import FixedClock
 from intake.retention import Retention
+from intake.retention.attestations import Attestations
+from intake.retention.signing import SignatureRefused
 from intake.sandbox.certificates import signatory
 from storage.db import transaction
 from tests.conftest import PARIS

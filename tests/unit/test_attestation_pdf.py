@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from pypdf import PdfReader
 
-from intake import attestation_pdf
+from intake.retention import attestation_pdf
 from tests.poppler import poppler
 
 

@@ -9,29 +9,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from intake.app import App, ConventionEnded
-from intake.retention import PurgeOutcome
+from intake.errors import IntakeError
+from intake.retention.purge import PurgeOutcome, Retention
 from storage import attestations as attestation_store
 from storage.db import transaction
 
 
-def end_convention(app: App, agent: str, now: datetime) -> PurgeOutcome:
-    vault = app.vault  # checks the key before anything changes
-    retention = app.retention(agent)
+class ConventionEnded(IntakeError):
+    """The convention has ended: nothing is taken in any more."""
+
+
+def end_convention(retention: Retention, agent: str, now: datetime) -> PurgeOutcome:
+    """`retention` acts as `agent` (its vault already checked against the key)."""
+    vault = retention.vault
     work_left = retention.work_left()  # its own transaction: read before taking the lock
-    with transaction(app.engine) as session:
+    with transaction(retention.engine) as session:
         ended = attestation_store.convention_end(session)
         if ended is None:
             attestation_store.end_convention(session, now, agent)
             vault.trail.record(session, at=now, actor=agent, action="fin-de-convention")
         elif not work_left:
+            on = ended.ended_at.astimezone(retention.config.timezone)
             raise ConventionEnded(
-                f"la convention a déjà pris fin le "
-                f"{ended.ended_at.astimezone(app.config.timezone):%d/%m/%Y} ({ended.ended_by}) "
+                f"la convention a déjà pris fin le {on:%d/%m/%Y} ({ended.ended_by}) "
                 "et tout a été détruit"
             )
     outcome = retention.destroy_everything()
-    with transaction(app.engine) as session:
+    with transaction(retention.engine) as session:
         ended = attestation_store.convention_end(session)
         assert ended is not None
         if outcome.attestation is not None and ended.attestation_id is None:

@@ -12,23 +12,24 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.writer import BasePdfFileWriter
-from pyhanko.sign import fields, signers
-from pyhanko.sign.signers.pdf_signer import PdfSigningSession
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
-from intake.attestation_pdf import SIGNATURE_BOX, SIGNATURE_FIELD
-from intake.attestations import SignatureRefused
+from intake.errors import IntakeError
+
+if TYPE_CHECKING:
+    from pyhanko.sign import signers
+
+# pyHanko, pypdf and fpdf2 are imported by the functions that sign or read a PDF: this
+# module is imported wherever attestations are listed (the daemon, the console), and a
+# worker that never signs should not carry them.
+
+
+class SignatureRefused(IntakeError):
+    """Why a signature cannot be made or recorded, in French."""
 
 
 @dataclass(frozen=True)
@@ -77,20 +78,22 @@ def check_certificate(credentials: Credentials, signer: str, now: datetime) -> N
         )
 
 
-class _SignerAt(signers.PdfSigner):
+def _signer_at(at: datetime) -> type[signers.PdfSigner]:
     """pyHanko's signer, its signing time the clock's (not the machine's): the demo signs
     at its story's date, and the stamp says the same time as the signature."""
+    from pyhanko.pdf_utils.writer import BasePdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 
-    def __init__(self, *args: object, at: datetime, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._at = at
+    class SignerAt(signers.PdfSigner):
+        def init_signing_session(
+            self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False
+        ) -> PdfSigningSession:
+            session = super().init_signing_session(pdf_out, existing_fields_only)
+            session.system_time = at
+            return session
 
-    def init_signing_session(
-        self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False
-    ) -> PdfSigningSession:
-        session = super().init_signing_session(pdf_out, existing_fields_only)
-        session.system_time = self._at
-        return session
+    return SignerAt
 
 
 STAMP = "Signé électroniquement par %(signer)s\nle %(quand)s"
@@ -101,6 +104,12 @@ def sign_pades(
 ) -> bytes:
     """A PAdES baseline signature in the attestation's signature box, stamped in French with
     the lieu's local time (`now` carries the lieu's zone)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.stamp import TextStampStyle
+
+    from intake.retention.attestation_pdf import SIGNATURE_BOX, SIGNATURE_FIELD
+
     signer = signers.SimpleSigner.load_pkcs12_data(
         pkcs12_data, other_certs=[], passphrase=passphrase.encode("utf-8") if passphrase else None
     )
@@ -118,7 +127,7 @@ def sign_pades(
         name=name,
     )
     style = TextStampStyle(stamp_text=STAMP, border_width=1)
-    pdf_signer = _SignerAt(metadata, signer=signer, stamp_style=style, at=now)
+    pdf_signer = _signer_at(now)(metadata, signer=signer, stamp_style=style)
     quand = f"{now:%d/%m/%Y} à {now:%H:%M}"
     signed = pdf_signer.sign_pdf(writer, appearance_text_params={"quand": quand}).getvalue()
     _check_intact(signed)
@@ -128,6 +137,10 @@ def sign_pades(
 def _check_intact(signed: bytes) -> None:
     """The signature just made covers the whole document and its digest matches. (pyHanko
     logs, with a traceback, that it cannot build a trust path: it is not asked to.)"""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
     logging.getLogger("pyhanko.sign.validation").setLevel(logging.CRITICAL)
     reader = PdfFileReader(io.BytesIO(signed))
     # Integrity only: whom to trust is the reader's choice, not ours (no OS trust list).
@@ -140,6 +153,9 @@ def _check_intact(signed: bytes) -> None:
 
 def check_scan(data: bytes) -> int:
     """A copy signed by hand must at least be a readable PDF; its page count."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         pages = len(PdfReader(io.BytesIO(data)).pages)
     except (PdfReadError, ValueError, OSError):

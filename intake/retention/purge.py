@@ -192,7 +192,9 @@ class Retention:
             attestation.first_purge_due = min(r.purge_due for r in rows if r.purge_due)
             attestation.last_purge_due = max(r.purge_due for r in rows if r.purge_due)
             attestation.drafted_at = now
-            from intake import attestation_pdf  # fpdf2 only when there is something to lay out
+            from intake.retention import (
+                attestation_pdf,  # fpdf2 only when there is something to lay out
+            )
 
             attestation.pdf = attestation_pdf.render(
                 manifest, digest, self._signatories(), now.astimezone(self.config.timezone)

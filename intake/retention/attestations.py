@@ -11,16 +11,13 @@ from sqlmodel import Session
 from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config, StaffSection
-from intake.errors import IntakeError
 from intake.notices import Notices
+from intake.retention import signing
+from intake.retention.signing import SignatureRefused
 from storage import attestations as store
 from storage.db import transaction
 from storage.models import Attestation
 from storage.vault import Vault
-
-
-class SignatureRefused(IntakeError):
-    """Why a signature cannot be made or recorded, in French."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +72,6 @@ class Attestations:
     def sign(
         self, attestation_id: int, signer: str, pkcs12_data: bytes, passphrase: str | None
     ) -> Summary:
-        from intake import signing  # pyHanko is heavy: loaded by the one command that signs
-
         member = self._signatory(signer)
         now = self.clock.now()
         credentials = signing.load_pkcs12(pkcs12_data, passphrase)
@@ -91,8 +86,6 @@ class Attestations:
             return self._record(session, attestation, member.email, signed, "pades")
 
     def record_signed(self, attestation_id: int, signer: str, scan: bytes) -> Summary:
-        from intake import signing
-
         member = self._signatory(signer)
         signing.check_scan(scan)
         with transaction(self.engine) as session:
