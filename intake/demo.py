@@ -324,7 +324,9 @@ class Demo:
         raw = notification_email(demande, [AGENT]).as_bytes()
         notification = mailbox.parse(raw, PARIS)
         with transaction(app.engine) as session:
-            app.ingestor("boite:demo").record_notification(session, notification, self.clock.now())
+            app.ingestor("boite:demo").writer.record_notification(
+                session, notification, self.clock.now()
+            )
 
     def _save_report(self, app: App, month: date) -> None:
         pdf, csv_bytes = app.reports.make(month, self.clock.now())

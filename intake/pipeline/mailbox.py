@@ -90,5 +90,5 @@ class MailboxPass:
                     "le lire dans la boîte aux lettres et récupérer la demande sur l'extranet.",
                 )
             return
-        if self.ingestor.record_notification(session, notification, now):
+        if self.ingestor.writer.record_notification(session, notification, now):
             report.notified.append(notification.numero)

@@ -160,7 +160,9 @@ class Poller:
         now = self.ingestor.clock.now()
         with transaction(self.engine) as session:
             communes_store.stop_account(session, self.account, error.code, now, self.password_mark)
-            self.ingestor.audit_event(session, now, "compte-arrete", detail={"code": error.code})
+            self.ingestor.writer.audit_event(
+                session, now, "compte-arrete", detail={"code": error.code}
+            )
             if self.notices is not None:
                 self.notices.account_stopped(session, now, self.account, error.code, str(error))
 
@@ -168,7 +170,7 @@ class Poller:
         now = self.ingestor.clock.now()
         with transaction(self.engine) as session:
             communes_store.release_account(session, self.account)
-            self.ingestor.audit_event(session, now, "connexion-extranet")
+            self.ingestor.writer.audit_event(session, now, "connexion-extranet")
 
     # --- one commune ---------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class Poller:
             if row is not None and row.acknowledged_at is None:
                 row.acknowledged_at = now
                 store.save(session, row)
-                self.ingestor.audit_event(session, now, "accuse-reception", numero=numero)
+                self.ingestor.writer.audit_event(session, now, "accuse-reception", numero=numero)
         outcome.acknowledged += 1
         return True
 
