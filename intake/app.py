@@ -1,4 +1,5 @@
-"""What every command needs, built once from the configuration: database, vault, schema, clock."""
+"""The composition root: what every command needs, built once from the configuration
+(database, vault, schema, clock), and the services wired from it. No rule lives here."""
 
 from __future__ import annotations
 
@@ -7,39 +8,29 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from intake import coverage, deadlines
+from intake import coverage
 from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.feed import FeedSchema
 from intake.notices import Notices
 from intake.pipeline import Ingestor, Line, MailboxPass, Poller
 from intake.pipeline.dropbox import DropboxPass
-from intake.reports import MONTH, Reports, month_name, previous_month
+from intake.pipeline.notify import Notified, NotifyPass
+from intake.reports import Reports
 from intake.retention import Retention
 from intake.retention.attestations import Attestations
-from intake.retention.convention import ConventionEnded
+from intake.retention.convention import ensure_open
+from intake.retention.purge import prune_audit
 from intake.sources.dropbox import Dropbox
 from intake.sources.extranet import ExtranetClient, TransientError
 from intake.sources.mailbox import MailboxSettings
-from notifier.smtp import Delivery, SmtpSettings, deliver
-from storage import attestations as attestation_store
-from storage import audit, keyring
-from storage.db import make_engine, transaction, upgrade
+from notifier.smtp import SmtpSettings
+from storage import keyring
+from storage.db import make_engine, upgrade
 from storage.models import MonthlyReport
 from storage.vault import Vault, read_master_key_file
-
-AUDIT_KEPT = relativedelta(months=12)
-
-
-@dataclass(frozen=True)
-class Notified:
-    announced: int
-    alerts: int
-    delivery: Delivery | None  # None: no [smtp], the emails stay queued
 
 
 @dataclass
@@ -162,21 +153,8 @@ class App:
         )
 
     def notify(self) -> Notified:
-        """Announce new demandes, raise the deadline alerts that are due, send what is queued."""
-        now = self.clock.now()
         points = tuple(self.config.raw.alerts.before_deadline)
-        with transaction(self.engine) as session:
-            announced = self.notices.announce_new(session, now)
-            alerts = self.notices.deadline_alerts(session, now, points)
-            alerts += self.notices.attestation_reminders(session, now)
-        settings = self.smtp_settings()
-        if settings is None:
-            return Notified(announced, alerts, None)
-        delivery = deliver(self.engine, settings, now)
-        if delivery.failed:
-            with transaction(self.engine) as session:
-                self.notices.delivery_failed(session, now, delivery.failed)
-        return Notified(announced, alerts, delivery)
+        return NotifyPass(self.engine, self.notices, self.smtp_settings(), self.clock, points).run()
 
     def retention(self, actor: str) -> Retention:
         return Retention(self.config, self.engine, self.vault, self.clock, actor)
@@ -190,18 +168,7 @@ class App:
         return Reports(self.config, self.engine)
 
     def monthly_report(self) -> MonthlyReport | None:
-        """Last month's report, once for all workers, emailed to the admins and signatories."""
-        now = self.clock.now()
-        month = previous_month(deadlines.local_date(now, self.config.timezone))
-        with transaction(self.engine) as session:
-            began = audit.first_event_at(session)
-        if began is None or deadlines.local_date(began, self.config.timezone) >= month + MONTH:
-            return None  # installed since: that month is not the worker's to report
-
-        def announce(session: Session, report: MonthlyReport) -> None:
-            self.notices.monthly_report(session, now, report.month, month_name(month))
-
-        return self.reports.store_once(month, now, announce)
+        return self.reports.last_month(self.clock.now(), self.notices)
 
     def dropbox(self) -> Dropbox | None:
         section = self.config.raw.dropbox
@@ -212,21 +179,10 @@ class App:
         return DropboxPass(self.ingestor("système:depot"), dropbox, self.notices, self.clock).run()
 
     def prune_audit(self, actor: str) -> int:
-        """Events older than `AUDIT_KEPT` go, behind a checkpoint sealed by the master key."""
-        now = self.clock.now()
-        with transaction(self.engine) as session:
-            return self.vault.trail.prune(session, before=now - AUDIT_KEPT, now=now, actor=actor)
+        return prune_audit(self.engine, self.vault, self.clock.now(), actor)
 
     def ensure_open(self) -> None:
-        """After the convention's end nothing is taken in any more."""
-        with transaction(self.engine) as session:
-            ended = attestation_store.convention_end(session)
-        if ended is not None:
-            raise ConventionEnded(
-                f"la convention a pris fin le "
-                f"{ended.ended_at.astimezone(self.config.timezone):%d/%m/%Y} "
-                f"({ended.ended_by}) : plus aucune demande n'est reçue"
-            )
+        ensure_open(self.engine, self.config.timezone)
 
     def ingestor(self, actor: str) -> Ingestor:
         self.ensure_open()

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import TextIO
 
 from intake import deadlines
-from intake.app import App, Notified
+from intake.app import App
 from intake.clock import Clock
 from intake.pipeline import Line, Result
+from intake.pipeline.notify import Notified
 
 _RESULT_LABEL = {
     Result.INGESTED: "intégrée",

@@ -1,5 +1,4 @@
-"""source -> feed -> storage -> (acknowledge -> notify, later issues); the only place that orders
-these steps.
+"""One feed's outcomes, stored in bounded groups (the writes themselves are `writes.py`'s).
 
 Demandes are stored in small groups, one transaction each (at most `BATCH_DEMANDES` demandes
 or `BATCH_BYTES` of PDFs): each demande's record, XML and PDF together with its audit event,

@@ -9,10 +9,13 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from intake import deadlines
 from intake.config import Config
+from intake.french import month_name
+from intake.notices import Notices
 from intake.reports.csv import to_csv
-from intake.reports.figures import Figures, gather
-from storage import anchors
+from intake.reports.figures import MONTH, Figures, gather, previous_month
+from storage import anchors, audit
 from storage.db import transaction
 from storage.models import MonthlyReport
 
@@ -76,3 +79,18 @@ class Reports:
             if announce is not None:
                 announce(session, report)
             return report
+
+    def last_month(self, now: datetime, notices: Notices) -> MonthlyReport | None:
+        """Last month's report, once for all workers, emailed to the admins and signatories;
+        None when made already, or when the worker was installed after that month."""
+        tz = self.config.timezone
+        month = previous_month(deadlines.local_date(now, tz))
+        with transaction(self.engine) as session:
+            began = audit.first_event_at(session)
+        if began is None or deadlines.local_date(began, tz) >= month + MONTH:
+            return None  # installed since: that month is not the worker's to report
+
+        def announce(session: Session, report: MonthlyReport) -> None:
+            notices.monthly_report(session, now, report.month, month_name(month))
+
+        return self.store_once(month, now, announce)

@@ -8,6 +8,9 @@ attestation; once complete, it refuses to run twice.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
 
 from intake.errors import IntakeError
 from intake.retention.purge import PurgeOutcome, Retention
@@ -42,3 +45,15 @@ def end_convention(retention: Retention, agent: str, now: datetime) -> PurgeOutc
             ended.attestation_id = outcome.attestation
             session.add(ended)
     return outcome
+
+
+def ensure_open(engine: Engine, timezone: ZoneInfo) -> None:
+    """After the convention's end nothing is taken in any more."""
+    with transaction(engine) as session:
+        ended = attestation_store.convention_end(session)
+    if ended is not None:
+        raise ConventionEnded(
+            f"la convention a pris fin le "
+            f"{ended.ended_at.astimezone(timezone):%d/%m/%Y} "
+            f"({ended.ended_by}) : plus aucune demande n'est reçue"
+        )

@@ -45,6 +45,7 @@ RETENTION_REASON = "conservation-6-mois"
 END_REASON = "fin-de-convention"
 SIGNING_TIME = relativedelta(months=1)  # "dans le mois suivant ce délai"
 BATCH = 500
+AUDIT_KEPT = relativedelta(months=12)  # the trail's own retention
 
 
 def cutoff(today: date, policy: str) -> date:
@@ -308,3 +309,9 @@ def _copies(
         }
         for e in audit.copies_of(session, [r.numero for r in rows])
     ]
+
+
+def prune_audit(engine: Engine, vault: Vault, now: datetime, actor: str) -> int:
+    """Audit events older than `AUDIT_KEPT` go, behind a checkpoint sealed by the master key."""
+    with transaction(engine) as session:
+        return vault.trail.prune(session, before=now - AUDIT_KEPT, now=now, actor=actor)
