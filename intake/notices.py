@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from intake import deadlines
 from intake.config import Config
@@ -15,7 +15,8 @@ from intake.french import of_month
 from notifier import outbox
 from notifier.render import render
 from storage import attestations as attestation_store
-from storage.models import Attestation, DemandeRow, Status
+from storage import demandes as demandes_store
+from storage.models import Attestation, Status
 
 SIGNING_REMINDERS = (15, 7, 2)  # days before an attestation's legal deadline
 REASON_TEXT = {
@@ -84,14 +85,7 @@ class Notices:
     def announce_new(self, session: Session, now: datetime) -> int:
         """Announce every received demande not announced yet, and mark it in the same
         transaction: a crash before commit leaves them for the next batch, never twice."""
-        rows = list(
-            session.exec(
-                select(DemandeRow)
-                .where(DemandeRow.status == Status.RECEIVED, col(DemandeRow.announced_at).is_(None))
-                .order_by(col(DemandeRow.commune), col(DemandeRow.numero))
-                .with_for_update()
-            )
-        )
+        rows = demandes_store.unannounced(session)
         sent = 0
         tz = self.config.timezone
         for commune in sorted({r.commune for r in rows}):
@@ -120,10 +114,7 @@ class Notices:
                 numeros=numeros,
                 items=items,
             )
-            for row in batch:
-                row.announced_at = now
-                session.add(row)
-        session.flush()
+            demandes_store.mark_announced(session, batch, now)
         return sent
 
     # --- the retrieval clock ------------------------------------------------------------------
@@ -132,14 +123,8 @@ class Notices:
         """At each point before the deadline (the nearest one passed, once) and every day
         once overdue, for each demande the extranet still holds for the lieu."""
         today = deadlines.local_date(now, self.config.timezone)
-        rows = session.exec(
-            select(DemandeRow).where(
-                col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
-                col(DemandeRow.retrieval_due).is_not(None),
-            )
-        )
         queued = 0
-        for row in rows:
+        for row in demandes_store.still_owed(session):
             assert row.retrieval_due is not None
             left = (row.retrieval_due - today).days
             if left < 0:

@@ -385,3 +385,32 @@ def month_rows(session: Session, since: datetime, due_from: date) -> Iterator[De
         )
     )
     yield from session.exec(query)
+
+
+def unannounced(session: Session) -> list[DemandeRow]:
+    """Received demandes not announced to the staff yet, by commune and numero; locked
+    (FOR UPDATE), so that two workers never announce the same ones."""
+    query = (
+        select(DemandeRow)
+        .where(DemandeRow.status == Status.RECEIVED, col(DemandeRow.announced_at).is_(None))
+        .order_by(col(DemandeRow.commune), col(DemandeRow.numero))
+        .with_for_update()
+    )
+    return list(session.exec(query))
+
+
+def mark_announced(session: Session, rows: Sequence[DemandeRow], now: datetime) -> None:
+    for row in rows:
+        row.announced_at = now
+        session.add(row)
+    session.flush()
+
+
+def still_owed(session: Session) -> Iterator[DemandeRow]:
+    """Demandes the extranet still holds for the lieu (announced, or refused and kept in
+    quarantine), with a retrieval deadline (no lock)."""
+    query = select(DemandeRow).where(
+        col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+        col(DemandeRow.retrieval_due).is_not(None),
+    )
+    yield from session.exec(query)

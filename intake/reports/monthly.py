@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from intake import deadlines
 from intake.config import Config
@@ -16,6 +16,7 @@ from intake.notices import Notices
 from intake.reports.csv import to_csv
 from intake.reports.figures import MONTH, Figures, gather, previous_month
 from storage import anchors, audit
+from storage import reports as report_store
 from storage.db import transaction
 from storage.models import MonthlyReport
 
@@ -42,17 +43,12 @@ class Reports:
     def stored(self) -> list[tuple[str, datetime]]:
         """The months whose report is kept, newest first, with when each was made."""
         with transaction(self.engine) as session:
-            rows = session.exec(
-                select(MonthlyReport.month, MonthlyReport.created_at).order_by(
-                    col(MonthlyReport.month).desc()
-                )
-            ).all()
-        return [(month, made) for month, made in rows]
+            return report_store.kept(session)
 
     def stored_file(self, month: str, kind: str) -> bytes | None:
         """A kept report's PDF or CSV (`kind`), or None."""
         with transaction(self.engine) as session:
-            report = session.get(MonthlyReport, month)
+            report = report_store.get(session, month)
         if report is None:
             return None
         return report.pdf if kind == "pdf" else report.csv
@@ -67,15 +63,13 @@ class Reports:
         the same transaction; the new row, or None when it existed."""
         key = month.strftime("%Y-%m")
         with transaction(self.engine) as session:
-            if session.get(MonthlyReport, key) is not None:
+            if report_store.get(session, key) is not None:
                 return None
         pdf, csv_bytes = self.make(month, now)
         with transaction(self.engine) as session:
-            if session.get(MonthlyReport, key) is not None:
+            if report_store.get(session, key) is not None:
                 return None
-            report = MonthlyReport(month=key, created_at=now, pdf=pdf, csv=csv_bytes)
-            session.add(report)
-            session.flush()
+            report = report_store.add(session, key, now, pdf, csv_bytes)
             if announce is not None:
                 announce(session, report)
             return report
