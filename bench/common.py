@@ -19,7 +19,7 @@ from pathlib import Path
 from fpdf import FPDF
 from PIL import Image
 
-from tests.feeds import Dem, feed_xml, numero
+from tests.support.feeds import Dem, feed_xml, numero
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the test feeds pass every rule at that date
 PDF_SIZE = 30_000

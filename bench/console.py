@@ -25,8 +25,8 @@ from bench.common import NOW, machine, timed
 from intake.clock import FixedClock
 from intake.web.app import create_app
 from intake.web.server import listening_socket
-from tests.console import AGENT, PASSWORD, console_lieu
-from tests.feeds import Dem, numero, write_feed
+from tests.support.console import AGENT, PASSWORD, console_lieu
+from tests.support.feeds import Dem, numero, write_feed
 
 READS = 30
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

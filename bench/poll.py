@@ -25,7 +25,7 @@ from intake.sandbox.server import Account, SandboxState, start
 from intake.sources.extranet import ACKNOWLEDGE, FEED, PDF, SESSION, ExtranetClient, RetryPolicy
 from storage.db import make_engine, upgrade
 from storage.vault import Vault
-from tests.conftest import make_ingestor
+from tests.support.lieu import make_ingestor
 
 ACCOUNT, PASSWORD = "agent.habilite@mairie.example", "Correct-Horse-7"
 

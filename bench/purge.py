@@ -30,8 +30,8 @@ from intake.retention import Retention
 from storage.db import make_engine, transaction, upgrade
 from storage.models import Attestation, BlobKind, DemandeBlob, DemandeKey, DemandeRow, Status
 from storage.vault import Vault, generate_master_key_file
-from tests.conftest import PARIS
-from tests.feeds import numero
+from tests.support.feeds import numero
+from tests.support.lieu import PARIS
 
 SEED_BATCH = 2000
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.common import NOW, machine
 from intake.sandbox.families import _pdf
-from tests.feeds import Dem, feed_xml, numero
+from tests.support.feeds import Dem, feed_xml, numero
 
 LAUNCHER = Path(__file__).resolve().parents[1] / "tests" / "e2e" / "launcher.py"
 

@@ -4,9 +4,8 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -17,11 +16,9 @@ from intake.feed import FeedSchema
 from intake.pipeline import Ingestor
 from storage.db import make_engine, upgrade
 from storage.vault import Vault
-from tests.feeds import SAMPLES
+from tests.support.feeds import SAMPLES
+from tests.support.lieu import NOW, make_ingestor
 
-# The samples pass every rule between 2026-11-10 and 2027-05-02: the suite lives inside.
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-PARIS = ZoneInfo("Europe/Paris")
 PG_ENV = "INTAKE_TEST_DATABASE_URL"
 
 
@@ -80,22 +77,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
     admin.dispose()
-
-
-def make_ingestor(
-    engine: Engine, vault: Vault, schema: FeedSchema, clock: FixedClock | None = None
-) -> Ingestor:
-    """The worker's ingestion for the lieu of the samples (Corbas), its clock at NOW."""
-    return Ingestor(
-        engine=engine,
-        vault=vault,
-        schema=schema,
-        clock=clock or FixedClock(NOW),
-        communes=frozenset({"69273"}),
-        timezone=PARIS,
-        retrieval_days=15,
-        actor="l.feuga@ville-corbas.fr",
-    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW
+from tests.support.lieu import NOW
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 # The console script installed beside this interpreter (CI's PATH does not hold the venv).

@@ -7,7 +7,7 @@ import sqlite3
 import stat
 
 from tests.e2e.conftest import Intake
-from tests.feeds import SAMPLES, Dem, every_violation, numero, write_feed
+from tests.support.feeds import SAMPLES, Dem, every_violation, numero, write_feed
 
 AGENT = "l.feuga@ville-corbas.fr"
 SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")

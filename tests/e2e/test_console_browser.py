@@ -20,9 +20,9 @@ from intake.clock import FixedClock
 from intake.sandbox.certificates import signatory
 from intake.web.app import create_app
 from intake.web.server import listening_socket
-from tests.conftest import NOW
-from tests.console import AGENT, BRON, BRON_NUMERO, PASSWORD, console_lieu
-from tests.feeds import SAMPLES
+from tests.support.console import AGENT, BRON, BRON_NUMERO, PASSWORD, console_lieu
+from tests.support.feeds import SAMPLES
+from tests.support.lieu import NOW
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"

@@ -7,8 +7,8 @@ import json
 from email import policy
 
 from tests.e2e.conftest import Intake
-from tests.feeds import PERSONAL
-from tests.poppler import poppler
+from tests.support.feeds import PERSONAL
+from tests.support.poppler import poppler
 
 
 def test_the_demo_shows_the_whole_cycle(intake: Intake):

@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 
 from tests.e2e.conftest import LAUNCHER, Intake
-from tests.feeds import Dem, feed_xml, numero
+from tests.support.feeds import Dem, feed_xml, numero
 
 CANARY = "CANARI-XXE-7f3a91"
 

@@ -88,7 +88,7 @@ def test_two_accounts_retrieve_annexe_1_each_with_its_own_password(initialised: 
     """Corbas through Laetitia Feuga's account, Bron through the Bron agent's: each person
     signs in with her own identifiers, never a shared account."""
     from intake.sandbox.server import Account, SandboxState, start
-    from tests.conftest import NOW
+    from tests.support.lieu import NOW
 
     bron = "accueil@ville-bron.fr"
     state = SandboxState(

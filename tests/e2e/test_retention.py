@@ -10,8 +10,8 @@ from pathlib import Path
 
 from intake.sandbox.certificates import signatory
 from tests.e2e.conftest import Intake, Run
-from tests.feeds import PERSONAL, SAMPLES
-from tests.poppler import poppler
+from tests.support.feeds import PERSONAL, SAMPLES
+from tests.support.poppler import poppler
 
 AGENT = "l.feuga@ville-corbas.fr"
 SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")
@@ -166,7 +166,7 @@ def test_an_interrupted_end_is_completed_by_running_it_again(initialised: Intake
     from intake.clock import FixedClock
     from storage import attestations as attestation_store
     from storage.db import transaction
-    from tests.conftest import NOW
+    from tests.support.lieu import NOW
 
     assert initialised("ingest", SAMPLE_FEED).code == 0
     app = App(configuration.load(initialised.folder / "intake.toml"), FixedClock(NOW))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.conftest import LAUNCHER, Intake
 from tests.e2e.test_poll import configure, rows
-from tests.smtp import SmtpServer
+from tests.support.smtp import SmtpServer
 
 PERSONAL = ["Martin", "Bernard", "Nguyễn", "N'Diaye", "example.org", "rue des", "place de"]
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from storage.vault import generate_master_key_file
 from tests.e2e.conftest import Intake
 from tests.e2e.test_poll import configure
-from tests.feeds import SAMPLES
+from tests.support.feeds import SAMPLES
 
 SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")
 AGENT = "l.feuga@ville-corbas.fr"

@@ -81,7 +81,7 @@ def pg_schema_url():
 def test_three_workers_on_postgresql_do_each_thing_once(
     initialised: Intake, sandbox, pg_schema_url, tmp_path
 ):
-    from tests.smtp import SmtpServer
+    from tests.support.smtp import SmtpServer
 
     state, url = sandbox
     configure(initialised, url)

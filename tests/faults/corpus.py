@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 from tests.e2e.test_hostile import hostile_documents
-from tests.feeds import SAMPLE_PDF, Dem, feed_xml, numero
+from tests.support.feeds import SAMPLE_PDF, Dem, feed_xml, numero
 
 GOOD = feed_xml([Dem(numero(1))])
 

@@ -9,10 +9,10 @@ import pytest
 
 from intake.feed.pdf import FolderPdfSource
 from storage.db import make_engine, upgrade
-from tests.conftest import make_ingestor
 from tests.e2e.test_hostile import CANARY, _Recorder, listener  # noqa: F401  (fixture)
 from tests.faults.corpus import corpus
-from tests.feeds import numero
+from tests.support.feeds import numero
+from tests.support.lieu import make_ingestor
 
 NAMES = sorted(corpus(Path("/nonexistent"), "http://127.0.0.1:9"))
 

@@ -11,7 +11,7 @@ import sys
 
 from tests.e2e.conftest import LAUNCHER, Intake
 from tests.faults.invariants import check_storage
-from tests.feeds import SAMPLES, Dem, numero, write_feed
+from tests.support.feeds import SAMPLES, Dem, numero, write_feed
 
 AGENT = "l.feuga@ville-corbas.fr"
 

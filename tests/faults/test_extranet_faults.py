@@ -12,8 +12,8 @@ from sqlmodel import select
 from intake.notices import Notices
 from storage.db import transaction
 from storage.models import OutboxMessage, Status
-from tests.conftest import NOW
 from tests.integration.test_extranet import make_poller, sandbox, stored  # noqa: F401
+from tests.support.lieu import NOW
 
 RANDOM_FAULTS = {
     "error500": 0.08,

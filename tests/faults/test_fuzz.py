@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from intake.feed import Accepted, Code, DocumentRefused, FeedHeader, Refused, RuleContext, read_feed
 from intake.feed.model import DocumentPdf
 from intake.feed.pdf import PdfMissingError
-from tests.conftest import NOW, PARIS
-from tests.feeds import SAMPLE_PDF, SAMPLES, Dem, feed_xml, numero
+from tests.support.feeds import SAMPLE_PDF, SAMPLES, Dem, feed_xml, numero
+from tests.support.lieu import NOW, PARIS
 
 SEEDS = [
     (SAMPLES / "flux-69273-corbas.xml").read_bytes(),

@@ -17,7 +17,7 @@ from tests.e2e.conftest import LAUNCHER, Intake
 from tests.e2e.test_poll import configure
 from tests.e2e.test_run import start_daemon, stop, wait_for
 from tests.faults.invariants import check_storage
-from tests.feeds import Dem, numero, write_feed
+from tests.support.feeds import Dem, numero, write_feed
 
 INGEST_KILLS = 30
 RUN_KILLS = 20  # 50 random moments in all

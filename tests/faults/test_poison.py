@@ -30,8 +30,8 @@ from storage import communes as communes_store
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import OutboxMessage, Status
-from tests.conftest import NOW
-from tests.feeds import SAMPLE_PDF, SAMPLES, Dem, feed_xml, numero, write_feed
+from tests.support.feeds import SAMPLE_PDF, SAMPLES, Dem, feed_xml, numero, write_feed
+from tests.support.lieu import NOW
 
 BOUNDED = settings(
     max_examples=40,

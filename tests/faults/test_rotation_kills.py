@@ -15,7 +15,7 @@ from pathlib import Path
 
 from storage.vault import generate_master_key_file, master_key_id, read_master_key_file
 from tests.e2e.conftest import LAUNCHER, Intake
-from tests.feeds import Dem, numero, write_feed
+from tests.support.feeds import Dem, numero, write_feed
 
 DEMANDES = 1500
 KILLS = 8

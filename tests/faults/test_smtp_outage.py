@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 from tests.e2e.conftest import Intake
 from tests.e2e.test_poll import configure
 from tests.e2e.test_run import start_daemon, stop, wait_for, with_smtp
-from tests.smtp import SmtpServer
+from tests.support.smtp import SmtpServer
 
 
 def outbox(intake: Intake) -> list[tuple[str, int, str | None]]:

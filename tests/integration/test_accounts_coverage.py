@@ -8,7 +8,7 @@ from intake import coverage
 from intake.status import CRITICAL, health
 from storage import heartbeats
 from storage.db import transaction
-from tests.conftest import NOW
+from tests.support.lieu import NOW
 
 ONE_ACCOUNT = (
     '\n[extranet]\nurl = "https://extranet.example/partenaires"\n'

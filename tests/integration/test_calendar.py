@@ -14,7 +14,7 @@ from intake.notices import Notices
 from storage import communes
 from storage.db import transaction
 from storage.models import OutboxMessage
-from tests.poppler import poppler
+from tests.support.poppler import poppler
 
 
 def lieu(lieu_config, extra: str = ""):

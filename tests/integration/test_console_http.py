@@ -21,9 +21,9 @@ from intake.clock import FixedClock
 from intake.web.app import create_app
 from storage.db import transaction
 from storage.models import AuditEvent, DemandeRow
-from tests.conftest import NOW
-from tests.console import AGENT, BRON, BRON_NUMERO, CSRF, DSI, PASSWORD, console_lieu
-from tests.feeds import SAMPLES
+from tests.support.console import AGENT, BRON, BRON_NUMERO, CSRF, DSI, PASSWORD, console_lieu
+from tests.support.feeds import SAMPLES
+from tests.support.lieu import NOW
 
 NUMERO = "ME-2026-0000102"  # Thảo Nguyễn's family, Corbas
 PAGES = ["/", "/demandes", f"/demandes/{NUMERO}", f"/demandes/{NUMERO}/pdf", "/export",

@@ -7,8 +7,8 @@ import shutil
 from intake.app import App
 from intake.clock import FixedClock
 from intake.sources.dropbox import REFUSED_FOLDER, Dropbox
-from tests.conftest import NOW
-from tests.feeds import SAMPLES
+from tests.support.feeds import SAMPLES
+from tests.support.lieu import NOW
 
 
 class Wall:

@@ -13,9 +13,9 @@ from intake.reports import month_name
 from notifier.smtp import attachments_of, build
 from storage.db import transaction
 from storage.models import OutboxMessage
-from tests.conftest import NOW
-from tests.console import console_lieu
-from tests.feeds import PERSONAL
+from tests.support.console import console_lieu
+from tests.support.feeds import PERSONAL
+from tests.support.lieu import NOW
 
 
 def test_month_names_with_their_elision():
@@ -126,7 +126,7 @@ def test_the_attestation_lists_the_copies_that_left_the_vault(tmp_path):
     )
     path = tmp_path / "a.pdf"
     path.write_bytes(attestation.pdf)
-    from tests.poppler import poppler
+    from tests.support.poppler import poppler
 
     text = " ".join(poppler("pdftotext", path, "-").split())
     assert "Copies sorties du coffre" in text and "confirme que ces copies" in text

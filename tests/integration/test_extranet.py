@@ -17,7 +17,7 @@ from intake.sources.extranet import ExtranetClient, RetryPolicy
 from storage import communes as communes_store
 from storage.db import transaction
 from storage.models import DemandeRow, Status
-from tests.conftest import NOW
+from tests.support.lieu import NOW
 
 ACCOUNT = "l.feuga@ville-corbas.fr"
 PASSWORD = "bac-a-sable"

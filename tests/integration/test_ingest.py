@@ -18,7 +18,7 @@ from storage.models import (
     Refusal,
     Status,
 )
-from tests.feeds import Dem, Resp, every_violation, numero, write_feed
+from tests.support.feeds import Dem, Resp, every_violation, numero, write_feed
 
 
 def lines(ingestor: Ingestor, path) -> list[Line]:

@@ -20,8 +20,8 @@ from intake.sources.mailbox import MailboxSettings
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import OutboxMessage, Status
-from tests import dovecot
-from tests.feeds import SAMPLES
+from tests.support import dovecot
+from tests.support.feeds import SAMPLES
 
 SAMPLE = (SAMPLES / "notification-ME-2026-0000101.eml").read_bytes()
 USER, PASSWORD = "accueil", "imap-secret"
@@ -159,7 +159,7 @@ def test_the_sandbox_mails_into_dovecot_and_the_worker_reads_then_retrieves(
 
 @pytest.mark.parametrize("mode", ["ssl", "starttls"])
 def test_the_mailbox_over_tls(ingestor, engine, lieu_config, tmp_path, mode):
-    from tests.tls import self_signed
+    from tests.support.tls import self_signed
 
     if not dovecot.available():
         pytest.skip("IMAP tier skipped: dovecot is not installed (scripts/test-services)")

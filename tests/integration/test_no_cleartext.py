@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.db import make_engine, upgrade
-from tests.conftest import make_ingestor
-from tests.feeds import PERSONAL, Dem, Resp, every_violation, numero, write_feed
+from tests.support.feeds import PERSONAL, Dem, Resp, every_violation, numero, write_feed
+from tests.support.lieu import make_ingestor
 
 
 def database_bytes(folder: Path) -> dict[str, bytes]:

@@ -16,8 +16,8 @@ from notifier.render import render
 from notifier.smtp import SmtpSettings, deliver
 from storage.db import transaction
 from storage.models import DemandeRow, OutboxMessage, Status
-from tests.smtp import SmtpServer
-from tests.tls import self_signed
+from tests.support.smtp import SmtpServer
+from tests.support.tls import self_signed
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PERSONAL = ["Bernard", "Sophie", "Nguyễn", "Lefèvre", "Marronniers", "example.org", "1234567"]

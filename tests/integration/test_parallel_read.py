@@ -20,8 +20,8 @@ from intake.feed import (
 )
 from intake.feed.pdf import FolderPdfSource
 from intake.pipeline import Line, Result
-from tests.conftest import NOW, PARIS
-from tests.feeds import Dem, every_violation, numero, write_feed
+from tests.support.feeds import Dem, every_violation, numero, write_feed
+from tests.support.lieu import NOW, PARIS
 
 CONTEXT = RuleContext(frozenset({"69273"}), PARIS, NOW)
 

@@ -12,9 +12,9 @@ from intake.reports import Reports
 from storage import communes as communes_store
 from storage.db import transaction
 from storage.models import Status
-from tests.conftest import PARIS
-from tests.poppler import poppler
-from tests.retention import hold
+from tests.support.lieu import PARIS
+from tests.support.poppler import poppler
+from tests.support.retention import hold
 
 
 def at(text: str) -> datetime:

@@ -18,8 +18,8 @@ from storage import attestations as attestation_store
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import DemandeRow, OutboxMessage, Status
-from tests.conftest import PARIS
-from tests.retention import day, held_secrets, hold
+from tests.support.lieu import PARIS
+from tests.support.retention import day, held_secrets, hold
 
 JAN_10 = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)  # purge day 2026-07-10
 JAN_31 = datetime(2026, 1, 31, 23, 30, tzinfo=UTC)  # 1 February in Paris: purge day 2026-08-01

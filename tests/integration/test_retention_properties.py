@@ -25,7 +25,7 @@ from intake.retention import Retention
 from storage.db import make_engine, transaction, upgrade
 from storage.models import Attestation, DemandeRow, Status
 from storage.vault import Vault
-from tests.retention import hold
+from tests.support.retention import hold
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 ZONES = ["Europe/Paris", "Indian/Reunion", "America/Cayenne", "Pacific/Noumea", "UTC"]

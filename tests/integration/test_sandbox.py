@@ -12,7 +12,7 @@ import pytest
 
 from intake.sandbox.server import Account, SandboxState, start
 from intake.sources.extranet import ExtranetClient, RetryPolicy
-from tests.smtp import SmtpServer
+from tests.support.smtp import SmtpServer
 
 ACCOUNT = "l.feuga@ville-corbas.fr"
 

@@ -17,9 +17,9 @@ from intake.retention.attestations import Attestations
 from intake.retention.signing import SignatureRefused
 from intake.sandbox.certificates import signatory
 from storage.db import transaction
-from tests.conftest import PARIS
-from tests.poppler import poppler
-from tests.retention import SIGNATORY, hold
+from tests.support.lieu import PARIS
+from tests.support.poppler import poppler
+from tests.support.retention import SIGNATORY, hold
 
 PURGE_DAY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 SIGNING_DAY = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)

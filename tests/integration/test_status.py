@@ -7,8 +7,8 @@ from datetime import timedelta
 from intake.status import CRITICAL, OK, WARNING, health
 from storage import communes, heartbeats
 from storage.db import transaction
-from tests.conftest import NOW, PARIS
-from tests.retention import hold
+from tests.support.lieu import NOW, PARIS
+from tests.support.retention import hold
 
 
 def beat(engine, at) -> None:  # type: ignore[no-untyped-def]

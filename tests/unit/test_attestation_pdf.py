@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pypdf import PdfReader
 
 from intake.retention import attestation_pdf
-from tests.poppler import poppler
+from tests.support.poppler import poppler
 
 
 def manifest(count: int) -> dict[str, object]:

@@ -4,7 +4,7 @@ import pytest
 
 from intake.feed.errors import Code
 from intake.feed.guard import check_document
-from tests.feeds import Dem, feed_xml, numero
+from tests.support.feeds import Dem, feed_xml, numero
 
 VALID = feed_xml([Dem(numero(1))]).encode()
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -5,7 +5,7 @@ import pytest
 from intake.feed.errors import Code
 from intake.feed.model import DocumentPdf
 from intake.feed.pdf import FolderPdfSource, PdfMissingError, check_pdf
-from tests.feeds import SAMPLE_PDF
+from tests.support.feeds import SAMPLE_PDF
 
 
 def declared(content: bytes, size: int | None = None) -> DocumentPdf:

@@ -1,7 +1,7 @@
 from lxml import etree
 
 from intake.feed.schema import FeedSchema
-from tests.feeds import SAMPLES, Dem, Resp, feed_xml, numero
+from tests.support.feeds import SAMPLES, Dem, Resp, feed_xml, numero
 
 NS = "{urn:monenfant-intake:flux-demandes:1}"
 

@@ -12,7 +12,7 @@ from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
 from storage.vault import generate_master_key_file
-from tests.feeds import SAMPLES, Dem, numero, write_feed
+from tests.support.feeds import SAMPLES, Dem, numero, write_feed
 
 AGENT = "l.feuga@ville-corbas.fr"  # every duty, Corbas only
 BRON = "accueil@ville-bron.fr"  # recipient, Bron only

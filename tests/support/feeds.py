@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"
 NS = "urn:monenfant-intake:flux-demandes:1"
 SAMPLE_PDF = (SAMPLES / "ME-2026-0000101.pdf").read_bytes()
