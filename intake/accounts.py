@@ -20,13 +20,13 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
-from sqlmodel import col, delete, func, select
 
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.errors import IntakeError
+from storage import accounts as store
 from storage.db import transaction
-from storage.models import SignInFailure, StaffAccount, WebSession
+from storage.models import StaffAccount, WebSession
 from storage.vault import Vault
 
 IDLE = timedelta(minutes=30)
@@ -104,7 +104,7 @@ class Accounts:
             raise AccountError(f"mot de passe trop court : {MIN_PASSWORD} caractères au moins")
         now = self.clock.now()
         with transaction(self.engine) as session:
-            account = session.get(StaffAccount, member.email.casefold())
+            account = store.account(session, member.email)
             hashed = _HASHER.hash(password)
             if account is None:
                 account = StaffAccount(
@@ -112,8 +112,8 @@ class Accounts:
                 )
             account.password_hash, account.password_set_at = hashed, now
             account.locked_until = None
-            session.add(account)
-            session.exec(delete(WebSession).where(col(WebSession.email) == member.email))
+            store.save(session, account)
+            store.end_sessions_of(session, member.email)
             self.vault.trail.record(session, at=now, actor=member.email, action="mot-de-passe")
         return member
 
@@ -123,17 +123,17 @@ class Accounts:
         secret = pyotp.random_base32()
         now = self.clock.now()
         with transaction(self.engine) as session:
-            account = session.get(StaffAccount, member.email.casefold())
+            account = store.account(session, member.email)
             if account is None:
                 raise AccountError(f"{member.email} n'a pas encore de mot de passe")
             account.totp_secret = self.vault.wrap_secret(secret.encode(), f"totp:{account.email}")
-            session.add(account)
+            store.save(session, account)
             self.vault.trail.record(session, at=now, actor=member.email, action="totp-active")
         return pyotp.TOTP(secret).provisioning_uri(name=member.email, issuer_name="intake")
 
     def listing(self) -> list[AccountLine]:
         with transaction(self.engine) as session:
-            accounts = {a.email: a for a in session.exec(select(StaffAccount))}
+            accounts = store.accounts(session)
         lines = []
         for member in sorted(self.config.raw.staff, key=lambda m: m.name.casefold()):
             account = accounts.get(member.email.casefold())
@@ -153,7 +153,7 @@ class Accounts:
         now = self.clock.now()
         member = self.config.staff_member(email.strip())
         with transaction(self.engine) as session:
-            account = session.get(StaffAccount, member.email.casefold()) if member else None
+            account = store.account(session, member.email) if member else None
         if member is None or account is None:
             _verify(_DUMMY_HASH, password)
             self._refused(None, now, "inconnu")
@@ -169,12 +169,12 @@ class Accounts:
         """The second step: the TOTP code of a session opened with the right password."""
         now = self.clock.now()
         with transaction(self.engine) as session:
-            row = session.get(WebSession, _digest(token))
+            row = store.web_session(session, _digest(token))
         person = self._alive(row, now)
         if person is None or person.stage != "code":
             raise SignInRefused("session expirée : reconnectez-vous")
         with transaction(self.engine) as session:
-            account = session.get(StaffAccount, person.email.casefold())
+            account = store.account(session, person.email)
         assert account is not None and account.totp_secret is not None
         secret = self.vault.unwrap_secret(account.totp_secret, f"totp:{account.email}")
         if not pyotp.TOTP(secret.decode()).verify(code.strip(), for_time=now, valid_window=1):
@@ -188,10 +188,9 @@ class Accounts:
         csrf = secrets.token_urlsafe(32)
         with transaction(self.engine) as session:
             if previous:
-                session.exec(
-                    delete(WebSession).where(col(WebSession.token_hash) == _digest(previous))
-                )
-            session.add(
+                store.end_session_by_hash(session, _digest(previous))
+            store.save(
+                session,
                 WebSession(
                     token_hash=_digest(token),
                     email=member.email,
@@ -199,36 +198,28 @@ class Accounts:
                     stage=stage,
                     created_at=now,
                     last_seen_at=now,
-                )
+                ),
             )
             if stage == "ok":
-                account = session.get(StaffAccount, member.email.casefold())
+                account = store.account(session, member.email)
                 assert account is not None
                 account.last_sign_in_at = now
-                session.add(account)
-                session.exec(
-                    delete(SignInFailure).where(col(SignInFailure.email) == member.email.casefold())
-                )
+                store.save(session, account)
+                store.forget_failures(session, member.email)
                 self.vault.trail.record(session, at=now, actor=member.email, action="connexion")
         return Opened(token, Person(member, csrf, stage))
 
     def _failed(self, member: StaffSection, now: datetime) -> NoReturn:
         email = member.email.casefold()
         with transaction(self.engine) as session:
-            session.add(SignInFailure(email=email, at=now))
-            session.flush()
-            recent = session.exec(
-                select(func.count())
-                .select_from(SignInFailure)
-                .where(col(SignInFailure.email) == email, col(SignInFailure.at) > now - LOCK_WINDOW)
-            ).one()
+            recent = store.failed_sign_ins(session, email, now, now - LOCK_WINDOW)
             locked = recent >= LOCK_AFTER
             if locked:
-                account = session.get(StaffAccount, email)
+                account = store.account(session, email)
                 assert account is not None
                 account.locked_until = now + LOCK_TIME
-                session.add(account)
-                session.exec(delete(SignInFailure).where(col(SignInFailure.email) == email))
+                store.save(session, account)
+                store.forget_failures(session, email)
             self.vault.trail.record(
                 session,
                 at=now,
@@ -265,13 +256,13 @@ class Accounts:
             return None
         now = self.clock.now()
         with transaction(self.engine) as session:
-            row = session.get(WebSession, _digest(token))
+            row = store.web_session(session, _digest(token))
             person = self._alive(row, now)
             if row is not None and person is None:
-                session.delete(row)
+                store.end_session(session, row)
             elif row is not None:
                 row.last_seen_at = now
-                session.add(row)
+                store.save(session, row)
         return person
 
     def _alive(self, row: WebSession | None, now: datetime) -> Person | None:
@@ -289,10 +280,10 @@ class Accounts:
             return
         now = self.clock.now()
         with transaction(self.engine) as session:
-            row = session.get(WebSession, _digest(token))
+            row = store.web_session(session, _digest(token))
             if row is None:
                 return
-            session.delete(row)
+            store.end_session(session, row)
             self.vault.trail.record(session, at=now, actor=row.email, action="deconnexion")
 
 
