@@ -1,0 +1,173 @@
+"""The TOML configuration of cli.md: loading, validation, and every problem named by its key.
+
+Secrets never sit in the file: it names the environment variable (`*_env`) or
+the file (`*_file`) that holds them. Relative paths are relative to the file's
+own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from intake.config.checks import (
+    ConfigError,
+    Problem,
+    _problem_from_pydantic,
+    _resolve,
+    _secret_problems,
+    _semantic_problems,
+    key_file_problems,
+    resolve_database_url,
+)
+from intake.config.sections import (
+    _SECTION_KEYS,
+    CONFIG_ENV,
+    DEFAULT_CONFIG_NAME,
+    ExtranetAccountSection,
+    LieuSection,
+    RawConfig,
+    StaffSection,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_NAME",
+    "Config",
+    "ConfigError",
+    "ExtranetAccountSection",
+    "LieuSection",
+    "Problem",
+    "RawConfig",
+    "StaffSection",
+    "key_file_problems",
+    "load",
+    "locate",
+    "resolve_database_url",
+]
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration, with paths resolved against the file's folder."""
+
+    path: Path
+    raw: RawConfig
+    timezone: ZoneInfo
+    database_url: str
+    key_file: Path
+
+    @property
+    def lieu(self) -> LieuSection:
+        return self.raw.lieu
+
+    @property
+    def retrieval_days(self) -> int:
+        return self.raw.convention.retrieval_days
+
+    @property
+    def commune_codes(self) -> frozenset[str]:
+        return frozenset(c.insee for c in self.raw.communes)
+
+    def commune_name(self, insee: str) -> str:
+        return next((c.name for c in self.raw.communes if c.insee == insee), insee)
+
+    def staff_member(self, email: str) -> StaffSection | None:
+        wanted = email.strip().casefold()
+        return next((s for s in self.raw.staff if s.email.casefold() == wanted), None)
+
+    def staff_communes(self, member: StaffSection) -> frozenset[str]:
+        return frozenset(member.communes) if member.communes is not None else self.commune_codes
+
+    def resolve_path(self, value: str) -> Path:
+        return _resolve(self.path.resolve().parent, value)
+
+    def secret(
+        self, section: BaseModel, name: str, environ: Mapping[str, str] = os.environ
+    ) -> str | None:
+        """The secret that `<name>_env` or `<name>_file` of a section points to, read only
+        by the command that uses it: a command that does not connect never asks for it (so
+        nobody is pushed to hand the account holder's password around). ConfigError when
+        it is configured but missing; None when the section names none."""
+        key = _SECTION_KEYS.get(type(section), type(section).__name__)
+        problems = _secret_problems(key, section.model_dump(), self.path.resolve().parent,
+                                    environ, name, require=True)  # fmt: skip
+        if problems:
+            raise ConfigError(self.path, problems)
+        values = section.model_dump()
+        if values.get(f"{name}_env"):
+            return environ.get(values[f"{name}_env"])
+        if values.get(f"{name}_file"):
+            # Only the line break an editor adds is dropped: a secret may hold spaces.
+            text = self.resolve_path(values[f"{name}_file"]).read_text(encoding="utf-8")
+            return text.rstrip("\r\n")
+        return None
+
+    def missing_secrets(self, environ: Mapping[str, str] = os.environ) -> list[Problem]:
+        """Every configured secret that cannot be read now (for `check-config`)."""
+        base, raw = self.path.resolve().parent, self.raw
+        problems: list[Problem] = []
+        accounts = raw.extranet.all_accounts() if raw.extranet else []
+        sections: list[tuple[str, BaseModel | None, tuple[str, ...]]] = [
+            (f"extranet.accounts[{i}]" if raw.extranet and raw.extranet.accounts else "extranet",
+             account, ("password",))
+            for i, account in enumerate(accounts)
+        ]  # fmt: skip
+        for key, section, names in (
+            *sections,
+            ("smtp", raw.smtp, ("username", "password")),
+            ("mailbox", raw.mailbox, ("username", "password")),
+        ):
+            if section is not None:
+                for name in names:
+                    problems += _secret_problems(
+                        key, section.model_dump(), base, environ, name, require=True
+                    )
+        return problems
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def locate(explicit: str | None, environ: Mapping[str, str] = os.environ) -> Path:
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
+    """Read and validate; raises ConfigError listing every problem found."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            path, [Problem(str(path), "fichier de configuration introuvable")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            path, [Problem(str(path), f"lecture impossible ({exc.strerror or exc})")]
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [Problem(str(path), f"TOML invalide : {exc}")]) from None
+    try:
+        raw = RawConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, [_problem_from_pydantic(e) for e in exc.errors()]) from None
+    base = path.resolve().parent
+    problems = _semantic_problems(raw, base, environ)
+    if problems:
+        raise ConfigError(path, problems)
+    return Config(
+        path=path,
+        raw=raw,
+        timezone=ZoneInfo(raw.lieu.timezone),
+        database_url=resolve_database_url(raw.database.url, base),
+        key_file=_resolve(base, raw.vault.key_file),
+    )
