@@ -19,6 +19,7 @@ def configure_calendar_parser(commands: Any) -> None:
         "extranet inutilisés, reconduction et dénonciation",
     )
     listing.add_argument("--json", action="store_true", help="résultat en JSON")
+    listing.set_defaults(func=cmd_calendar)
 
 
 def configure_annexe1_parser(convention_sub: Any) -> None:

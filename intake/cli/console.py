@@ -25,7 +25,9 @@ def configure_console_parsers(commands: Any, parser_class: type[argparse.Argumen
         metavar="HOTE:PORT",
         help="adresse d'écoute (défaut : [web] listen, sinon 127.0.0.1:8080)",
     )
+    web.set_defaults(func=cmd_web)
     staff = commands.add_parser("staff", help="les comptes de la console web")
+    staff.set_defaults(func=cmd_staff)
     staff_sub = staff.add_subparsers(
         dest="staff_command", required=True, metavar="ACTION", parser_class=parser_class
     )

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from intake.cli import french_help
+from intake.cli import (
+    demo_cmds,
+    french_help,
+    reading_cmds,
+    retention_cmds,
+    service_cmds,
+    setup_cmds,
+)
 from intake.cli.calendar_cmd import (
     configure_annexe1_parser,
     configure_calendar_parser,
@@ -61,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     init = commands.add_parser("init", help="crée la configuration, la clé et la base")
+    init.set_defaults(func=setup_cmds.cmd_init)
     init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
     init.add_argument(
         "--system",
@@ -78,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="vérifie la configuration : clés, secrets, clé maîtresse ; tous les problèmes "
         "d'un coup",
     )
+    check.set_defaults(func=setup_cmds.cmd_check_config)
     check.add_argument(
         "--connect",
         action="store_true",
@@ -85,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     ingest = commands.add_parser("ingest", help="intègre des flux téléchargés à la main")
+    ingest.set_defaults(func=reading_cmds.cmd_ingest)
     ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier de flux XML ou dossier")
     ingest.add_argument(
         "--agent",
@@ -95,11 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser(
         "demandes", help="les demandes détenues, sans données personnelles"
     )
+    listing.set_defaults(func=reading_cmds.cmd_demandes)
     listing.add_argument("--commune", metavar="INSEE")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--json", action="store_true")
 
     show = commands.add_parser("show", help="une demande en entier, pour une personne habilitée")
+    show.set_defaults(func=reading_cmds.cmd_show)
     show.add_argument("numero", metavar="NUMERO")
     show.add_argument("--agent", required=True, metavar="COURRIEL")
     show.add_argument(
@@ -109,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporter = commands.add_parser(
         "export", help="les demandes en entier, pour le logiciel du lieu"
     )
+    exporter.set_defaults(func=reading_cmds.cmd_export)
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
     exporter.add_argument(
@@ -127,20 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--commune", metavar="INSEE", help="seulement cette commune (parmi les vôtres)"
     )
 
-    commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
+    run = commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
+    run.set_defaults(func=service_cmds.cmd_run)
 
     deadline = commands.add_parser("deadlines", help="échéances de récupération")
+    deadline.set_defaults(func=service_cmds.cmd_deadlines)
     deadline.add_argument("--json", action="store_true")
 
     poll = commands.add_parser("poll", help="une récupération sur l'extranet, maintenant")
+    poll.set_defaults(func=service_cmds.cmd_poll)
     poll.add_argument("--commune", metavar="INSEE")
 
     status = commands.add_parser("status", help="état : extranet, courriels, attestations, retards")
+    status.set_defaults(func=service_cmds.cmd_status)
     status.add_argument("--json", action="store_true")
 
     sandbox = commands.add_parser(
         "sandbox", help="un extranet local pour essayer (familles fictives)"
     )
+    sandbox.set_defaults(func=demo_cmds.cmd_sandbox)
     sandbox.add_argument("--host", default="127.0.0.1", help="adresse locale (défaut 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument(
@@ -197,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge = commands.add_parser(
         "purge", help="détruit ce que la règle des six mois impose, et prépare l'attestation"
     )
+    purge.set_defaults(func=retention_cmds.cmd_purge)
     purge.add_argument(
         "--dry-run", action="store_true", help="montre ce qui serait détruit, sans rien changer"
     )
@@ -206,9 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing_att = commands.add_parser(
         "attestations", help="attestations de destruction : état de signature et délai légal"
     )
+    listing_att.set_defaults(func=retention_cmds.cmd_attestations)
     listing_att.add_argument("--json", action="store_true")
 
     attestation = commands.add_parser("attestation", help="une attestation de destruction")
+    attestation.set_defaults(func=retention_cmds.cmd_attestation)
     attestation_sub = attestation.add_subparsers(
         dest="attestation_command", required=True, metavar="ACTION", parser_class=_FrenchParser
     )
@@ -233,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     scanned.add_argument("--file", required=True, type=Path, metavar="SCAN.pdf")
 
     report = commands.add_parser("report", help="rapports")
+    report.set_defaults(func=retention_cmds.cmd_report)
     report_sub = report.add_subparsers(
         dest="report_command", required=True, metavar="RAPPORT", parser_class=_FrenchParser
     )
@@ -241,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     monthly.add_argument("-o", "--output", required=True, type=Path, metavar="DOSSIER")
 
     convention = commands.add_parser("convention", help="la convention d'habilitation")
+    convention.set_defaults(func=retention_cmds.cmd_convention)
     convention_sub = convention.add_subparsers(
         dest="convention_command", required=True, metavar="ACTION", parser_class=_FrenchParser
     )
@@ -259,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="tout le cycle sur des familles fictives, en une minute environ"
     )
+    demo.set_defaults(func=demo_cmds.cmd_demo)
     demo.add_argument("directory", nargs="?", default="demo", metavar="DOSSIER")
     demo.add_argument(
         "--sans-console",

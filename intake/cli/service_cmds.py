@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -25,6 +28,7 @@ from intake.cli.printing import (
     _print_notified,
 )
 from intake.clock import Clock
+from intake.config import ConfigError
 from intake.status import Health, health
 from storage import demandes as store
 from storage.db import transaction
@@ -204,3 +208,30 @@ _SERVICE_FR: dict[str, Callable[[list[Any], App], str]] = {
         "(bloqué ou arrêté brutalement) : vérifiez-le (systemctl status intake)."
     ),
 }
+
+
+def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    import threading
+
+    from intake.daemon import Daemon, install_stop_signals
+
+    stop = threading.Event()
+    install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
+    app = load_app(args, clock)
+    missing = app.config.missing_secrets()  # the service uses every one of them
+    if missing:
+        raise ConfigError(app.config.path, missing)
+    app.ensure_open()  # also migrates and reaches the database before the first job
+    app.vault  # noqa: B018  (a wrong key file stops the service before any job runs)
+    if stop.is_set():
+        return EXIT_OK
+    daemon = Daemon(app, stop=stop)
+    code = daemon.run()
+    if daemon.abandoned:
+        # The scheduler's worker threads are joined at exit: one stuck in a system call would
+        # hold the process past systemd's stop timeout. Whatever it was doing is not committed,
+        # so it is simply done again at the next start.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code

@@ -14,6 +14,7 @@ from intake.vault_rotation import rotate_master_key
 
 def configure_trust_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     audit_cmd = commands.add_parser("audit", help="journal d'audit")
+    audit_cmd.set_defaults(func=cmd_audit)
     audit_sub = audit_cmd.add_subparsers(
         dest="audit_command", required=True, metavar="ACTION", parser_class=parser_class
     )
@@ -25,6 +26,7 @@ def configure_trust_parsers(commands: Any, parser_class: type[argparse.ArgumentP
     verify.add_argument("--json", action="store_true", help="résultat en JSON")
 
     vault = commands.add_parser("vault", help="la clé maîtresse du coffre")
+    vault.set_defaults(func=cmd_vault)
     vault_sub = vault.add_subparsers(
         dest="vault_command", required=True, metavar="ACTION", parser_class=parser_class
     )
