@@ -15,6 +15,7 @@ from storage.vault import Vault
 
 
 def get(session: Session, numero: str, *, for_update: bool = False) -> DemandeRow | None:
+    """One demande's row; with `for_update`, locked (FOR UPDATE) until the transaction ends."""
     query = select(DemandeRow).where(DemandeRow.numero == numero)
     if for_update:
         query = query.with_for_update()
@@ -22,6 +23,7 @@ def get(session: Session, numero: str, *, for_update: bool = False) -> DemandeRo
 
 
 def get_many(session: Session, numeros: Sequence[str], *, lock: bool = False) -> list[DemandeRow]:
+    """The rows of these numeros that exist; with `lock`, locked (FOR UPDATE)."""
     if not numeros:
         return []
     query = select(DemandeRow).where(col(DemandeRow.numero).in_(numeros))
@@ -78,6 +80,7 @@ class NewDemandes:
 
 
 def save(session: Session, row: DemandeRow) -> DemandeRow:
+    """Insert or update a row (flushed: later statements of the transaction see it)."""
     session.add(row)
     session.flush()
     return row
@@ -142,11 +145,13 @@ def replace_secret(
 
 
 def has_secret(session: Session, numero: str, kind: BlobKind) -> bool:
+    """Whether the demande holds a blob of this kind (no lock, nothing decrypted)."""
     query = select(DemandeBlob.id).where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
     return session.exec(query).first() is not None
 
 
 def read_secret(session: Session, vault: Vault, numero: str, kind: BlobKind) -> bytes | None:
+    """A blob decrypted with the demande's data key, or None (no lock)."""
     blob = session.exec(
         select(DemandeBlob)
         .where(DemandeBlob.numero == numero, DemandeBlob.kind == kind)
@@ -231,6 +236,7 @@ def purgeable(
 
 
 def next_purge_due(session: Session) -> date | None:
+    """The earliest purge day of what is not destroyed yet (no lock)."""
     query = select(func.min(DemandeRow.purge_due)).where(DemandeRow.status != Status.PURGED)
     return session.exec(query).one()
 
@@ -249,6 +255,7 @@ def listing(
     status: str | None = None,
     communes: frozenset[str] | None = None,
 ) -> Iterator[DemandeRow]:
+    """The demandes held, by transmission date, filtered (no lock; nothing decrypted)."""
     query = select(DemandeRow).order_by(col(DemandeRow.transmitted_at), col(DemandeRow.numero))
     if commune:
         query = query.where(DemandeRow.commune == commune)
@@ -400,6 +407,7 @@ def unannounced(session: Session) -> list[DemandeRow]:
 
 
 def mark_announced(session: Session, rows: Sequence[DemandeRow], now: datetime) -> None:
+    """Mark rows announced (rows read locked by `unannounced`, in the same transaction)."""
     for row in rows:
         row.announced_at = now
         session.add(row)

@@ -23,6 +23,16 @@ INGEST_KILLS = 30
 RUN_KILLS = 20  # 50 random moments in all
 
 
+def start_ingest(intake: Intake, feed: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, str(LAUNCHER), "ingest", str(feed)],
+        cwd=intake.folder,
+        env=intake.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def alive(intake: Intake, pid: int) -> bool:
     workers = json.loads(intake("status", "--json").out)["workers"]
     return any(w["worker"].endswith(f":{pid}") for w in workers)
@@ -33,13 +43,7 @@ def test_ingest_killed_at_random_moments(initialised: Intake, tmp_path):
     database = initialised.folder / "data" / "intake.db"
     rng = random.Random(20261123)
     for _ in range(INGEST_KILLS):
-        process = subprocess.Popen(
-            [sys.executable, str(LAUNCHER), "ingest", str(feed)],
-            cwd=initialised.folder,
-            env=initialised.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = start_ingest(initialised, feed)
         time.sleep(rng.uniform(0.4, 2.5))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -91,13 +95,7 @@ def test_ingest_killed_while_its_workers_decide(initialised: Intake, tmp_path):
     feed = write_feed(tmp_path / "depot", [Dem(numero(i)) for i in range(1, 1301)])
     assert feed.stat().st_size >= PARALLEL_FROM_BYTES
     database = initialised.folder / "data" / "intake.db"
-    process = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), "ingest", str(feed)],
-        cwd=initialised.folder,
-        env=initialised.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_ingest(initialised, feed)
     workers: set[int] = set()
     deadline = time.monotonic() + 30
     while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
