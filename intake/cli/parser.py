@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from intake.cli import (
     demo_cmds,
@@ -67,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMANDE", parser_class=_FrenchParser
     )
 
+    configure_setup_parsers(commands)
+    configure_reading_parsers(commands)
+    configure_service_parsers(commands)
+    configure_retention_parsers(commands)
+    configure_calendar_parser(commands)
+    configure_demo_parsers(commands)
+    configure_trust_parsers(commands, _FrenchParser)
+    configure_console_parsers(commands, _FrenchParser)
+    french_help.describe(parser)
+    return parser
+
+
+def configure_setup_parsers(commands: Any) -> None:
+    """`init` and `check-config`."""
     init = commands.add_parser("init", help="crée la configuration, la clé et la base")
     init.set_defaults(func=setup_cmds.cmd_init)
     init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
@@ -93,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="se connecte aussi à l'extranet avec le compte configuré (mot de passe requis)",
     )
 
+
+def configure_reading_parsers(commands: Any) -> None:
+    """`ingest`, `demandes`, `show` and `export`."""
     ingest = commands.add_parser("ingest", help="intègre des flux téléchargés à la main")
     ingest.set_defaults(func=reading_cmds.cmd_ingest)
     ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier de flux XML ou dossier")
@@ -140,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--commune", metavar="INSEE", help="seulement cette commune (parmi les vôtres)"
     )
 
+
+def configure_service_parsers(commands: Any) -> None:
+    """`run`, `deadlines`, `poll` and `status`."""
     run = commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
     run.set_defaults(func=service_cmds.cmd_run)
 
@@ -155,6 +176,78 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=service_cmds.cmd_status)
     status.add_argument("--json", action="store_true")
 
+
+def configure_retention_parsers(commands: Any) -> None:
+    """`purge`, `attestations`, `attestation`, `report` and `convention`."""
+    purge = commands.add_parser(
+        "purge", help="détruit ce que la règle des six mois impose, et prépare l'attestation"
+    )
+    purge.set_defaults(func=retention_cmds.cmd_purge)
+    purge.add_argument(
+        "--dry-run", action="store_true", help="montre ce qui serait détruit, sans rien changer"
+    )
+    purge.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la lance")
+    purge.add_argument("--json", action="store_true")
+
+    listing_att = commands.add_parser(
+        "attestations", help="attestations de destruction : état de signature et délai légal"
+    )
+    listing_att.set_defaults(func=retention_cmds.cmd_attestations)
+    listing_att.add_argument("--json", action="store_true")
+
+    attestation = commands.add_parser("attestation", help="une attestation de destruction")
+    attestation.set_defaults(func=retention_cmds.cmd_attestation)
+    attestation_sub = attestation.add_subparsers(
+        dest="attestation_command", required=True, metavar="ACTION", parser_class=_FrenchParser
+    )
+    show_att = attestation_sub.add_parser("show", help="écrit le PDF de l'attestation")
+    show_att.add_argument("id", type=int, metavar="ID")
+    show_att.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+    sign = attestation_sub.add_parser("sign", help="la signe électroniquement (PAdES)")
+    sign.add_argument("id", type=int, metavar="ID")
+    sign.add_argument("--signer", required=True, metavar="COURRIEL")
+    sign.add_argument(
+        "--pkcs12",
+        required=True,
+        type=Path,
+        metavar="FICHIER",
+        help="certificat et clé (.p12) ; phrase secrète dans $INTAKE_PKCS12_PASSPHRASE ou demandée",
+    )
+    scanned = attestation_sub.add_parser(
+        "record-signed", help="enregistre une copie signée à la main"
+    )
+    scanned.add_argument("id", type=int, metavar="ID")
+    scanned.add_argument("--signer", required=True, metavar="COURRIEL")
+    scanned.add_argument("--file", required=True, type=Path, metavar="SCAN.pdf")
+
+    report = commands.add_parser("report", help="rapports")
+    report.set_defaults(func=retention_cmds.cmd_report)
+    report_sub = report.add_subparsers(
+        dest="report_command", required=True, metavar="RAPPORT", parser_class=_FrenchParser
+    )
+    monthly = report_sub.add_parser("monthly", help="le rapport mensuel, PDF et CSV")
+    monthly.add_argument("--month", metavar="AAAA-MM", help="défaut : le mois précédent")
+    monthly.add_argument("-o", "--output", required=True, type=Path, metavar="DOSSIER")
+
+    convention = commands.add_parser("convention", help="la convention d'habilitation")
+    convention.set_defaults(func=retention_cmds.cmd_convention)
+    convention_sub = convention.add_subparsers(
+        dest="convention_command", required=True, metavar="ACTION", parser_class=_FrenchParser
+    )
+    configure_annexe1_parser(convention_sub)
+    end = convention_sub.add_parser(
+        "end", help="fin de la convention : détruit toutes les données personnelles"
+    )
+    end.add_argument("--agent", required=True, metavar="COURRIEL")
+    end.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirme sans question (obligatoire hors d'un terminal : cron, script)",
+    )
+
+
+def configure_demo_parsers(commands: Any) -> None:
+    """`sandbox` and `demo`."""
     sandbox = commands.add_parser(
         "sandbox", help="un extranet local pour essayer (familles fictives)"
     )
@@ -212,73 +305,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--seed", type=int, default=0)
 
-    purge = commands.add_parser(
-        "purge", help="détruit ce que la règle des six mois impose, et prépare l'attestation"
-    )
-    purge.set_defaults(func=retention_cmds.cmd_purge)
-    purge.add_argument(
-        "--dry-run", action="store_true", help="montre ce qui serait détruit, sans rien changer"
-    )
-    purge.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la lance")
-    purge.add_argument("--json", action="store_true")
-
-    listing_att = commands.add_parser(
-        "attestations", help="attestations de destruction : état de signature et délai légal"
-    )
-    listing_att.set_defaults(func=retention_cmds.cmd_attestations)
-    listing_att.add_argument("--json", action="store_true")
-
-    attestation = commands.add_parser("attestation", help="une attestation de destruction")
-    attestation.set_defaults(func=retention_cmds.cmd_attestation)
-    attestation_sub = attestation.add_subparsers(
-        dest="attestation_command", required=True, metavar="ACTION", parser_class=_FrenchParser
-    )
-    show_att = attestation_sub.add_parser("show", help="écrit le PDF de l'attestation")
-    show_att.add_argument("id", type=int, metavar="ID")
-    show_att.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
-    sign = attestation_sub.add_parser("sign", help="la signe électroniquement (PAdES)")
-    sign.add_argument("id", type=int, metavar="ID")
-    sign.add_argument("--signer", required=True, metavar="COURRIEL")
-    sign.add_argument(
-        "--pkcs12",
-        required=True,
-        type=Path,
-        metavar="FICHIER",
-        help="certificat et clé (.p12) ; phrase secrète dans $INTAKE_PKCS12_PASSPHRASE ou demandée",
-    )
-    scanned = attestation_sub.add_parser(
-        "record-signed", help="enregistre une copie signée à la main"
-    )
-    scanned.add_argument("id", type=int, metavar="ID")
-    scanned.add_argument("--signer", required=True, metavar="COURRIEL")
-    scanned.add_argument("--file", required=True, type=Path, metavar="SCAN.pdf")
-
-    report = commands.add_parser("report", help="rapports")
-    report.set_defaults(func=retention_cmds.cmd_report)
-    report_sub = report.add_subparsers(
-        dest="report_command", required=True, metavar="RAPPORT", parser_class=_FrenchParser
-    )
-    monthly = report_sub.add_parser("monthly", help="le rapport mensuel, PDF et CSV")
-    monthly.add_argument("--month", metavar="AAAA-MM", help="défaut : le mois précédent")
-    monthly.add_argument("-o", "--output", required=True, type=Path, metavar="DOSSIER")
-
-    convention = commands.add_parser("convention", help="la convention d'habilitation")
-    convention.set_defaults(func=retention_cmds.cmd_convention)
-    convention_sub = convention.add_subparsers(
-        dest="convention_command", required=True, metavar="ACTION", parser_class=_FrenchParser
-    )
-    configure_annexe1_parser(convention_sub)
-    configure_calendar_parser(commands)
-    end = convention_sub.add_parser(
-        "end", help="fin de la convention : détruit toutes les données personnelles"
-    )
-    end.add_argument("--agent", required=True, metavar="COURRIEL")
-    end.add_argument(
-        "--yes",
-        action="store_true",
-        help="confirme sans question (obligatoire hors d'un terminal : cron, script)",
-    )
-
     demo = commands.add_parser(
         "demo", help="tout le cycle sur des familles fictives, en une minute environ"
     )
@@ -289,8 +315,3 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ne pas ouvrir la console web à la fin (elle s'ouvre dans un terminal)",
     )
-
-    configure_trust_parsers(commands, _FrenchParser)
-    configure_console_parsers(commands, _FrenchParser)
-    french_help.describe(parser)
-    return parser
