@@ -83,9 +83,17 @@ def test_run_killed_at_random_moments(initialised: Intake, sandbox):
 
 
 def _children(pid: int) -> set[int]:
+    """The processes `pid` started, by any of its threads (a thread may end meanwhile)."""
     found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:  # the process itself ended
+        return found
+    for task in tasks:
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except FileNotFoundError:
+            continue
     return found
 
 
