@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import ColumnElement, insert, text, update
 from sqlmodel import Session, col, delete, func, or_, select
 
 from storage import audit
@@ -312,10 +312,16 @@ class Pending:
     next_due: date | None
 
 
+def _owed() -> ColumnElement[bool]:
+    """Still owed by the extranet: announced, or refused by a rule and so never acknowledged
+    (kept in quarantine). What the deadline alerts, the status and the reports count."""
+    return col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED])
+
+
 def pending_by_commune(session: Session, today: date) -> dict[str, Pending]:
     """Per commune: announced or refused demandes still to retrieve, how many are late, and
     the nearest deadline. Reads only."""
-    waiting = col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED])
+    waiting = _owed()
     rows = session.exec(
         select(DemandeRow.commune, func.count(), func.min(DemandeRow.retrieval_due))
         .where(waiting)
@@ -338,7 +344,7 @@ def count_overdue(session: Session, today: date) -> int:
         select(func.count())
         .select_from(DemandeRow)
         .where(
-            col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+            _owed(),
             col(DemandeRow.retrieval_due) < today,
         )
     )
@@ -388,7 +394,7 @@ def month_rows(session: Session, since: datetime, due_from: date) -> Iterator[De
             col(DemandeRow.purged_at) >= since,
             col(DemandeRow.treated_at) >= since,
             col(DemandeRow.retrieval_due) >= due_from,
-            col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+            _owed(),
         )
     )
     yield from session.exec(query)
@@ -418,7 +424,7 @@ def still_owed(session: Session) -> Iterator[DemandeRow]:
     """Demandes the extranet still holds for the lieu (announced, or refused and kept in
     quarantine), with a retrieval deadline (no lock)."""
     query = select(DemandeRow).where(
-        col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED]),
+        _owed(),
         col(DemandeRow.retrieval_due).is_not(None),
     )
     yield from session.exec(query)
