@@ -19,12 +19,12 @@ from pydantic import BaseModel, ValidationError
 from intake.config.checks import (
     ConfigError,
     Problem,
-    _problem_from_pydantic,
-    _resolve,
-    _secret_problems,
-    _semantic_problems,
     key_file_problems,
+    problem_from_pydantic,
     resolve_database_url,
+    resolved,
+    secret_problems,
+    semantic_problems,
 )
 from intake.config.sections import (
     _SECTION_KEYS,
@@ -85,7 +85,7 @@ class Config:
         return frozenset(member.communes) if member.communes is not None else self.commune_codes
 
     def resolve_path(self, value: str) -> Path:
-        return _resolve(self.path.resolve().parent, value)
+        return resolved(self.path.resolve().parent, value)
 
     def secret(
         self, section: BaseModel, name: str, environ: Mapping[str, str] = os.environ
@@ -95,7 +95,7 @@ class Config:
         nobody is pushed to hand the account holder's password around). ConfigError when
         it is configured but missing; None when the section names none."""
         key = _SECTION_KEYS.get(type(section), type(section).__name__)
-        problems = _secret_problems(key, section.model_dump(), self.path.resolve().parent,
+        problems = secret_problems(key, section.model_dump(), self.path.resolve().parent,
                                     environ, name, require=True)  # fmt: skip
         if problems:
             raise ConfigError(self.path, problems)
@@ -125,7 +125,7 @@ class Config:
         ):
             if section is not None:
                 for name in names:
-                    problems += _secret_problems(
+                    problems += secret_problems(
                         key, section.model_dump(), base, environ, name, require=True
                     )
         return problems
@@ -159,9 +159,9 @@ def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     try:
         raw = RawConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, [_problem_from_pydantic(e) for e in exc.errors()]) from None
+        raise ConfigError(path, [problem_from_pydantic(e) for e in exc.errors()]) from None
     base = path.resolve().parent
-    problems = _semantic_problems(raw, base, environ)
+    problems = semantic_problems(raw, base, environ)
     if problems:
         raise ConfigError(path, problems)
     return Config(
@@ -169,5 +169,5 @@ def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         raw=raw,
         timezone=ZoneInfo(raw.lieu.timezone),
         database_url=resolve_database_url(raw.database.url, base),
-        key_file=_resolve(base, raw.vault.key_file),
+        key_file=resolved(base, raw.vault.key_file),
     )

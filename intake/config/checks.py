@@ -41,7 +41,7 @@ class ConfigError(IntakeError):
         super().__init__(f"{len(problems)} problème(s) de configuration")
 
 
-def _resolve(base: Path, value: str) -> Path:
+def resolved(base: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
 
@@ -49,7 +49,7 @@ def _resolve(base: Path, value: str) -> Path:
 def resolve_database_url(url: str, base: Path) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return parsed.set(database=str(_resolve(base, parsed.database))).render_as_string(
+        return parsed.set(database=str(resolved(base, parsed.database))).render_as_string(
             hide_password=False
         )
     return url
@@ -58,13 +58,13 @@ def resolve_database_url(url: str, base: Path) -> str:
 # --- semantic checks: what a schema cannot say ---------------------------------------------------
 
 
-def _semantic_problems(raw: RawConfig, base: Path, environ: Mapping[str, str]) -> list[Problem]:
+def semantic_problems(raw: RawConfig, base: Path, environ: Mapping[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     problems += _timezone_problems(raw)
     problems += _commune_problems(raw)
     problems += _staff_problems(raw)
     problems += _database_problems(raw)
-    problems += _key_file_problems(_resolve(base, raw.vault.key_file))
+    problems += _key_file_problems(resolved(base, raw.vault.key_file))
     problems += _optional_section_problems(raw, base, environ)
     problems += _web_problems(raw.web)
     if raw.caf is not None and not EMAIL.fullmatch(raw.caf.email):
@@ -172,7 +172,7 @@ def _key_file_problems(path: Path) -> list[Problem]:
     return []
 
 
-def _secret_problems(
+def secret_problems(
     section: str,
     values: Mapping[str, Any],
     base: Path,
@@ -197,7 +197,7 @@ def _secret_problems(
                     f"la variable d'environnement {env_name} n'est pas définie",
                 )
             ]
-    if require and file_name and not _resolve(base, file_name).is_file():
+    if require and file_name and not resolved(base, file_name).is_file():
         return [Problem(f"{section}.{file_key}", f"fichier introuvable : {file_name}")]
     return []
 
@@ -231,7 +231,7 @@ def _extranet_account_problems(
                     "mot de passe : password_env ou password_file obligatoire",
                 )
             )
-        problems += _secret_problems(key, account.model_dump(), base, environ, "password")
+        problems += secret_problems(key, account.model_dump(), base, environ, "password")
         allowed = set(member.communes or declared) if member else declared
         for insee in account.communes or []:
             if insee not in declared or insee not in allowed:
@@ -254,24 +254,24 @@ def _optional_section_problems(
         if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", ex.url):
             problems.append(Problem("extranet.url", "URL http(s) attendue"))
         problems += _extranet_account_problems(raw, ex, base, environ)
-        if ex.ca_bundle and not _resolve(base, ex.ca_bundle).is_file():
+        if ex.ca_bundle and not resolved(base, ex.ca_bundle).is_file():
             problems.append(Problem("extranet.ca_bundle", f"fichier introuvable : {ex.ca_bundle}"))
     if raw.smtp is not None:
         if not EMAIL.fullmatch(raw.smtp.sender):
             problems.append(Problem("smtp.sender", "adresse électronique invalide"))
-        problems += _secret_problems("smtp", raw.smtp.model_dump(), base, environ, "password")
-        if raw.smtp.ca_bundle and not _resolve(base, raw.smtp.ca_bundle).is_file():
+        problems += secret_problems("smtp", raw.smtp.model_dump(), base, environ, "password")
+        if raw.smtp.ca_bundle and not resolved(base, raw.smtp.ca_bundle).is_file():
             problems.append(
                 Problem("smtp.ca_bundle", f"fichier introuvable : {raw.smtp.ca_bundle}")
             )
-        problems += _secret_problems("smtp", raw.smtp.model_dump(), base, environ, "username")
+        problems += secret_problems("smtp", raw.smtp.model_dump(), base, environ, "username")
     if raw.mailbox is not None:
         if not EMAIL.fullmatch(raw.mailbox.sender):
             problems.append(Problem("mailbox.sender", "adresse électronique invalide"))
         if raw.mailbox.ssl and raw.mailbox.starttls:
             problems.append(Problem("mailbox.starttls", "choisir ssl ou starttls, pas les deux"))
-        problems += _secret_problems("mailbox", raw.mailbox.model_dump(), base, environ, "password")
-        problems += _secret_problems("mailbox", raw.mailbox.model_dump(), base, environ, "username")
+        problems += secret_problems("mailbox", raw.mailbox.model_dump(), base, environ, "password")
+        problems += secret_problems("mailbox", raw.mailbox.model_dump(), base, environ, "username")
     return problems
 
 
@@ -303,7 +303,7 @@ _FRENCH = {
 }
 
 
-def _problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
+def problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
     key = ""
     for part in error["loc"]:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
