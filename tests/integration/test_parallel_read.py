@@ -4,6 +4,7 @@ outcomes, in the same order, the same refusals, the same PDFs; and a large inges
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ from intake.feed import (
 )
 from intake.feed.pdf import FolderPdfSource
 from intake.pipeline import Line, Result
+from intake.sources.mailbox import Notification
+from storage import demandes as store
+from storage.db import transaction
+from storage.models import BlobKind, Status
 from tests.support.feeds import Dem, every_violation, numero, write_feed
 from tests.support.lieu import NOW, PARIS
 
@@ -65,18 +70,78 @@ def test_workers_decide_as_one_process_does(tmp_path: Path, schema: FeedSchema):
     assert refused_pdfs == {numero(909), numero(990), numero(991)}  # checked on load
 
 
-def test_a_large_feed_goes_to_the_workers_and_is_stored(tmp_path: Path, ingestor, monkeypatch):
+def _large_ingest(tmp_path: Path, ingestor, monkeypatch, *, threaded: bool) -> Path:
     feed = write_feed(tmp_path / "depot", [Dem(numero(i)) for i in range(1, 1201)])
     assert feed.stat().st_size >= parallel.PARALLEL_FROM_BYTES
     if parallel.workers() < 2:
         pytest.skip("one core: the feed is read in one process")
     pooled: list[Path] = []
     read = parallel.read
-    monkeypatch.setattr(parallel, "read", lambda f, *a: pooled.append(f) or read(f, *a))
-    lines = [line for line in ingestor.ingest_file(feed) if isinstance(line, Line)]
+
+    def spy(f: Path, *args: object) -> Iterator[Outcome]:
+        pooled.append(f)
+        yield from read(f, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "read", spy)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    if threaded:  # as in the daemon: the workers come from a forkserver
+        other.start()
+    try:
+        lines = [line for line in ingestor.ingest_file(feed) if isinstance(line, Line)]
+    finally:
+        release.set()
+        if threaded:
+            other.join(timeout=5)
     assert pooled == [feed]
     assert [line.numero for line in lines] == [numero(i) for i in range(1, 1201)]
     assert all(line.result == Result.INGESTED for line in lines)
+    return feed
+
+
+@pytest.mark.parametrize("threaded", [False, True], ids=["fork", "forkserver"])
+def test_a_large_feed_goes_to_the_workers_and_is_stored(
+    tmp_path: Path, ingestor, engine, vault, monkeypatch, threaded: bool
+):
+    """Decided by the workers, the demandes are stored whole: their secrets open with the
+    lieu's vault to what the feed held."""
+    feed = _large_ingest(tmp_path, ingestor, monkeypatch, threaded=threaded)
+    expected = {
+        o.numero: o
+        for o in read_feed(feed, schema=ingestor.schema, ctx=CONTEXT)
+        if isinstance(o, Accepted)
+    }
+    with transaction(engine) as session:
+        for i in (1, 600, 1200):
+            accepted = expected[numero(i)]
+            row = store.get(session, numero(i))
+            assert row is not None and row.fingerprint == vault.fingerprint(accepted.record)
+            assert store.read_secret(session, vault, numero(i), BlobKind.RECORD) == accepted.record
+            assert store.read_secret(session, vault, numero(i), BlobKind.XML) == accepted.xml
+            assert store.read_secret(session, vault, numero(i), BlobKind.PDF) == accepted.load_pdf()
+
+
+def test_a_demande_announced_by_mail_is_completed_by_a_pooled_ingest(
+    tmp_path: Path, ingestor, engine, vault, monkeypatch
+):
+    """A row that exists already (announced by the notification email) is not new: it is
+    completed through the one-by-one path, inside the group of the others."""
+    announced = Notification(
+        numero=numero(7),
+        commune="69273",
+        commune_name="Corbas",
+        sent_at=NOW,
+        available_at=NOW,
+        message_id="<m@x>",
+    )
+    with transaction(engine) as session:
+        assert ingestor.writer.record_notification(session, announced, NOW)
+    _large_ingest(tmp_path, ingestor, monkeypatch, threaded=False)
+    with transaction(engine) as session:
+        row = store.get(session, numero(7))
+        assert row is not None and row.status == Status.RECEIVED and row.mail_notified_at
+        xml = store.read_secret(session, vault, numero(7), BlobKind.XML)
+    assert xml is not None and numero(7).encode() in xml
 
 
 def test_a_threaded_process_gets_its_workers_from_a_forkserver(tmp_path: Path, schema, monkeypatch):
