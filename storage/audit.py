@@ -20,10 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, delete, func, select
 
-from storage.bulk import insert_rows
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -151,7 +150,7 @@ def _append(session: Session, trail: Trail, actor: str, events: Sequence[Event])
         return []
     # Plain INSERTs: an ingest or a purge appends one event per demande, and the ORM's unit
     # of work would cost more than everything else they write.
-    insert_rows(session, AuditEvent.__table__, rows)
+    session.execute(insert(AuditEvent.__table__), rows)
     head.seq, head.hash = seq, previous
     session.add(head)
     return [str(row["hash"]) for row in rows]

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, insert, text, update
 from sqlmodel import Session, col, delete, func, or_, select
 
 from storage import audit
-from storage.bulk import insert_rows
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
 from storage.vault import Vault
 
@@ -72,10 +71,10 @@ class NewDemandes:
         """Everything added so far (call it before any other write, to keep the order)."""
         if not self.rows:
             return
-        # One executemany per table, not the ORM's bulk insert.
-        insert_rows(session, DemandeRow.__table__, self.rows)
-        insert_rows(session, DemandeKey.__table__, self.keys)
-        insert_rows(session, DemandeBlob.__table__, self.blobs)
+        # Core executemany on the tables, not the ORM's bulk insert: one statement each.
+        session.execute(insert(DemandeRow.__table__), self.rows)
+        session.execute(insert(DemandeKey.__table__), self.keys)
+        session.execute(insert(DemandeBlob.__table__), self.blobs)
         self.vault.trail.record_many(session, actor=self.actor, events=self.events)
         self.rows, self.keys, self.blobs, self.events = [], [], [], []
 
