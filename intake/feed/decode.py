@@ -6,7 +6,18 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from intake.feed.model import Demande
+from intake.feed.model import (
+    Accueil,
+    Adresse,
+    Allocataire,
+    Creneau,
+    Demande,
+    DocumentPdf,
+    Enfant,
+    EnfantANaitre,
+    Mode,
+    Responsable,
+)
 from intake.feed.schema import NAMESPACE_V1
 
 _NS = f"{{{NAMESPACE_V1}}}"
@@ -56,70 +67,63 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value[:10])
 
 
-# Each part is read into plain values and the whole demande is validated once, in pydantic's
-# core: building each nested model on its own cost some 100 µs a demande, this 10.
-_Fields = dict[str, object]
-
-
-def _adresse(element: etree._Element) -> _Fields:
+def _adresse(element: etree._Element) -> Adresse:
     kids = _kids(element)
-    return {
-        "lignes": tuple((e.text or "") for e in element.iterfind(_q("ligne"))),
-        "code_postal": _required(kids, "codePostal"),
-        "ville": _required(kids, "ville"),
-    }
+    return Adresse(
+        lignes=tuple((e.text or "") for e in element.iterfind(_q("ligne"))),
+        code_postal=_required(kids, "codePostal"),
+        ville=_required(kids, "ville"),
+    )
 
 
-def _responsable(element: etree._Element) -> _Fields:
+def _responsable(element: etree._Element) -> Responsable:
     kids = _kids(element)
-    return {
-        "rang": int(element.get("rang", "0")),
-        "civilite": _text(kids, "civilite"),
-        "nom": _required(kids, "nom"),
-        "prenom": _required(kids, "prenom"),
-        "date_naissance": _date(_text(kids, "dateNaissance")),
-        "adresse": _adresse(kids[_q("adresse")]),
-        "telephone": _text(kids, "telephone"),
-        "courriel": _text(kids, "courriel"),
-        "situation_professionnelle": _text(kids, "situationProfessionnelle"),
-    }
+    return Responsable(
+        rang=int(element.get("rang", "0")),
+        civilite=_text(kids, "civilite"),
+        nom=_required(kids, "nom"),
+        prenom=_required(kids, "prenom"),
+        date_naissance=_date(_text(kids, "dateNaissance")),
+        adresse=_adresse(kids[_q("adresse")]),
+        telephone=_text(kids, "telephone"),
+        courriel=_text(kids, "courriel"),
+        situation_professionnelle=_text(kids, "situationProfessionnelle"),
+    )
 
 
-def _enfant(element: etree._Element) -> _Fields:
+def _enfant(element: etree._Element) -> Enfant | EnfantANaitre:
     kids = _kids(element)
     if element.tag == _q("enfantANaitre"):
-        return {
-            "kind": "enfant-a-naitre",
-            "date_naissance_prevue": _date(_required(kids, "dateNaissancePrevue")),
-            "prenom": _text(kids, "prenom"),
-        }
-    return {
-        "kind": "enfant",
-        "prenom": _required(kids, "prenom"),
-        "nom": _text(kids, "nom"),
-        "date_naissance": _date(_required(kids, "dateNaissance")),
-        "sexe": _text(kids, "sexe"),
-    }
+        return EnfantANaitre(
+            date_naissance_prevue=_date(_required(kids, "dateNaissancePrevue")),
+            prenom=_text(kids, "prenom"),
+        )
+    return Enfant(
+        prenom=_required(kids, "prenom"),
+        nom=_text(kids, "nom"),
+        date_naissance=_date(_required(kids, "dateNaissance")),
+        sexe=_text(kids, "sexe"),
+    )
 
 
-def _accueil(element: etree._Element) -> _Fields:
+def _accueil(element: etree._Element) -> Accueil:
     kids = _kids(element)
     planning = kids.get(_q("planning"))
-    return {
-        "modes": tuple(
-            {"rang": int(m.get("rang", "0")), "mode": (m.text or "")}
+    return Accueil(
+        modes=tuple(
+            Mode(rang=int(m.get("rang", "0")), mode=(m.text or ""))
             for m in element.iterfind(_q("mode"))
         ),
-        "date_debut": _date(_required(kids, "dateDebut")),
-        "frequence": _required(kids, "frequence"),
-        "planning": ()
+        date_debut=_date(_required(kids, "dateDebut")),
+        frequence=_required(kids, "frequence"),
+        planning=()
         if planning is None
         else tuple(
-            {"jour": c.get("jour", ""), "debut": c.get("debut", ""), "fin": c.get("fin", "")}
+            Creneau(jour=c.get("jour", ""), debut=c.get("debut", ""), fin=c.get("fin", ""))
             for c in planning.iterfind(_q("creneau"))
         ),
-        "commentaire": _text(kids, "commentaire"),
-    }
+        commentaire=_text(kids, "commentaire"),
+    )
 
 
 def decode_demande(element: etree._Element) -> Demande:
@@ -131,26 +135,23 @@ def decode_demande(element: etree._Element) -> Demande:
     foyer = _text(family, "nombreEnfantsFoyer")
     document = kids[_q("documentPdf")]
     notification = _text(kids, "dateNotification")
-    return Demande.model_validate(
-        {
-            "numero": element.get("numero", ""),
-            "date_depot": parse_datetime(_required(kids, "dateDepot")),
-            "date_transmission": parse_datetime(_required(kids, "dateTransmission")),
-            "date_notification": None if notification is None else parse_datetime(notification),
-            "commune_insee": commune.get("codeInsee", ""),
-            "commune_nom": commune.text or "",
-            "responsables": tuple(_responsable(r) for r in famille.iterfind(_q("responsable"))),
-            "allocataire": None
-            if allocataire is None
-            else {"numero": allocataire.text or "", "regime": allocataire.get("regime", "")},
-            "nombre_enfants_foyer": None if foyer is None else int(foyer),
-            "enfants": tuple(_enfant(e) for e in kids[_q("enfants")] if isinstance(e.tag, str)),
-            "accueil": _accueil(kids[_q("accueilSouhaite")]),
-            "document": {
-                "nom": document.get("nom", ""),
-                "sha256": document.get("sha256", ""),
-                "taille": int(document.get("taille", "0")),
-            },
-        },
-        strict=False,
+    return Demande(
+        numero=element.get("numero", ""),
+        date_depot=parse_datetime(_required(kids, "dateDepot")),
+        date_transmission=parse_datetime(_required(kids, "dateTransmission")),
+        date_notification=None if notification is None else parse_datetime(notification),
+        commune_insee=commune.get("codeInsee", ""),
+        commune_nom=commune.text or "",
+        responsables=tuple(_responsable(r) for r in famille.iterfind(_q("responsable"))),
+        allocataire=None
+        if allocataire is None
+        else Allocataire(numero=allocataire.text or "", regime=allocataire.get("regime", "")),
+        nombre_enfants_foyer=None if foyer is None else int(foyer),
+        enfants=tuple(_enfant(e) for e in kids[_q("enfants")] if isinstance(e.tag, str)),
+        accueil=_accueil(kids[_q("accueilSouhaite")]),
+        document=DocumentPdf(
+            nom=document.get("nom", ""),
+            sha256=document.get("sha256", ""),
+            taille=int(document.get("taille", "0")),
+        ),
     )
