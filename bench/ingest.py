@@ -10,6 +10,9 @@ command taking both halves.
 
     python -m bench.ingest --count 20000 --pdf-kb 2
     python -m bench.ingest --count 10000 --pdf-kb 30
+
+Each figure is measured once per round, the rounds one after the other, and the medians are
+compared: a single run on this machine can be 15 % off in either direction.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import hashlib
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,56 +117,94 @@ def drop_schema(url: str, name: str) -> None:
         connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
 
 
+def _spread(seconds: list[float]) -> str:
+    if len(seconds) == 1:
+        return ""
+    return f"  (de {min(seconds):.2f} à {max(seconds):.2f} s)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--pdf-kb", type=float, default=2)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds, each measuring every figure in turn; medians are reported "
+        "(this machine's speed drifts by 15 %% from one minute to the next)",
+    )
     args = parser.parse_args()
     schema = FeedSchema()
-    count = args.count
+    count, rounds = args.count, range(args.repeat)
+    pg = os.environ.get("INTAKE_TEST_DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         feed = write_big_feed(folder / "depot", count, pdf_size=int(args.pdf_kb * 1000))
         size = sum(p.stat().st_size for p in (folder / "depot").iterdir()) / 1e6
-        print(f"machine : {machine()} ; flux {feed.stat().st_size / 1e6:.1f} Mo, "
-              f"PDF compris {size:.0f} Mo, {count} demandes")  # fmt: skip
-        floor_s = floor(feed, schema)
-        floor_rate = count / floor_s
-        print(f"plancher (lxml + XSD)        : {floor_s:7.2f} s  {floor_rate:8.0f} demandes/s")
-        bytes_s = bytes_floor(folder / "depot", folder / "bytes.db")
-        print(f"plancher des octets          : {bytes_s:7.2f} s  {count / bytes_s:8.0f} demandes/s")
-
-        def report(name: str, seconds: float) -> None:
-            rate = count / seconds
-            print(f"intake ingest, {name:14s}: {seconds:7.2f} s  {rate:8.0f} demandes/s"
-                  f"  ratio {rate / floor_rate:.3f} du plancher lxml+XSD,"
-                  f" {bytes_s / seconds:.2f} du plancher des octets")  # fmt: skip
-
-        report("SQLite", command(lieu(folder / "sqlite", f"sqlite:///{folder / 'i.db'}"), feed))
-        pg = os.environ.get("INTAKE_TEST_DATABASE_URL")
-        if not pg:
-            return
+        print(
+            f"machine : {machine()} ; flux {feed.stat().st_size / 1e6:.1f} Mo, "
+            f"PDF compris {size:.0f} Mo, {count} demandes ; "
+            f"{args.repeat} tour(s), médianes"
+        )
+        half = count // 2
+        halves = (
+            write_big_feed(folder / "a", half, pdf_size=int(args.pdf_kb * 1000)),
+            write_big_feed(folder / "b", count - half, 1 + half, int(args.pdf_kb * 1000)),
+        )
+        series: dict[str, list[float]] = {}
         names: list[str] = []
-        try:
+
+        def fresh_pg(label: str) -> Path:
+            assert pg
             name, url = postgres_schema(pg)
             names.append(name)
-            report("PostgreSQL", command(lieu(folder / "pg", url), feed))
-            half = count // 2
-            halves = (
-                write_big_feed(folder / "a", half, pdf_size=int(args.pdf_kb * 1000)),
-                write_big_feed(folder / "b", count - half, 1 + half, int(args.pdf_kb * 1000)),
-            )
-            configs = []
-            for label in ("un", "deux"):
-                name, url = postgres_schema(pg)
-                names.append(name)
-                configs.append(lieu(folder / f"pg-{label}", url))
-            one, two = side_by_side((configs[0], configs[1]), halves)
-            print(f"PostgreSQL, 1 commande (2 moitiés) : {one:7.2f} s ; 2 commandes à la fois :"
-                  f" {two:7.2f} s ; gain {one / two:.2f}×")  # fmt: skip
+            return lieu(folder / label, url)
+
+        try:
+            for n in rounds:
+                series.setdefault("floor", []).append(floor(feed, schema))
+                series.setdefault("bytes", []).append(
+                    bytes_floor(folder / "depot", folder / f"bytes-{n}.db")
+                )
+                config = lieu(folder / f"sqlite-{n}", f"sqlite:///{folder / f'i-{n}.db'}")
+                series.setdefault("sqlite", []).append(command(config, feed))
+                if pg:
+                    series.setdefault("pg", []).append(command(fresh_pg(f"pg-{n}"), feed))
+                    one, two = side_by_side((fresh_pg(f"un-{n}"), fresh_pg(f"deux-{n}")), halves)
+                    series.setdefault("one", []).append(one)
+                    series.setdefault("two", []).append(two)
+                    for name in names:
+                        drop_schema(pg, name)
+                    names.clear()
         finally:
             for name in names:
-                drop_schema(pg, name)
+                drop_schema(pg or "", name)
+
+    median = {key: statistics.median(values) for key, values in series.items()}
+    floor_rate = count / median["floor"]
+    print(f"plancher (lxml + XSD)        : {median['floor']:7.2f} s  {floor_rate:8.0f} demandes/s"
+          f"{_spread(series['floor'])}")  # fmt: skip
+    print(f"plancher des octets          : {median['bytes']:7.2f} s  "
+          f"{count / median['bytes']:8.0f} demandes/s{_spread(series['bytes'])}")  # fmt: skip
+    for key, name in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
+        if key not in median:
+            continue
+        seconds = median[key]
+        rate = count / seconds
+        print(
+            f"intake ingest, {name:14s}: {seconds:7.2f} s  {rate:8.0f} demandes/s"
+            f"  ratio {rate / floor_rate:.3f} du plancher lxml+XSD,"
+            f" {median['bytes'] / seconds:.2f} du plancher des octets"
+            f"{_spread(series[key])}"
+        )
+    if "one" in median:
+        gains = [one / two for one, two in zip(series["one"], series["two"], strict=True)]
+        print(
+            f"PostgreSQL, 1 commande (2 moitiés) : {median['one']:7.2f} s ;"
+            f" 2 commandes à la fois : {median['two']:7.2f} s ;"
+            f" gain {statistics.median(gains):.2f}× (de {min(gains):.2f} à {max(gains):.2f})"
+        )
 
 
 if __name__ == "__main__":
