@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NoReturn
 
 import pyotp
@@ -37,8 +38,14 @@ LOCK_TIME = timedelta(minutes=15)
 MIN_PASSWORD = 12
 UNKNOWN_ACTOR = "inconnu:non-habilite"
 _HASHER = PasswordHasher()
-# Verified when the address is unknown, so that both answers take as long.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@cache
+def dummy_hash() -> str:
+    """Verified when the address is unknown, so that both answers take as long. Made on
+    first need (the console makes it as it starts), not on import: an Argon2 hash costs some
+    150 ms and 64 MB, which every command paid for nothing."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 class AccountError(IntakeError):
@@ -155,7 +162,7 @@ class Accounts:
         with transaction(self.engine) as session:
             account = store.account(session, member.email) if member else None
         if member is None or account is None:
-            _verify(_DUMMY_HASH, password)
+            _verify(dummy_hash(), password)
             self._refused(None, now, "inconnu")
         assert member is not None and account is not None
         if account.locked_until is not None and account.locked_until > now:
