@@ -148,9 +148,13 @@ def main() -> None:
             f"{args.repeat} tour(s), médianes"
         )
         half = count // 2
-        halves = (
-            write_big_feed(folder / "a", half, pdf_size=int(args.pdf_kb * 1000)),
-            write_big_feed(folder / "b", count - half, 1 + half, int(args.pdf_kb * 1000)),
+        halves = (  # only for the scale-out, on PostgreSQL
+            (
+                write_big_feed(folder / "a", half, pdf_size=int(args.pdf_kb * 1000)),
+                write_big_feed(folder / "b", count - half, 1 + half, int(args.pdf_kb * 1000)),
+            )
+            if pg
+            else None
         )
         series: dict[str, list[float]] = {}
         names: list[str] = []
@@ -169,17 +173,14 @@ def main() -> None:
                 )
                 config = lieu(folder / f"sqlite-{n}", f"sqlite:///{folder / f'i-{n}.db'}")
                 series.setdefault("sqlite", []).append(command(config, feed))
-                if pg:
+                if pg and halves:
                     series.setdefault("pg", []).append(command(fresh_pg(f"pg-{n}"), feed))
                     one, two = side_by_side((fresh_pg(f"un-{n}"), fresh_pg(f"deux-{n}")), halves)
                     series.setdefault("one", []).append(one)
                     series.setdefault("two", []).append(two)
-                    for name in names:
-                        drop_schema(pg, name)
-                    names.clear()
         finally:
             for name in names:
-                drop_schema(pg or "", name)
+                drop_schema(pg or "", name)  # names only exist with pg
 
     median = {key: statistics.median(values) for key, values in series.items()}
     floor_rate = count / median["floor"]
