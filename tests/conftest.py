@@ -18,6 +18,7 @@ from storage.db import make_engine, upgrade
 from storage.vault import Vault
 from tests.support.feeds import SAMPLES
 from tests.support.lieu import NOW, make_ingestor
+from tests.support.required import missing
 
 PG_ENV = "INTAKE_TEST_DATABASE_URL"
 
@@ -48,7 +49,7 @@ def vault() -> Vault:
 def _postgres_url() -> str | None:
     url = os.environ.get(PG_ENV)
     if not url and os.environ.get("CI"):
-        pytest.fail(f"{PG_ENV} is required in CI (the PostgreSQL tier must run)")
+        missing(PG_ENV, "the PostgreSQL tier must run")
     return url
 
 

@@ -1,5 +1,7 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against the console
-served by uvicorn on loopback. The screenshots of the main pages land in docs/console/."""
+served by uvicorn on loopback. The screenshots of the main pages are taken on every run, and
+kept in docs/console/ only when `scripts/screenshots` asks (INTAKE_SCREENSHOTS): a test run
+leaves the working tree as it found it."""
 
 from __future__ import annotations
 
@@ -23,9 +25,11 @@ from intake.web.server import listening_socket
 from tests.support.console import AGENT, BRON, BRON_NUMERO, PASSWORD, console_lieu
 from tests.support.feeds import SAMPLES
 from tests.support.lieu import NOW
+from tests.support.required import missing
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+# Where `scripts/screenshots` wants the pictures; elsewhere they are taken, then dropped.
+SHOTS_ENV = "INTAKE_SCREENSHOTS"
 NUMERO = "ME-2026-0000102"
 # What a headless Chromium needs on a closed machine (as root, no sandbox, no background calls).
 FLAGS = [
@@ -69,9 +73,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is required in CI (scripts/test-services installs chromium)")
-        pytest.skip(f"browser tier skipped: {CHROMIUM} absent (apt-get install chromium)")
+        missing(CHROMIUM, "the browser tier; scripts/test-services installs chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -89,8 +91,12 @@ def page(browser, console: Console):  # type: ignore[no-untyped-def]
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    picture = page.screenshot(full_page=True)
+    assert picture.startswith(b"\x89PNG")
+    folder = os.environ.get(SHOTS_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.png").write_bytes(picture)
 
 
 def nav(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import LAUNCHER, REPO, Intake
+from tests.support.required import missing
 
 DEPLOY = REPO / "deploy"
 
@@ -23,9 +24,7 @@ DEPLOY = REPO / "deploy"
 def systemd_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is required in CI (package systemd)")
-        pytest.skip(f"{name} absent")
+        missing(name, "apt-get install systemd")
     return path
 
 

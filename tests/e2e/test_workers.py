@@ -19,6 +19,7 @@ from tests.conftest import PG_ENV
 from tests.e2e.conftest import Intake
 from tests.e2e.test_poll import configure
 from tests.e2e.test_run import start_daemon, stop, wait_for, with_smtp
+from tests.support.required import missing
 
 
 def test_a_second_daemon_on_the_same_sqlite_file_refuses_to_start(initialised: Intake):
@@ -64,9 +65,7 @@ def test_log_json_gives_one_object_per_line(initialised: Intake):
 def pg_schema_url():
     url = os.environ.get(PG_ENV)
     if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{PG_ENV} is required in CI")
-        pytest.skip(f"PostgreSQL tier skipped: set {PG_ENV}")
+        missing(PG_ENV, "the PostgreSQL tier; set it to a database URL")
     schema = f"w_{uuid.uuid4().hex[:10]}"
     admin = make_engine(url)
     with admin.begin() as connection:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_extranet import make_poller, sandbox, stored  # noqa: F401
+from tests.support.required import missing
 
 pytestmark = [
     pytest.mark.postgres,
@@ -26,9 +27,7 @@ def restart_postgres() -> None:
     versions = sorted(Path("/etc/postgresql").iterdir()) if Path("/etc/postgresql").exists() else []
     tool = shutil.which("pg_ctlcluster")
     if not versions or tool is None or os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("restarting PostgreSQL needs pg_ctlcluster and root in CI")
-        pytest.skip("pg_ctlcluster (as root) is needed to restart the local PostgreSQL")
+        missing("pg_ctlcluster (as root)", "needed to restart the local PostgreSQL")
     subprocess.run(
         [tool, "--skip-systemctl-redirect", versions[-1].name, "main", "restart"],
         check=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,6 +21,7 @@ from storage.db import transaction
 from storage.models import OutboxMessage, Status
 from tests.support import dovecot
 from tests.support.feeds import SAMPLES
+from tests.support.required import missing
 
 SAMPLE = (SAMPLES / "notification-ME-2026-0000101.eml").read_bytes()
 USER, PASSWORD = "accueil", "imap-secret"
@@ -30,9 +30,7 @@ USER, PASSWORD = "accueil", "imap-secret"
 @pytest.fixture
 def imap() -> Iterator[dovecot.Dovecot]:
     if not dovecot.available():
-        if os.environ.get("CI"):
-            pytest.fail("dovecot is required in CI (.ci/run installs dovecot-imapd)")
-        pytest.skip("IMAP tier skipped: dovecot is not installed (scripts/test-services)")
+        missing("dovecot (the IMAP tier)", "scripts/test-services installs dovecot-imapd")
     server = dovecot.Dovecot({USER: PASSWORD})
     server.start()
     yield server

@@ -3,21 +3,18 @@ the worker writes: required in CI, skipped with a hint elsewhere."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.support.required import missing
 
 
 def poppler(tool: str, *args: str | Path) -> str:
     """The standard output of `tool args…` (`pdfsig`, `pdftotext`)."""
     path = shutil.which(tool)
     if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} (poppler-utils) is required in CI")
-        pytest.skip(f"{tool} absent: apt-get install poppler-utils")
+        missing(tool, "apt-get install poppler-utils")
     return subprocess.run(
         [path, *map(str, args)], capture_output=True, text=True, check=True
     ).stdout
