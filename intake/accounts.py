@@ -3,12 +3,12 @@ signs in with their own address and password, optionally a TOTP code; sessions t
 
 Only an argon2 hash of each password is kept, the TOTP secret is wrapped by the master
 key, and a session is known by the SHA-256 of its cookie. Guessing is slowed down per account
-and per source address (`intake.throttle`): each sign-in checks the delay, verifies and counts
-in one step serialised per account, every refusal reads the same and costs one Argon2
-verification, and the administrators are emailed once per episode. A session waiting for its
-TOTP code has a few guesses, obeys the same delay and ends when it is set; an accepted code
-is never accepted again. Every sign-in, failure, delay and sign-out is an audit event, with
-no password, code, source address or claimed address in it.
+and per source address (`intake.throttle`, `intake.sign_in_guard`): each sign-in checks the
+delay, verifies and counts in one step serialised per account, every refusal reads the same
+and costs one Argon2 verification, and the administrators are emailed once per episode. A
+session waiting for its TOTP code has a few guesses, obeys the same delay and ends when it is
+set; an accepted code is never accepted again. Every sign-in, failure, delay and sign-out is
+an audit event, with no password, code, source address or claimed address in it.
 """
 
 from __future__ import annotations
@@ -26,21 +26,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from intake import throttle
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.errors import IntakeError
-from intake.notices import Notices
+from intake.sign_in_guard import Guard
 from storage import accounts as store
 from storage.db import transaction
-from storage.models import SignInThrottle, StaffAccount, WebSession
+from storage.models import StaffAccount, WebSession
 from storage.vault import Vault
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 CODE_TRIES = 3  # wrong TOTP codes a waiting session may send before it ends
 MIN_PASSWORD = 12
-UNKNOWN_ACTOR = "inconnu:non-habilite"
 UNKNOWN_SOURCE = "inconnue"
 # The one answer to any refused sign-in: an unknown address, a wrong password and a slowed
 # account must not be told apart.
@@ -118,6 +116,10 @@ class Accounts:
             )
         return member
 
+    @property
+    def guard(self) -> Guard:
+        return Guard(self.config, self.engine, self.vault)
+
     def set_password(self, email: str, password: str) -> StaffSection:
         member = self._member(email)
         if len(password) < MIN_PASSWORD:
@@ -132,7 +134,7 @@ class Accounts:
                 )
             account.password_hash, account.password_set_at = hashed, now
             store.save(session, account)
-            store.forget_throttles(session, [throttle.account_key(member.email)])
+            self.guard.forget_account(session, member)
             store.end_sessions_of(session, member.email)
             self.vault.trail.record(session, at=now, actor=member.email, action="mot-de-passe")
         return member
@@ -183,22 +185,23 @@ class Accounts:
         member = self.config.staff_member(email.strip())
         opened: Opened | None = None
         verified = False
+        guard = self.guard
+        guard.forget_quiet(now)
         with transaction(self.engine) as session:
-            store.forget_quiet_throttles(session, now - throttle.QUIET)
             account = store.account(session, member.email) if member else None
             known = member if account is not None else None
-            rows = self._throttles(session, known, source, now)
-            if any(throttle.blocked(row, now) for row in rows.values()):
-                self._record(session, known, now, "connexion-refusee", motif="ralenti")
+            throttles = guard.lock(session, known, source, now)
+            if throttles.blocked(now):
+                guard.record(session, known, now, "connexion-refusee", motif="ralenti")
             elif known is None or account is None:
-                self._fail(session, None, rows, now)
+                guard.fail(session, None, throttles, now)
             else:
                 verified = True
                 if _verify(account.password_hash, password):
                     stage = "code" if account.totp_secret else "ok"
                     opened = self._open(session, known, stage, now, previous_token)
                 else:
-                    self._fail(session, known, rows, now)
+                    guard.fail(session, known, throttles, now)
         if not verified:  # the same cost whatever happened: nothing told by the time taken
             _verify(dummy_hash(), password)
         if opened is None:
@@ -213,18 +216,19 @@ class Accounts:
         digest = _digest(token)
         opened: Opened | None = None
         message = CODE_ENDED
+        guard = self.guard
+        guard.forget_quiet(now)
         with transaction(self.engine) as session:
             person = self._alive(store.web_session(session, digest), now)
             if person is not None and person.stage == "code":
-                store.forget_quiet_throttles(session, now - throttle.QUIET)
-                rows = self._throttles(session, person.member, source, now)
+                throttles = guard.lock(session, person.member, source, now)
                 row = store.web_session_for_update(session, digest)  # under the lock now
                 account = store.account(session, person.email)
                 if row is None or row.stage != "code" or account is None:
                     pass
-                elif any(throttle.blocked(r, now) for r in rows.values()):
+                elif throttles.blocked(now):
                     store.end_sessions_of(session, person.email, stage="code")
-                    self._record(session, person.member, now, "connexion-refusee", motif="ralenti")
+                    guard.record(session, person.member, now, "connexion-refusee", motif="ralenti")
                 elif (step := self._fresh_step(account, code, now)) is not None:
                     account.totp_last_step = step
                     store.save(session, account)
@@ -232,7 +236,7 @@ class Accounts:
                 else:
                     row.code_tries += 1
                     store.save(session, row)
-                    if not self._fail(session, person.member, rows, now, code=True):
+                    if not guard.fail(session, person.member, throttles, now, code=True):
                         if row.code_tries < CODE_TRIES:
                             message = CODE_REFUSED
                         else:
@@ -254,68 +258,6 @@ class Accounts:
                 last = account.totp_last_step
                 return step if last is None or step > last else None
         return None
-
-    def _throttles(
-        self, session: Session, member: StaffSection | None, source: str, now: datetime
-    ) -> dict[str, SignInThrottle]:
-        """The throttles of this attempt, locked: its source address's, and its account's if
-        the address is a real one (a stranger's typing leaves no row behind)."""
-        keys = {"source": throttle.source_key(source)}
-        if member is not None:
-            keys["account"] = throttle.account_key(member.email)
-        locked = {row.key: row for row in store.throttles_for_update(session, keys.values())}
-        rows = {kind: locked[key] for kind, key in keys.items()}
-        for row in rows.values():
-            throttle.settle(row, now)
-        return rows
-
-    def _fail(
-        self,
-        session: Session,
-        member: StaffSection | None,
-        rows: dict[str, SignInThrottle],
-        now: datetime,
-        code: bool = False,
-    ) -> bool:
-        """Count a failure for the source and the account; True if it set the account's
-        delay, which ends its sessions waiting for a code and tells the administrators."""
-        throttle.fail(rows["source"], now, throttle.SOURCE_FREE)
-        for row in rows.values():
-            store.save(session, row)
-        account = rows.get("account")
-        delay = throttle.fail(account, now, throttle.ACCOUNT_FREE) if account else None
-        if member is None or account is None or delay is None:
-            self._record(
-                session, member, now, "connexion-refusee", motif="code" if code else "identifiants"
-            )
-            return False
-        store.end_sessions_of(session, member.email, stage="code")
-        minutes = int(delay.total_seconds() // 60)
-        self._record(
-            session, member, now, "compte-verrouille", echecs=account.failures, minutes=minutes
-        )
-        assert account.first_failure_at is not None
-        episode = f"connexion-attaque:{account.key[:32]}:{account.first_failure_at:%Y%m%dT%H%M%S}"
-        Notices(self.config).sign_in_attack(
-            session, now, episode, member.email, account.failures, minutes
-        )
-        return True
-
-    def _record(
-        self,
-        session: Session,
-        member: StaffSection | None,
-        now: datetime,
-        action: str,
-        **detail: str | int,
-    ) -> None:
-        self.vault.trail.record(
-            session,
-            at=now,
-            actor=member.email if member else UNKNOWN_ACTOR,
-            action=action,
-            detail=detail,
-        )
 
     def _open(
         self,
@@ -345,7 +287,7 @@ class Accounts:
             assert account is not None
             account.last_sign_in_at = now
             store.save(session, account)
-            store.forget_throttles(session, [throttle.account_key(member.email)])
+            self.guard.forget_account(session, member)
             self.vault.trail.record(session, at=now, actor=member.email, action="connexion")
         return Opened(token, Person(member, csrf, stage))
 

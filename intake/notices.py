@@ -317,28 +317,6 @@ class Notices:
             action=action,
         )
 
-    def sign_in_attack(
-        self, session: Session, now: datetime, key: str, email: str, failures: int, minutes: int
-    ) -> bool:
-        """Once per episode (`key`): a console account collects wrong passwords or codes. The
-        person's address only; never what was typed, nor from where."""
-        return self.technical(
-            session,
-            now,
-            key,
-            f"Console : connexions refusées à répétition pour le compte {email}",
-            f"{failures} mots de passe ou codes erronés à la suite pour ce compte : c'est "
-            "peut-être une attaque (quelqu'un essaie de deviner le mot de passe), ou la personne "
-            f"qui se trompe. Chaque essai de ce compte attend désormais {minutes} minute(s), "
-            "un délai qui double à chaque nouvel échec, jusqu'à 15 minutes ; il s'efface à la "
-            "première connexion réussie ou après une heure sans échec. Vous ne serez pas "
-            "prévenu à nouveau pour cette série.",
-            f"demander à {email} si c'est bien elle ou lui ; sinon, lui faire changer son mot "
-            f"de passe (intake staff password {email}) et activer le code à usage unique "
-            f"(intake staff totp {email}). Le journal d'audit de la console (/journal, action "
-            "« connexion refusée ») montre les essais.",
-        )
-
     def account_stopped(
         self, session: Session, now: datetime, account: str, code: str, message: str
     ) -> bool:
