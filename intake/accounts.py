@@ -2,9 +2,13 @@
 signs in with their own address and password, optionally a TOTP code; sessions time out.
 
 Only an argon2 hash of each password is kept, the TOTP secret is wrapped by the master
-key, and a session is known by the SHA-256 of its cookie. Five failed sign-ins in fifteen
-minutes lock the account for fifteen minutes. Every sign-in, failure, lock and sign-out is
-an audit event, with no password, code or claimed address in it.
+key, and a session is known by the SHA-256 of its cookie. Guessing is slowed down per account
+and per source address (`intake.throttle`, `intake.sign_in_guard`): each sign-in checks the
+delay, verifies and counts in one step serialised per account, every refusal reads the same
+and costs one Argon2 verification, and the administrators are emailed once per episode. A
+session waiting for its TOTP code has a few guesses, obeys the same delay and ends when it is
+set; an accepted code is never accepted again. Every sign-in, failure, delay and sign-out is
+an audit event, with no password, code, source address or claimed address in it.
 """
 
 from __future__ import annotations
@@ -15,16 +19,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import NoReturn
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.errors import IntakeError
+from intake.sign_in_guard import Guard
 from storage import accounts as store
 from storage.db import transaction
 from storage.models import StaffAccount, WebSession
@@ -32,11 +37,17 @@ from storage.vault import Vault
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
-LOCK_AFTER = 5
-LOCK_WINDOW = timedelta(minutes=15)
-LOCK_TIME = timedelta(minutes=15)
+CODE_TRIES = 3  # wrong TOTP codes a waiting session may send before it ends
 MIN_PASSWORD = 12
-UNKNOWN_ACTOR = "inconnu:non-habilite"
+UNKNOWN_SOURCE = "inconnue"
+# The one answer to any refused sign-in: an unknown address, a wrong password and a slowed
+# account must not be told apart.
+REFUSED = (
+    "connexion refusée : adresse, mot de passe ou code incorrect, ou trop d'essais récents "
+    "(patientez quelques minutes avant de réessayer)"
+)
+CODE_REFUSED = "code incorrect ou déjà utilisé"
+CODE_ENDED = "trop d'essais ou session expirée : reconnectez-vous"
 _HASHER = PasswordHasher()
 
 
@@ -105,6 +116,10 @@ class Accounts:
             )
         return member
 
+    @property
+    def guard(self) -> Guard:
+        return Guard(self.config, self.engine, self.vault)
+
     def set_password(self, email: str, password: str) -> StaffSection:
         member = self._member(email)
         if len(password) < MIN_PASSWORD:
@@ -118,8 +133,8 @@ class Accounts:
                     email=member.email.casefold(), password_hash=hashed, password_set_at=now
                 )
             account.password_hash, account.password_set_at = hashed, now
-            account.locked_until = None
             store.save(session, account)
+            self.guard.forget_account(session, member)
             store.end_sessions_of(session, member.email)
             self.vault.trail.record(session, at=now, actor=member.email, action="mot-de-passe")
         return member
@@ -156,103 +171,125 @@ class Accounts:
 
     # --- signing in ---------------------------------------------------------------------------
 
-    def sign_in(self, email: str, password: str, previous_token: str | None = None) -> Opened:
+    def sign_in(
+        self,
+        email: str,
+        password: str,
+        previous_token: str | None = None,
+        source: str = UNKNOWN_SOURCE,
+    ) -> Opened:
+        """The password step. Checking the delay, verifying the password and counting the
+        failure are one transaction holding the account's throttle (a row lock on PostgreSQL,
+        the write lock on SQLite): parallel guesses are counted one by one."""
         now = self.clock.now()
         member = self.config.staff_member(email.strip())
+        opened: Opened | None = None
+        verified = False
+        guard = self.guard
+        guard.forget_quiet(now)
         with transaction(self.engine) as session:
             account = store.account(session, member.email) if member else None
-        if member is None or account is None:
+            known = member if account is not None else None
+            throttles = guard.lock(session, known, source, now)
+            if throttles.blocked(now):
+                guard.record(session, known, now, "connexion-refusee", motif="ralenti")
+            elif known is None or account is None:
+                guard.fail(session, None, throttles, now)
+            else:
+                verified = True
+                if _verify(account.password_hash, password):
+                    stage = "code" if account.totp_secret else "ok"
+                    opened = self._open(session, known, stage, now, previous_token)
+                else:
+                    guard.fail(session, known, throttles, now)
+        if not verified:  # the same cost whatever happened: nothing told by the time taken
             _verify(dummy_hash(), password)
-            self._refused(None, now, "inconnu")
-        assert member is not None and account is not None
-        if account.locked_until is not None and account.locked_until > now:
-            self._refused(member, now, "verrouille")
-        if not _verify(account.password_hash, password):
-            self._failed(member, now)
-        stage = "code" if account.totp_secret else "ok"
-        return self._open(member, stage, now, previous_token)
+        if opened is None:
+            raise SignInRefused(REFUSED)
+        return opened
 
-    def confirm_code(self, token: str, code: str) -> Opened:
-        """The second step: the TOTP code of a session opened with the right password."""
+    def confirm_code(self, token: str, code: str, source: str = UNKNOWN_SOURCE) -> Opened:
+        """The second step: the TOTP code of a session opened with the right password. It
+        obeys the account's delay and counts as a failure when wrong; a waiting session has
+        CODE_TRIES guesses and ends when a delay is set."""
         now = self.clock.now()
+        digest = _digest(token)
+        opened: Opened | None = None
+        message = CODE_ENDED
+        guard = self.guard
+        guard.forget_quiet(now)
         with transaction(self.engine) as session:
-            row = store.web_session(session, _digest(token))
-        person = self._alive(row, now)
-        if person is None or person.stage != "code":
-            raise SignInRefused("session expirée : reconnectez-vous")
-        with transaction(self.engine) as session:
-            account = store.account(session, person.email)
-        assert account is not None and account.totp_secret is not None
+            person = self._alive(store.web_session(session, digest), now)
+            if person is not None and person.stage == "code":
+                throttles = guard.lock(session, person.member, source, now)
+                row = store.web_session_for_update(session, digest)  # under the lock now
+                account = store.account(session, person.email)
+                if row is None or row.stage != "code" or account is None:
+                    pass
+                elif throttles.blocked(now):
+                    store.end_sessions_of(session, person.email, stage="code")
+                    guard.record(session, person.member, now, "connexion-refusee", motif="ralenti")
+                elif (step := self._fresh_step(account, code, now)) is not None:
+                    account.totp_last_step = step
+                    store.save(session, account)
+                    opened = self._open(session, person.member, "ok", now, token)
+                else:
+                    row.code_tries += 1
+                    store.save(session, row)
+                    if not guard.fail(session, person.member, throttles, now, code=True):
+                        if row.code_tries < CODE_TRIES:
+                            message = CODE_REFUSED
+                        else:
+                            store.end_session(session, row)
+        if opened is None:
+            raise SignInRefused(message)
+        return opened
+
+    def _fresh_step(self, account: StaffAccount, code: str, now: datetime) -> int | None:
+        """The time step of this code if it is valid now (give or take one step for the
+        clocks' drift) and after the last one accepted: a code never opens two sign-ins."""
+        assert account.totp_secret is not None
         secret = self.vault.unwrap_secret(account.totp_secret, f"totp:{account.email}")
-        if not pyotp.TOTP(secret.decode()).verify(code.strip(), for_time=now, valid_window=1):
-            self._failed(person.member, now)
-        return self._open(person.member, "ok", now, token)
+        totp = pyotp.TOTP(secret.decode())
+        given = code.replace(" ", "").strip()
+        current = totp.timecode(now)
+        for step in (current - 1, current, current + 1):
+            if hmac.compare_digest(totp.generate_otp(step).encode(), given.encode()):
+                last = account.totp_last_step
+                return step if last is None or step > last else None
+        return None
 
     def _open(
-        self, member: StaffSection, stage: str, now: datetime, previous: str | None
+        self,
+        session: Session,
+        member: StaffSection,
+        stage: str,
+        now: datetime,
+        previous: str | None,
     ) -> Opened:
         token = secrets.token_urlsafe(32)  # a new id at every sign-in: no fixation
         csrf = secrets.token_urlsafe(32)
-        with transaction(self.engine) as session:
-            if previous:
-                store.end_session_by_hash(session, _digest(previous))
-            store.save(
-                session,
-                WebSession(
-                    token_hash=_digest(token),
-                    email=member.email,
-                    csrf=csrf,
-                    stage=stage,
-                    created_at=now,
-                    last_seen_at=now,
-                ),
-            )
-            if stage == "ok":
-                account = store.account(session, member.email)
-                assert account is not None
-                account.last_sign_in_at = now
-                store.save(session, account)
-                store.forget_failures(session, member.email)
-                self.vault.trail.record(session, at=now, actor=member.email, action="connexion")
+        if previous:
+            store.end_session_by_hash(session, _digest(previous))
+        store.save(
+            session,
+            WebSession(
+                token_hash=_digest(token),
+                email=member.email,
+                csrf=csrf,
+                stage=stage,
+                created_at=now,
+                last_seen_at=now,
+            ),
+        )
+        if stage == "ok":  # a password alone, while a code is awaited, forgives nothing
+            account = store.account(session, member.email)
+            assert account is not None
+            account.last_sign_in_at = now
+            store.save(session, account)
+            self.guard.forget_account(session, member)
+            self.vault.trail.record(session, at=now, actor=member.email, action="connexion")
         return Opened(token, Person(member, csrf, stage))
-
-    def _failed(self, member: StaffSection, now: datetime) -> NoReturn:
-        email = member.email.casefold()
-        with transaction(self.engine) as session:
-            recent = store.failed_sign_ins(session, email, now, now - LOCK_WINDOW)
-            locked = recent >= LOCK_AFTER
-            if locked:
-                account = store.account(session, email)
-                assert account is not None
-                account.locked_until = now + LOCK_TIME
-                store.save(session, account)
-                store.forget_failures(session, email)
-            self.vault.trail.record(
-                session,
-                at=now,
-                actor=member.email,
-                action="compte-verrouille" if locked else "connexion-refusee",
-                detail={"motif": "mot-de-passe-ou-code", "echecs": int(recent)},
-            )
-        if locked:
-            raise SignInRefused(
-                "trop d'essais : ce compte est verrouillé pendant 15 minutes ; l'administrateur "
-                "a été prévenu par le journal d'audit"
-            )
-        raise SignInRefused("adresse, mot de passe ou code incorrect")
-
-    def _refused(self, member: StaffSection | None, now: datetime, why: str) -> NoReturn:
-        with transaction(self.engine) as session:
-            self.vault.trail.record(
-                session,
-                at=now,
-                actor=member.email if member else UNKNOWN_ACTOR,
-                action="connexion-refusee",
-                detail={"motif": why},
-            )
-        if why == "verrouille":
-            raise SignInRefused("ce compte est verrouillé pendant 15 minutes après trop d'essais")
-        raise SignInRefused("adresse, mot de passe ou code incorrect")
 
     # --- sessions -----------------------------------------------------------------------------
 

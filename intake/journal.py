@@ -40,7 +40,7 @@ ACTIONS = {
     "signature-attestation": "attestation signée",
     "connexion": "connexion",
     "connexion-refusee": "connexion refusée",
-    "compte-verrouille": "compte verrouillé",
+    "compte-verrouille": "compte ralenti (trop d'échecs)",  # the action's old name stays
     "deconnexion": "déconnexion",
     "mot-de-passe": "mot de passe défini",
     "totp-active": "code à usage unique activé",

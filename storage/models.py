@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, String, Text, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -325,17 +335,22 @@ class StaffAccount(SQLModel, table=True):
     password_set_at: datetime = Field(sa_column=_instant(nullable=False))
     totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     last_sign_in_at: datetime | None = Field(default=None, sa_column=_instant())
-    locked_until: datetime | None = Field(default=None, sa_column=_instant())
+    # The TOTP time step of the last code accepted: a code at or before it is a replay.
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
-class SignInFailure(SQLModel, table=True):
-    """A failed sign-in of a known account: five in fifteen minutes lock it."""
+class SignInThrottle(SQLModel, table=True):
+    """How much sign-ins are slowed for one key: an account, or a source address. Only the
+    SHA-256 of the key is kept (no address typed by a stranger, no IP address in clear).
+    Failures grow the delay; they are forgotten after a quiet while or a sign-in."""
 
-    __tablename__ = "sign_in_failure"
+    __tablename__ = "sign_in_throttle"
 
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, index=True)
-    at: datetime = Field(sa_column=_instant(nullable=False))
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    first_failure_at: datetime | None = Field(default=None, sa_column=_instant())  # the episode
+    last_failure_at: datetime | None = Field(default=None, sa_column=_instant(index=True))
+    blocked_until: datetime | None = Field(default=None, sa_column=_instant())
 
 
 class WebSession(SQLModel, table=True):
@@ -347,5 +362,8 @@ class WebSession(SQLModel, table=True):
     email: str = Field(max_length=254, index=True)
     csrf: str = Field(max_length=64)
     stage: str = Field(max_length=10)  # "code" while the TOTP code is awaited, then "ok"
+    code_tries: int = Field(  # wrong TOTP codes sent while waiting
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime = Field(sa_column=_instant(nullable=False))
     last_seen_at: datetime = Field(sa_column=_instant(nullable=False))

@@ -53,6 +53,12 @@ async def checked(request: Request, person: Annotated[Person, Depends(signed_in)
     return person
 
 
+def source(request: Request) -> str:
+    """The address the request came from: the client's own behind the HTTPS proxy, which
+    uvicorn takes from X-Forwarded-For when the proxy is local (forwarded_allow_ips)."""
+    return request.client.host if request.client else "inconnue"
+
+
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
     secure = not intake(request).config.raw.web.insecure_http
     response.set_cookie(
@@ -81,7 +87,9 @@ def sign_in(
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
         raise BadCsrf
     try:
-        opened = accounts(request).sign_in(email, mot_de_passe, request.cookies.get(COOKIE))
+        opened = accounts(request).sign_in(
+            email, mot_de_passe, request.cookies.get(COOKIE), source=source(request)
+        )
     except SignInRefused as refused:
         return page(request, "connexion.html", csrf=csrf, error=str(refused), status_code=401)
     target = "/" if opened.person.stage == "ok" else "/connexion/code"
@@ -112,7 +120,7 @@ def confirm_code(
     if not csrf_matches(person.csrf, csrf):
         raise BadCsrf
     try:
-        opened = service.confirm_code(token, code)
+        opened = service.confirm_code(token, code, source=source(request))
     except SignInRefused as refused:
         return page(request, "code.html", csrf=person.csrf, error=str(refused), status_code=401)
     response = RedirectResponse("/", status_code=303)

@@ -22,9 +22,8 @@ BRON_NUMERO = numero(7)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def console_lieu(
-    folder: Path, clock: FixedClock, *, insecure_http: bool = True, extra: str = ""
-) -> App:
+def console_config(folder: Path, *, insecure_http: bool = True, extra: str = "") -> Path:
+    """The lieu's intake.toml (and its master key), with Bron and the three people."""
     generate_master_key_file(folder / "secrets" / "master.key")
     text = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
     text += (
@@ -36,7 +35,14 @@ def console_lieu(
         'base_url = "https://intake.ville-corbas.fr"\n' + extra
     )
     (folder / "intake.toml").write_text(text, encoding="utf-8")
-    app = App(configuration.load(folder / "intake.toml", {}), clock)
+    return folder / "intake.toml"
+
+
+def console_lieu(
+    folder: Path, clock: FixedClock, *, insecure_http: bool = True, extra: str = ""
+) -> App:
+    path = console_config(folder, insecure_http=insecure_http, extra=extra)
+    app = App(configuration.load(path, {}), clock)
     accounts = Accounts(app.config, app.engine, app.vault, clock)
     for email in (AGENT, BRON, DSI):
         accounts.set_password(email, PASSWORD)
