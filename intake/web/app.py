@@ -23,7 +23,7 @@ from intake.followup import FollowUpError
 from intake.retention.signing import SignatureRefused
 from intake.web import auth, pages, staff_pages
 from intake.web.auth import BadCsrf, NeedSignIn
-from intake.web.guards import BodyLimit, Guarded
+from intake.web.guards import BodyLimit, Guarded, too_large
 from intake.web.render import page
 
 # What the page says for an error of the framework: never the request's values, nor its
@@ -32,7 +32,6 @@ HTTP_ERRORS = {
     400: "requête invalide : rechargez la page et recommencez",
     404: "cette page n'existe pas",
     405: "cette page ne s'ouvre pas de cette façon : suivez les liens de la console",
-    413: "la requête est trop volumineuse",
     422: "formulaire ou adresse invalide : rechargez la page et recommencez",
 }
 
@@ -66,7 +65,8 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 400
-    response = _error(request, status, HTTP_ERRORS.get(status, "requête refusée"))
+    message = too_large(request.url.path) if status == 413 else HTTP_ERRORS.get(status)
+    response = _error(request, status, message or "requête refusée")
     if isinstance(exc, HTTPException) and exc.headers and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]  # a 405 names the methods it takes
     return response

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from typing import Any
+from collections.abc import Callable
 
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import Headers, MutableHeaders
@@ -81,13 +81,21 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} Mo" if limit >= 1024 * 1024 else f"{limit // 1024} Ko"
 
 
+def too_large(path: str) -> str:
+    """The 413 page's words for a request to `path`."""
+    return TOO_LARGE.format(limit=_size(body_limit(path)))
+
+
+Render = Callable[[Request, int, str], Response]  # an error page: (request, status, message)
+
+
 class BodyLimit:
     """Refuses with 413 a body beyond its route's limit: at once when Content-Length says so,
     else as soon as the bytes received (chunked or not) pass it."""
 
-    def __init__(self, app: ASGIApp, render: Any) -> None:
+    def __init__(self, app: ASGIApp, render: Render) -> None:
         self.app = app
-        self.render = render  # (request, status, message) -> Response
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,7 +104,7 @@ class BodyLimit:
         limit = body_limit(scope["path"])
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await self._refuse(scope, receive, send, limit)
+            await self._refuse(scope, receive, send)
             return
         received = 0
         overflowed = started = dropping = False
@@ -126,10 +134,10 @@ class BodyLimit:
             if started:
                 raise
         if overflowed and not started:
-            await self._refuse(scope, receive, send, limit)
+            await self._refuse(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = self.render(Request(scope, receive), 413, TOO_LARGE.format(limit=_size(limit)))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self.render(Request(scope, receive), 413, too_large(scope["path"]))
         response.headers["Connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
 
@@ -138,7 +146,7 @@ class Guarded:
     """The headers on every answer, and a French 500 page for whatever nothing else caught:
     logged with its type and where it was raised, never its message (it may quote input)."""
 
-    def __init__(self, app: ASGIApp, render: Any) -> None:
+    def __init__(self, app: ASGIApp, render: Render) -> None:
         self.app = app
         self.render = render
 
