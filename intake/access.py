@@ -41,17 +41,21 @@ def refuse_past_retention(row: DemandeRow, today: date) -> None:
         )
 
 
-def _audit_refusal(
+def record_refusal(
     engine: Engine,
     vault: Vault,
     config: Config,
     agent: str,
     now: datetime,
-    numero: str | None,
+    *,
     action: str,
+    motif: str,
+    numero: str | None = None,
+    detail: dict[str, object] | None = None,
 ) -> None:
-    """A refused access is an event too. A claimed address outside [[staff]] is not written
-    down (it may be anyone's): the event says only that it was not a habilitated person."""
+    """A refused access is an event too (`acces-refuse`: what was asked, why it was refused).
+    A claimed address outside [[staff]] is not written down (it may be anyone's): the event
+    says only that it was not a habilitated person."""
     member = config.staff_member(agent)
     actor = member.email if member is not None else "inconnu:non-habilite"
     with transaction(engine) as session:
@@ -61,8 +65,26 @@ def _audit_refusal(
             actor=actor,
             action="acces-refuse",
             numero=numero,
-            detail={"demande": action, "motif": "commune" if member else "hors-staff"},
+            detail={"demande": action, "motif": motif if member else "hors-staff"} | (detail or {}),
         )
+
+
+def _audit_refusal(
+    engine: Engine,
+    vault: Vault,
+    config: Config,
+    agent: str,
+    now: datetime,
+    numero: str | None,
+    action: str,
+) -> None:
+    record_refusal(engine, vault, config, agent, now, action=action, motif="commune", numero=numero)
+
+
+def sees_every_commune(member: StaffSection) -> bool:
+    """Signatories and admins answer for the whole lieu: they see every attestation and
+    every report, whatever their communes."""
+    return not {"admin", "signatory"}.isdisjoint(member.duties)
 
 
 def authorize_audited(

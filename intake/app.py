@@ -19,6 +19,7 @@ from intake.pipeline import Ingestor, Line, MailboxPass, Poller
 from intake.pipeline.dropbox import DropboxPass
 from intake.pipeline.notify import Notified, NotifyPass
 from intake.reports import Reports
+from intake.reports.access import ReportAccess
 from intake.retention import Retention
 from intake.retention.attestations import Attestations
 from intake.retention.convention import ensure_open
@@ -166,6 +167,10 @@ class App:
     @cached_property
     def reports(self) -> Reports:
         return Reports(self.config, self.engine)
+
+    @cached_property
+    def report_access(self) -> ReportAccess:
+        return ReportAccess(self.config, self.engine, self.vault, self.clock)
 
     def monthly_report(self) -> MonthlyReport | None:
         return self.reports.last_month(self.clock.now(), self.notices)

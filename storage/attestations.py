@@ -72,6 +72,20 @@ def covered(session: Session, attestation_id: int) -> list[Covered]:
     return [Covered(*row) for row in session.exec(query)]
 
 
+def communes_covered(session: Session, ids: list[int]) -> dict[int, set[str]]:
+    """The communes of the demandes each attestation covers (from their tombstones)."""
+    query = (
+        select(DemandeRow.attestation_id, DemandeRow.commune)
+        .where(col(DemandeRow.attestation_id).in_(ids))
+        .distinct()
+    )
+    covered_by: dict[int, set[str]] = {i: set() for i in ids}
+    for attestation_id, commune in session.exec(query):
+        if attestation_id is not None:
+            covered_by[attestation_id].add(commune)
+    return covered_by
+
+
 def count_unsigned(session: Session) -> int:
     query = (
         select(func.count())

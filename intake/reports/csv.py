@@ -59,3 +59,25 @@ def to_csv(figures: Figures) -> bytes:
             ]
         )
     return out.getvalue().encode("utf-8-sig")  # the BOM lets a spreadsheet read the accents
+
+
+def _rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def communes_of(data: bytes) -> set[str]:
+    """The INSEE codes a kept report's CSV covers."""
+    rows = _rows(data)
+    column = rows[0].index("insee")
+    return {row[column] for row in rows[1:] if len(row) > column}
+
+
+def only_communes(data: bytes, communes: frozenset[str]) -> bytes:
+    """A kept report's CSV with only the lines of these communes (and its header)."""
+    rows = _rows(data)
+    column = rows[0].index("insee")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(rows[0])
+    writer.writerows(row for row in rows[1:] if len(row) > column and row[column] in communes)
+    return out.getvalue().encode("utf-8-sig")

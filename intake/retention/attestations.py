@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from intake import deadlines
+from intake.access import AccessDenied, NotHeld, authorize_audited, record_refusal
+from intake.access import sees_every_commune as sees_all
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.notices import Notices
@@ -63,6 +65,43 @@ class Attestations:
             signature_kind=a.signature_kind,
         )
 
+    def visible(self, agent: str) -> list[Summary]:
+        """The attestations an agent may open: those covering at least one of her communes
+        (one attestation covers a whole purge, of every commune); all of them for a
+        signatory or an admin, who answer for the lieu."""
+        member = authorize_audited(
+            self.engine, self.vault, self.config, agent, self.clock.now(), action="attestation"
+        )
+        summaries = self.listing()
+        if sees_all(member):
+            return summaries
+        theirs = self.config.staff_communes(member)
+        with transaction(self.engine) as session:
+            covered = store.communes_covered(session, [s.id for s in summaries])
+        return [s for s in summaries if covered[s.id] & theirs]
+
+    def document_for(self, attestation_id: int, agent: str) -> bytes:
+        """`document`, for an agent allowed to see it (as `visible`); a refusal is audited."""
+        now = self.clock.now()
+        member = authorize_audited(
+            self.engine, self.vault, self.config, agent, now, action="attestation"
+        )
+        with transaction(self.engine) as session:
+            attestation = store.get(session, attestation_id)
+            if attestation is None or attestation.drafted_at is None:
+                raise NotHeld(f"aucune attestation n° {attestation_id}")
+            covered = store.communes_covered(session, [attestation_id])[attestation_id]
+        if not sees_all(member) and not covered & self.config.staff_communes(member):
+            record_refusal(
+                self.engine, self.vault, self.config, agent, now,
+                action="attestation", motif="commune", detail={"attestation": attestation_id},
+            )  # fmt: skip
+            raise AccessDenied(
+                f"{member.email} : l'attestation n° {attestation_id} ne couvre aucune de vos "
+                "communes ; un signataire ou un administrateur peut la consulter"
+            )
+        return self.document(attestation_id)
+
     def document(self, attestation_id: int) -> bytes:
         """The signed copy once there is one, else the draft to sign."""
         with transaction(self.engine) as session:
@@ -72,10 +111,14 @@ class Attestations:
     def sign(
         self, attestation_id: int, signer: str, pkcs12_data: bytes, passphrase: str | None
     ) -> Summary:
-        member = self._signatory(signer)
         now = self.clock.now()
+        member = self._signatory(signer, attestation_id)
         credentials = signing.load_pkcs12(pkcs12_data, passphrase)
-        signing.check_certificate(credentials, member.email, now)
+        try:
+            signing.check_certificate(credentials, member.email, now)
+        except signing.NotTheirs:
+            self._refused(signer, attestation_id, "certificat")
+            raise
         with transaction(self.engine) as session:
             attestation = self._unsigned(session, attestation_id)
             assert attestation.pdf is not None
@@ -86,7 +129,7 @@ class Attestations:
             return self._record(session, attestation, member.email, signed, "pades")
 
     def record_signed(self, attestation_id: int, signer: str, scan: bytes) -> Summary:
-        member = self._signatory(signer)
+        member = self._signatory(signer, attestation_id)
         signing.check_scan(scan)
         with transaction(self.engine) as session:
             attestation = self._unsigned(session, attestation_id)
@@ -124,9 +167,17 @@ class Attestations:
         Notices(self.config).attestation_to_caf(session, now, attestation)
         return self._summary(attestation, today)
 
-    def _signatory(self, email: str) -> StaffSection:
+    def _refused(self, signer: str, attestation_id: int, motif: str) -> None:
+        """A refused signature is a refused access: audited, as every refusal."""
+        record_refusal(
+            self.engine, self.vault, self.config, signer, self.clock.now(),
+            action="signature-attestation", motif=motif, detail={"attestation": attestation_id},
+        )  # fmt: skip
+
+    def _signatory(self, email: str, attestation_id: int) -> StaffSection:
         member = self.config.staff_member(email)
         if member is None or "signatory" not in member.duties:
+            self._refused(email, attestation_id, "role")
             raise SignatureRefused(
                 f"{email} n'est pas signataire habilité : il faut une personne de [[staff]] "
                 "avec le rôle « signatory »"

@@ -32,6 +32,10 @@ class SignatureRefused(IntakeError):
     """Why a signature cannot be made or recorded, in French."""
 
 
+class NotTheirs(SignatureRefused):
+    """A certificate that does not bear the signer's address: someone else's."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     key: object
@@ -69,7 +73,7 @@ def check_certificate(credentials: Credentials, signer: str, now: datetime) -> N
     emails = certificate_emails(certificate)
     if signer.casefold() not in emails:
         shown = ", ".join(sorted(emails)) or "aucune adresse"
-        raise SignatureRefused(f"le certificat n'est pas celui de {signer} (il porte : {shown})")
+        raise NotTheirs(f"le certificat n'est pas celui de {signer} (il porte : {shown})")
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise SignatureRefused(
             f"le certificat de {signer} n'est pas valide à cette date (valide du "

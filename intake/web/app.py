@@ -6,12 +6,14 @@ JavaScript; nothing personal goes in a URL's query string, in a log, or in a cac
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from importlib import resources
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from intake.access import AccessDenied, NotHeld, PastRetention
 from intake.accounts import dummy_hash
@@ -21,19 +23,17 @@ from intake.followup import FollowUpError
 from intake.retention.signing import SignatureRefused
 from intake.web import auth, pages, staff_pages
 from intake.web.auth import BadCsrf, NeedSignIn
+from intake.web.guards import BodyLimit, Guarded, too_large
 from intake.web.render import page
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cross-Origin-Opener-Policy": "same-origin",
+# What the page says for an error of the framework: never the request's values, nor its
+# details (a 422's would quote what was typed, a password included).
+HTTP_ERRORS = {
+    400: "requête invalide : rechargez la page et recommencez",
+    404: "cette page n'existe pas",
+    405: "cette page ne s'ouvre pas de cette façon : suivez les liens de la console",
+    422: "formulaire ou adresse invalide : rechargez la page et recommencez",
 }
-
 
 # What a service refuses, and the HTTP status the page says it with (the message is French).
 REFUSALS: dict[type[Exception], int] = {
@@ -55,9 +55,29 @@ def _refusal_handler(status: int) -> Callable[[Request, Exception], Response]:
 
 def _error(request: Request, status: int, message: str) -> Response:
     """A French page saying why, with the menu when the person is signed in."""
-    person = auth.accounts(request).person(request.cookies.get(auth.COOKIE))
+    try:
+        person = auth.accounts(request).person(request.cookies.get(auth.COOKIE))
+    except Exception:  # an error page must not fail for want of the database: no menu then
+        person = None
     signed_in = person if person is not None and person.stage == "ok" else None
     return page(request, "erreur.html", status_code=status, message=message, person=signed_in)
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    message = too_large(request.url.path) if status == 413 else HTTP_ERRORS.get(status)
+    response = _error(request, status, message or "requête refusée")
+    if isinstance(exc, HTTPException) and exc.headers and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]  # a 405 names the methods it takes
+    return response
+
+
+def _invalid(request: Request, exc: Exception) -> Response:
+    """A path that does not parse names no page (404); a bad form or query is a 422."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    if any(error.get("loc", ("",))[0] == "path" for error in errors):
+        return _error(request, 404, HTTP_ERRORS[404])
+    return _error(request, 422, HTTP_ERRORS[422])
 
 
 def create_app(intake: App) -> FastAPI:
@@ -71,17 +91,11 @@ def create_app(intake: App) -> FastAPI:
     web.include_router(pages.router)
     web.include_router(staff_pages.router)
 
-    @web.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith("/static/"):
-            # Pages may hold personal data: no browser or proxy keeps a copy.
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Pragma"] = "no-cache"
-        return response
+    # The last added runs first: the headers wrap the body's cap, which wraps the routes.
+    web.add_middleware(BodyLimit, render=_error)
+    web.add_middleware(Guarded, render=_error)
+    web.add_exception_handler(HTTPException, _http_error)
+    web.add_exception_handler(RequestValidationError, _invalid)
 
     @web.exception_handler(NeedSignIn)
     def need_sign_in(request: Request, exc: NeedSignIn) -> Response:

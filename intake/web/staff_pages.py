@@ -6,19 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from intake.accounts import Person
 from intake.journal import JournalFilters, detail_text, journal_csv, journal_page
 from intake.web.auth import checked, intake, signed_in
+from intake.web.guards import MAX_UPLOAD
 from intake.web.render import page
 
 router = APIRouter()
 SignedIn = Annotated[Person, Depends(signed_in)]
 Checked = Annotated[Person, Depends(checked)]
-MAX_UPLOAD = 20 * 1024 * 1024  # a certificate or a scanned attestation
 
 
 def _date(text: str | None) -> date | None:
@@ -93,14 +94,14 @@ def attestations(request: Request, person: SignedIn) -> Response:
         request,
         "attestations.html",
         person=person,
-        attestations=app.attestations.listing(),
+        attestations=app.attestations.visible(person.email),
         signatory="signatory" in person.member.duties,
     )
 
 
-@router.get("/attestations/{number}/pdf")
+@router.get("/attestations/{number:id}/pdf")
 def attestation_pdf(request: Request, person: SignedIn, number: int) -> Response:
-    document = intake(request).attestations.document(number)
+    document = intake(request).attestations.document_for(number, person.email)
     return Response(
         document,
         media_type="application/pdf",
@@ -108,31 +109,40 @@ def attestation_pdf(request: Request, person: SignedIn, number: int) -> Response
     )
 
 
-async def _upload(file: UploadFile) -> bytes:
-    data = await file.read(MAX_UPLOAD + 1)
-    return data[: MAX_UPLOAD + 1]
+# The upload routes declare no File or Form parameter: FastAPI would parse the multipart
+# body before `Checked` looks at the session. `Checked` parses it once the session is known.
 
 
-@router.post("/attestations/{number}/signature")
-async def sign(
-    request: Request,
-    person: Checked,
-    number: int,
-    certificat: Annotated[UploadFile, File()],
-    phrase: Annotated[str, Form(max_length=1024)] = "",
-) -> Response:
+async def _upload(request: Request, name: str) -> bytes:
+    file = (await request.form()).get(name)
+    if not isinstance(file, UploadFile):
+        raise HTTPException(status_code=422)
+    try:
+        return await file.read(MAX_UPLOAD + 1)
+    finally:
+        await file.close()
+
+
+async def _field(request: Request, name: str, max_length: int) -> str:
+    value = (await request.form()).get(name, "")
+    if not isinstance(value, str) or len(value) > max_length:
+        raise HTTPException(status_code=422)
+    return value
+
+
+@router.post("/attestations/{number:id}/signature")
+async def sign(request: Request, person: Checked, number: int) -> Response:
     # The passphrase and the certificate live in this request only: never stored.
-    data = await _upload(certificat)
+    data = await _upload(request, "certificat")
+    phrase = await _field(request, "phrase", 1024)
     service = intake(request).attestations
     await run_in_threadpool(service.sign, number, person.email, data, phrase or None)
     return RedirectResponse("/attestations", status_code=303)
 
 
-@router.post("/attestations/{number}/scan")
-async def record_scan(
-    request: Request, person: Checked, number: int, scan: Annotated[UploadFile, File()]
-) -> Response:
-    data = await _upload(scan)
+@router.post("/attestations/{number:id}/scan")
+async def record_scan(request: Request, person: Checked, number: int) -> Response:
+    data = await _upload(request, "scan")
     service = intake(request).attestations
     await run_in_threadpool(service.record_signed, number, person.email, data)
     return RedirectResponse("/attestations", status_code=303)
@@ -140,14 +150,15 @@ async def record_scan(
 
 @router.get("/rapports")
 def reports(request: Request, person: SignedIn) -> Response:
-    return page(request, "rapports.html", person=person, reports=intake(request).reports.stored())
+    kept = intake(request).report_access.kept(person.email)
+    return page(request, "rapports.html", person=person, reports=kept)
 
 
 @router.get("/rapports/{month}.{kind}")
 def report_file(request: Request, person: SignedIn, month: str, kind: str) -> Response:
     if kind not in ("pdf", "csv"):
         return page(request, "erreur.html", status_code=404, message="format inconnu")
-    content = intake(request).reports.stored_file(month[:7], kind)
+    content = intake(request).report_access.file(person.email, month[:7], kind)
     if content is None:
         return page(request, "erreur.html", status_code=404, message="aucun rapport pour ce mois")
     media = "application/pdf" if kind == "pdf" else "text/csv; charset=utf-8"

@@ -7,10 +7,15 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
 from intake import config as configuration
 from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
+from storage.db import transaction
+from storage.models import AuditEvent
 from storage.vault import generate_master_key_file
 from tests.support.feeds import SAMPLES, Dem, numero, write_feed
 
@@ -50,3 +55,37 @@ def console_lieu(
     bron = write_feed(folder / "bron", [Dem(BRON_NUMERO, commune="69029")], commune="69029")
     list(app.ingestor(AGENT).ingest_file(bron))
     return app
+
+
+# --- driving the console over HTTP (fastapi's TestClient) ----------------------------------------
+
+
+def web_client(app: App, base_url: str = "http://127.0.0.1") -> TestClient:
+    from intake.web.app import create_app
+
+    return TestClient(create_app(app), base_url=base_url)
+
+
+def signed_in_client(app: App, email: str) -> TestClient:
+    web = web_client(app)
+    token = CSRF.search(web.get("/connexion").text)
+    assert token is not None
+    response = web.post(
+        "/connexion",
+        data={"email": email, "mot_de_passe": PASSWORD, "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return web
+
+
+def csrf_token(web: TestClient, path: str = "/") -> str:
+    found = CSRF.search(web.get(path).text)
+    assert found is not None, path
+    return found.group(1)
+
+
+def audit_events(app: App, action: str) -> list[AuditEvent]:
+    with transaction(app.engine) as session:
+        query = select(AuditEvent).where(AuditEvent.action == action)
+        return list(session.exec(query.order_by(col(AuditEvent.seq))))
