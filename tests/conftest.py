@@ -53,11 +53,27 @@ def _postgres_url() -> str | None:
     return url
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database brought to the newest migration, once per run: each test gets a copy
+    (a second of Alembic per test otherwise). tests/integration/test_migrations.py still runs
+    every migration from an empty database."""
+    path = tmp_path_factory.mktemp("migrated") / "intake.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+) -> Iterator[Engine]:
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'intake.db'}")
-        upgrade(engine)
+        database = tmp_path / "intake.db"
+        shutil.copyfile(migrated_sqlite, database)
+        engine = make_engine(f"sqlite:///{database}")
+        upgrade(engine)  # finds the schema current: nothing to do
         yield engine
         engine.dispose()
         return
