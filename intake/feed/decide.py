@@ -14,9 +14,9 @@ from pathlib import Path
 from lxml import etree
 
 from intake.deadlines import past_retention
-from intake.feed.decode import decode_demande, parse_datetime
+from intake.feed.decode import Unreadable, decode_demande, parse_datetime
 from intake.feed.errors import NOTHING_PERSONAL, Code, Violation, ordered
-from intake.feed.guard import hardened_parser_options
+from intake.feed.guard import crowded, hardened_parser_options
 from intake.feed.model import RECORD
 from intake.feed.outcomes import Accepted, DocumentRefused, FeedHeader, Quarantine, Refused
 from intake.feed.pdf import PdfSource, load_checked_pdf
@@ -111,19 +111,28 @@ def decide(
     pdfs: PdfSource,
     raw: bytes | None = None,
 ) -> Accepted | Refused:
-    """Whatever a hostile demande makes lxml raise, it is that demande's refusal, not a crash.
+    """Whatever any step raises while reading one demande (lxml, the decoder, the rules'
+    date arithmetic, a library's bug) is that demande's refusal, never the feed's.
     `raw`: the element's serialisation, when the caller already has it."""
     try:
         return _demande(element, position, header, schema, ctx, pdfs, raw)
-    except (ValueError, etree.LxmlError) as exc:
+    except Exception as exc:  # one demande never stops the feed
+        # The type only: a message may quote the value, which may be personal.
         log.warning("demande n° %d du flux illisible (%s)", position, type(exc).__name__)
+        unexpected = not isinstance(exc, ValueError | etree.LxmlError)
         return Refused(
             position,
             _readable_numero(element),
             None,
             (
                 Violation(
-                    Code.SCHEMA_INVALIDE, "demande illisible (structure ou espace de noms invalide)"
+                    Code.SCHEMA_INVALIDE,
+                    f"demande n° {position} du flux illisible : "
+                    + (
+                        f"valeur hors des limites de calcul ({type(exc).__name__})"
+                        if unexpected
+                        else "structure ou espace de noms invalide"
+                    ),
                 ),
             ),
         )
@@ -139,10 +148,15 @@ def _demande(
     raw: bytes | None = None,
 ) -> Accepted | Refused:
     raw = etree.tostring(element) if raw is None else raw
+    too_many = crowded(element)
+    if too_many is not None:  # refused before the XSD and its explanation see it
+        return _invalid(element, position, raw, header, schema, ctx, too_many.message)
     if not schema.is_valid(element):
         return _invalid(element, position, raw, header, schema, ctx)
     try:
         demande = decode_demande(element)
+    except Unreadable as unreadable:  # a year of 11 digits, which the XSD allows
+        return _invalid(element, position, raw, header, schema, ctx, str(unreadable))
     except ValueError:  # e.g. 24:00:00, which the XSD allows and Python does not read
         return _invalid(element, position, raw, header, schema, ctx)
     violations = check(demande, ctx)
@@ -187,10 +201,13 @@ def _invalid(
     header: FeedHeader,
     schema: FeedSchema,
     ctx: RuleContext,
+    reason: str | None = None,
 ) -> Refused:
-    """A demande the XSD refuses. Its copy is kept only when its numero, commune and
-    transmission date can be read, so that its retention can be enforced like any other."""
-    violations = (Violation(Code.SCHEMA_INVALIDE, " ; ".join(schema.explain(element))),)
+    """A demande the XSD refuses (or whose `reason` the decoder gave). Its copy is kept only
+    when its numero, commune and transmission date can be read, so that its retention can be
+    enforced like any other."""
+    reason = reason or " ; ".join(schema.explain(element))
+    violations = (Violation(Code.SCHEMA_INVALIDE, reason),)
     numero = _readable_numero(element)
     concerned = element.find(_NS + "communeConcernee")
     commune = concerned.get("codeInsee") if concerned is not None else None

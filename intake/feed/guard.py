@@ -22,6 +22,11 @@ from intake.feed.errors import Code, Violation
 CHUNK = 1 << 20
 # The feed is at most 7 levels deep; anything far deeper is an attack on the parser.
 MAX_DEPTH = 32
+# The XSD declares at most 3 attributes on an element (creneau, documentPdf), any instance may
+# add the 4 xsi: ones, and an element may declare a few namespaces: 16 leaves room for all,
+# and a test holds it to the XSD. Thousands of attributes cost minutes in the schema's
+# French explanation: such an element is refused before it is validated.
+MAX_ATTRIBUTES = 16
 _DANGEROUS_MARKUP = (b"<!DOCTYPE", b"<!ENTITY")
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -57,7 +62,7 @@ class _Watcher:
         self.previous_top: str | None = None
         self.shape: Violation | None = None
 
-    def start(self, tag: str, attrib: object, nsmap: object = None) -> None:
+    def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str, str] | None = None) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _Refuse(
@@ -67,6 +72,10 @@ class _Watcher:
             )
         if self.depth <= 2 and self.shape is None:
             self._check_shape(tag)
+            # A crowded demande is that demande's refusal (`crowded`, when it is decided);
+            # a crowded envelope is the feed's.
+            if tag != _NS + "demande" and self.shape is None:
+                self.shape = _too_many_attributes(tag, len(attrib) + len(nsmap or ()))
 
     def _check_shape(self, tag: str) -> None:
         if self.depth == 1:
@@ -108,6 +117,35 @@ class _Watcher:
                 Code.SCHEMA_INVALIDE, "/fluxDemandes : lieuInformation et commune sont obligatoires"
             )
         return self.shape
+
+
+def _too_many_attributes(tag: str, count: int) -> Violation | None:
+    if count <= MAX_ATTRIBUTES:
+        return None
+    return Violation(
+        Code.SCHEMA_INVALIDE,
+        f"élément « {tag.rsplit('}', 1)[-1][:40]} » : plus de {MAX_ATTRIBUTES} attributs "
+        "ou déclarations d'espace de noms, au-delà de ce que le schéma prévoit",
+    )
+
+
+def crowded(element: etree._Element) -> Violation | None:
+    """The first element of a demande (itself included) with more attributes than the schema
+    can hold, as a refusal naming it; None when there is none."""
+    inherited = _namespaces(element.getparent())
+    for node in element.iter(etree.Element):
+        # Namespace declarations count too: the ones this element adds to its parent's.
+        declared = len(node.nsmap) - (
+            _namespaces(node.getparent()) if node is not element else inherited
+        )
+        violation = _too_many_attributes(str(node.tag), len(node.attrib) + max(declared, 0))
+        if violation is not None:
+            return violation
+    return None
+
+
+def _namespaces(element: etree._Element | None) -> int:
+    return 0 if element is None else len(element.nsmap)
 
 
 def hardened_parser_options() -> dict[str, object]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from lxml import etree
 
 from intake.feed.decide import decide, elements
+from intake.feed.errors import Code, Violation
 from intake.feed.guard import hardened_parser_options
 from intake.feed.outcomes import Accepted, FeedHeader, Outcome, Refused
 from intake.feed.pdf import MAX_PDF_BYTES, FolderPdfSource, PdfSource
@@ -145,9 +146,22 @@ def _decide(header: FeedHeader, batch: list[tuple[int, bytes]]) -> list[Accepted
     parser = etree.XMLParser(**hardened_parser_options())  # type: ignore[arg-type]
     outcomes: list[Accepted | Refused] = []
     for position, raw in batch:
-        element = etree.fromstring(raw, parser)  # lxml wrote it: it parses
+        try:
+            element = etree.fromstring(raw, parser)  # lxml wrote it: it parses
+        except etree.LxmlError:  # and should it not, only this demande is refused
+            outcomes.append(_unparsable(position))
+            continue
         outcome = decide(element, position, header, schema, ctx, pdfs, raw)
         if isinstance(outcome, Accepted):  # sent back light: no model, no source
             outcome = replace(outcome, document=None, pdfs=None, loaded=outcome.load_pdf())
         outcomes.append(outcome)
     return outcomes
+
+
+def _unparsable(position: int) -> Refused:
+    return Refused(
+        position,
+        None,
+        None,
+        (Violation(Code.SCHEMA_INVALIDE, f"demande n° {position} du flux illisible"),),
+    )

@@ -7,9 +7,12 @@ from which the French message is written without the value.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from functools import cached_property
 from importlib import resources
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -17,9 +20,19 @@ from lxml import etree
 if TYPE_CHECKING:  # xmlschema is imported only when a demande fails: it is slow to load
     import xmlschema
 
+log = logging.getLogger(__name__)
+
 NAMESPACE_V1 = "urn:monenfant-intake:flux-demandes:1"
 XSD_V1 = "flux-demandes-v1.xsd"
 MAX_EXPLANATIONS = 5
+# The detailed explanation is xmlschema's, in Python, and its cost grows faster than the
+# element (4,000 attributes: two minutes). It is bounded three ways, falling back to a
+# generic message: the element's size (a real demande has some 60 elements and attributes),
+# the time spent, and the text's length.
+MAX_EXPLAINED_NODES = 500
+EXPLAIN_SECONDS = 5.0
+MAX_EXPLANATION_CHARS = 600
+GENERIC = "document non conforme au schéma"
 
 # What each pattern of the XSD means, for the agent who reads the refusal.
 _PATTERN_HINTS = {
@@ -63,13 +76,37 @@ class FeedSchema:
         return bool(self._lxml.validate(element))
 
     def explain(self, element: etree._Element) -> list[str]:
-        """French explanations (path + what was expected), never quoting a value."""
+        """French explanations (path + what was expected), never quoting a value; bounded in
+        time and size, and never raising: a generic message when no detail can be given."""
+        if _nodes(element, MAX_EXPLAINED_NODES + 1) > MAX_EXPLAINED_NODES:
+            return [f"{GENERIC} (trop d'éléments ou d'attributs pour être détaillé)"]
         explanations: list[str] = []
-        for error in self._explainer.iter_errors(element):
-            explanations.append(_explain(error))
-            if len(explanations) >= MAX_EXPLANATIONS:
-                break
-        return explanations or ["document non conforme au schéma"]
+        length = 0
+        try:
+            explainer = self._explainer  # loading it is not explaining: before the clock starts
+            deadline = time.monotonic() + EXPLAIN_SECONDS
+            for error in explainer.iter_errors(element):
+                text = _explain(error)[: MAX_EXPLANATION_CHARS // MAX_EXPLANATIONS]
+                length += len(text) + 3  # with its " ; "
+                if length > MAX_EXPLANATION_CHARS:
+                    break
+                explanations.append(text)
+                if len(explanations) >= MAX_EXPLANATIONS or time.monotonic() > deadline:
+                    break
+        except Exception as exc:  # OverflowError: a year of 11 digits
+            # The type only: xmlschema's message quotes the value.
+            log.info("explication du schéma interrompue (%s)", type(exc).__name__)
+        return explanations or [GENERIC]
+
+
+def _nodes(element: etree._Element, limit: int) -> int:
+    """The element's elements and attributes, counted up to `limit` and no further."""
+    count = 0
+    for node in islice(element.iter(), limit):
+        count += 1 + len(node.attrib)
+        if count >= limit:
+            break
+    return count
 
 
 def _explain(error: xmlschema.XMLSchemaValidationError) -> str:

@@ -227,3 +227,25 @@ def test_names_and_comments_come_back_byte_for_byte(ingestor, engine, vault, tmp
     ]
     assert record.accueil.commentaire == comment
     assert record.responsables[1].prenom.encode() == decomposed.encode()
+
+
+def test_hostile_values_refuse_their_demande_and_the_next_is_stored(ingestor, engine, tmp_path):
+    """Issue 21: a year of 11 digits aborted the whole feed (nothing stored, not even the
+    demande before it); 4,000 attributes on one element cost minutes of explanation."""
+    crowded = "".join(f' a{i}="x"' for i in range(4000))
+    demandes = [
+        Dem(numero(1)),
+        Dem(numero(2), depot="99999999999-11-02T20:41:00+01:00"),
+        Dem(numero(3)),
+        Dem(numero(4), raw=Dem(numero(4)).xml().replace("<enfant>", f"<enfant{crowded}>")),
+        Dem(numero(5)),
+    ]
+    result = {r.numero: r for r in lines(ingestor, write_feed(tmp_path, demandes))}
+    assert [result[numero(i)].result for i in (1, 3, 5)] == [Result.INGESTED] * 3
+    for i, element in ((2, "dateDepot"), (4, "enfant")):
+        line = result[numero(i)]
+        assert line.result == Result.REFUSED and line.code == "schema-invalide"
+        assert element in line.message and len(line.message) < 300
+    with transaction(engine) as session:
+        received = {r.numero for r in store.listing(session, status=Status.RECEIVED)}
+    assert received == {numero(1), numero(3), numero(5)}

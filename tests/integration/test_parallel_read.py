@@ -70,6 +70,30 @@ def test_workers_decide_as_one_process_does(tmp_path: Path, schema: FeedSchema):
     assert refused_pdfs == {numero(909), numero(990), numero(991)}  # checked on load
 
 
+def test_workers_refuse_hostile_values_as_one_process_does(tmp_path: Path, schema: FeedSchema):
+    """A year of 11 digits, an offset that leaves Python's calendar, 4,000 attributes: each
+    refuses its own demande only, in a worker as in one process."""
+    crowded = "".join(f' a{i}="x"' for i in range(4000))
+    hostile = [
+        Dem(numero(801), depot="99999999999-11-02T20:41:00+01:00"),
+        Dem(numero(802), transmission="9999-12-31T23:59:59-14:00"),
+        Dem(numero(803), raw=Dem(numero(803)).xml().replace("<enfant>", f"<enfant{crowded}>")),
+    ]
+    demandes = [Dem(numero(i)) for i in range(1, 41)]
+    for offset, bad in enumerate(hostile):
+        demandes.insert(offset * 10 + 5, bad)
+    feed = write_feed(tmp_path / "depot", demandes)
+    alone = [summary(o) for o in read_feed(feed, schema=schema, ctx=CONTEXT)]
+    pooled = [
+        summary(o) for o in parallel.read(feed, schema, CONTEXT, FolderPdfSource(feed.parent))
+    ]
+    assert pooled == alone
+    refused = {s[2]: s[3] for s in alone if s[0] == "refused"}
+    assert set(refused) == {numero(801), numero(802), numero(803)}
+    assert all(v.code == "schema-invalide" for violations in refused.values() for v in violations)
+    assert [s[0] for s in alone].count("accepted") == 40
+
+
 def _large_ingest(tmp_path: Path, ingestor, monkeypatch, *, threaded: bool) -> Path:
     feed = write_feed(tmp_path / "depot", [Dem(numero(i)) for i in range(1, 1201)])
     assert feed.stat().st_size >= parallel.PARALLEL_FROM_BYTES

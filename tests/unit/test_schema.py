@@ -1,6 +1,6 @@
 from lxml import etree
 
-from intake.feed.schema import FeedSchema
+from intake.feed.schema import MAX_EXPLANATION_CHARS, FeedSchema
 from tests.support.feeds import SAMPLES, Dem, Resp, feed_xml, numero
 
 NS = "{urn:monenfant-intake:flux-demandes:1}"
@@ -58,3 +58,25 @@ def test_missing_and_unexpected_elements_are_explained(schema: FeedSchema):
 def test_dates_without_offset_are_invalid(schema: FeedSchema):
     xml = feed_xml([Dem(numero(1), depot="2026-11-02T20:41:00")])
     assert not schema.is_valid(first_demande(xml))
+
+
+def test_an_explanation_never_raises(schema: FeedSchema):
+    # xmlschema raises OverflowError on a year of 11 digits, which lxml's XSD accepts; with a
+    # second fault the demande is invalid and explained: the reader must not crash.
+    demande = first_demande(
+        feed_xml([Dem(numero(1), depot="99999999999-11-02T20:41:00+01:00",
+                      responsables=[Resp(nom="Dup0nt")])])
+    )  # fmt: skip
+    assert not schema.is_valid(demande)
+    explanations = schema.explain(demande)
+    assert explanations and all(isinstance(e, str) and e for e in explanations)
+    assert "99999999999" not in " ".join(explanations)
+
+
+def test_an_explanation_is_bounded_in_size(schema: FeedSchema):
+    # Thousands of attributes (the guard refuses them first; the explanation must hold alone).
+    crowded = "".join(f' a{i}="{"x" * 50}"' for i in range(1000))
+    xml = Dem(numero(1)).xml().replace("<enfant>", f"<enfant{crowded}>")
+    demande = first_demande(feed_xml([Dem(numero(1), raw=xml)]))
+    explanations = schema.explain(demande)
+    assert 0 < len(" ; ".join(explanations)) <= MAX_EXPLANATION_CHARS
