@@ -369,6 +369,25 @@ class Notices:
             "envoyé par panne.",
         )
 
+    def unexpected_error(
+        self, session: Session, now: datetime, insee: str, since: datetime, kind: str
+    ) -> bool:
+        name = self.config.commune_name(insee)
+        local = since.astimezone(self.config.timezone)
+        return self.technical(
+            session,
+            now,
+            f"erreur-interne:{insee}:{since.isoformat()}",
+            f"Erreur inattendue en récupérant {name} ({insee})",
+            f"La récupération des demandes de {name} ({insee}) a échoué le "
+            f"{local:%d/%m/%Y à %H:%M} sur une erreur inattendue ({kind or 'inconnue'}). "
+            "Ce qui n'a pas été enregistré n'est pas acquitté : l'extranet le garde et chaque "
+            "passage réessaie. Les délais de récupération continuent de courir.",
+            "consulter le journal du service (journalctl -u intake) et signaler l'erreur ; "
+            "`intake status` la montre tant qu'elle dure. Un seul message est envoyé par "
+            "épisode.",
+        )
+
     def delivery_failed(self, session: Session, now: datetime, message_ids: list[int]) -> bool:
         return self.technical(
             session,

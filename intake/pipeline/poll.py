@@ -74,6 +74,9 @@ class PollReport:
         return any(line.result == Result.REFUSED for c in self.communes for line in c.lines)
 
 
+# The code of an error no step expected: recorded as the commune's, like an outage.
+UNEXPECTED = "erreur-interne"
+
 # A blocked account is tried again at most once a day: it cannot be locked any further, and
 # the Caf may have unblocked it. A refused password is tried again only once it has changed.
 BLOCKED_RETRY = timedelta(hours=24)
@@ -120,7 +123,10 @@ class Poller:
                 with job_lock(self.engine, f"commune:{insee}") as mine:
                     if not mine:
                         continue  # another worker is polling it right now
-                    outcome = self._commune(client, insee)
+                    try:
+                        outcome = self._commune(client, insee)
+                    except Exception as exc:  # one commune's bug never blocks the others
+                        outcome = self._unexpected(insee, exc)
                 report.communes.append(outcome)
                 if isinstance(outcome.error, AccountError):
                     report.sign_in_error = outcome.error
@@ -233,6 +239,24 @@ class Poller:
         self._record_success(insee, feed.etag if complete else None)
         return outcome
 
+    def _unexpected(self, insee: str, exc: Exception) -> CommunePass:
+        """An error no step expected (a bug, a library's exception): the commune's error,
+        recorded and told like an outage, so that a commune is never blocked in silence.
+        Nothing more of it is acknowledged; its feed is fetched whole on the next pass."""
+        # The type only: an exception's text may quote a value of the feed.
+        kind = type(exc).__name__
+        log.error("extranet %s : erreur inattendue (%s)", insee, kind)
+        error = ExtranetError(
+            f"erreur inattendue pendant la récupération ({kind}) : ce qui n'est pas enregistré "
+            "n'est pas acquitté et sera repris au prochain passage",
+            code=UNEXPECTED,
+        )
+        now = self.ingestor.clock.now()
+        with transaction(self.engine) as session:
+            communes_store.forget_etag(session, insee)
+            self._record_error_in(session, insee, UNEXPECTED, str(error), now, kind)
+        return CommunePass(insee, error=error)
+
     def _acknowledge(self, client: ExtranetClient, numero: str, outcome: CommunePass) -> bool:
         # Only ever called for a demande that is committed: acknowledge after commit.
         try:
@@ -268,10 +292,17 @@ class Poller:
             self._record_error_in(session, insee, code, message, now)
 
     def _record_error_in(
-        self, session: Session, insee: str, code: str, message: str, now: datetime
+        self,
+        session: Session,
+        insee: str,
+        code: str,
+        message: str,
+        now: datetime,
+        kind: str = "",
     ) -> None:
         """Record the error, and tell the admins in the same transaction when it is news:
-        at once for a refused commune, after `unreachable_after` for an outage (once)."""
+        at once for a refused commune or an unexpected error (once per episode), after
+        `unreachable_after` for an outage (once)."""
         communes_store.record_error(session, insee, now, code, message)
         if self.notices is None or code in ACCOUNT_CODES:
             return
@@ -279,5 +310,8 @@ class Poller:
             self.notices.commune_refused(session, now, insee)
             return
         since = communes_store.state(session, insee).failing_since
+        if code == UNEXPECTED and since is not None:
+            self.notices.unexpected_error(session, now, insee, since, kind)
+            return
         if since is not None and now - since >= self.unreachable_after:
             self.notices.extranet_unreachable(session, now, insee, since, code)

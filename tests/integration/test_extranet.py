@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -234,3 +235,86 @@ def test_a_refused_commune_is_reported_to_the_admins(sandbox, ingestor, engine, 
     poller.poll()
     ((subject, _),) = technical_alerts(engine)
     assert subject == "[intake] Extranet : compte non habilité pour Bron (69029)"
+
+
+def test_a_year_of_eleven_digits_refuses_its_demande_only(sandbox, ingestor, engine, now):
+    """Issue 21: such a date aborted the whole feed on every pass; nothing was stored nor
+    acknowledged, and the commune was blocked without a word."""
+    state, url = sandbox
+    before, hostile, after = state.add_demandes(3, "69273", age=timedelta(days=1))
+    element = re.sub(rb"<dateDepot>\d{4}", b"<dateDepot>99999999999", hostile.element, count=1)
+    state.pending["69273"][hostile.numero] = replace(hostile, element=element)
+    report = make_poller(ingestor, url, communes=("69273",)).poll()
+    assert not report.unreachable
+    lines = {line.numero: line for c in report.communes for line in c.lines}
+    assert (lines[hostile.numero].result, lines[hostile.numero].code) == (
+        Result.REFUSED,
+        "schema-invalide",
+    )
+    rows = stored(engine)
+    assert {n for n, r in rows.items() if r.status == Status.RECEIVED} == {
+        before.numero,
+        after.numero,
+    }
+    assert rows[hostile.numero].status == Status.QUARANTINED  # a copy for the agents
+    assert state.public_state()["pending"]["69273"] == [hostile.numero]
+
+
+def test_an_unexpected_error_is_the_communes_shown_and_told_once(
+    sandbox, ingestor, engine, lieu_config, clock, monkeypatch
+):
+    """Whatever a pass raises for one commune is that commune's error: recorded, shown by
+    `status` (a warning, critical after a day) and on the dashboard, the administrators told
+    once per episode, without the exception's text; the other communes are retrieved."""
+    from intake.dashboard import dashboard
+    from intake.notices import Notices
+    from intake.status import CRITICAL, WARNING, health
+    from storage import heartbeats
+
+    state, url = sandbox
+    state.add_demandes(2, "69029", age=timedelta(days=1))
+    (fine,) = state.add_demandes(1, "69273", age=timedelta(days=1))
+    ingest = Ingestor.ingest
+
+    def broken(self, feed, name, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "extranet-69029":
+            raise RuntimeError("Dupont 06 12 34 56 78")  # a message that quotes a value
+        yield from ingest(self, feed, name, **kwargs)
+
+    monkeypatch.setattr(Ingestor, "ingest", broken)
+    for hours in (0, 1, 2):
+        clock.instant = NOW + timedelta(hours=hours)
+        poller = make_poller(ingestor, url)
+        poller.notices = Notices(lieu_config)
+        report = poller.poll()
+        errors = {c.insee: c.error for c in report.communes}
+        assert errors["69029"] is not None and errors["69029"].code == "erreur-interne"
+        assert errors["69273"] is None
+    assert set(stored(engine)) == {fine.numero}
+    assert state.public_state()["pending"]["69029"]  # nothing acknowledged
+    ((subject, recipients),) = technical_alerts(engine)
+    assert "Bron (69029)" in subject and "dsi@ville-corbas.fr" in recipients
+    assert "Dupont" not in subject + str(_alert_bodies(engine))
+    with transaction(engine) as session:
+        heartbeats.beat(session, "worker-1", clock.instant, 60, True)
+    result = health(engine, lieu_config, clock.instant)
+    assert result.code == WARNING and "Bron (69029) en erreur depuis 2 h [erreur-interne]" in (
+        result.summary()
+    )
+    member = lieu_config.staff_member("accueil@ville-bron.fr")
+    (bron,) = [c for c in dashboard(engine, lieu_config, member, clock.instant).communes
+               if c.insee == "69029"]  # fmt: skip
+    assert bron.error_code == "erreur-interne" and bron.failing_since == NOW
+    later = NOW + timedelta(days=1, hours=1)
+    with transaction(engine) as session:
+        heartbeats.beat(session, "worker-1", later, 60, True)
+    assert health(engine, lieu_config, later).code == CRITICAL
+
+
+def _alert_bodies(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    from sqlmodel import select as select_model
+
+    from storage.models import OutboxMessage
+
+    with transaction(engine) as session:
+        return [m.text_body + m.html_body for m in session.exec(select_model(OutboxMessage))]
