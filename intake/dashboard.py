@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from intake import deadlines
+from intake import coverage, deadlines
 from intake.config import Config, StaffSection
+from intake.obligations import CRITICAL, Overdue, overdue
 from notifier import outbox
 from storage import attestations as attestation_store
 from storage import communes as communes_store
@@ -50,6 +51,9 @@ class Dashboard:
     unsigned_attestations: int
     service: str  # running, silent, stopped
     last_beat: datetime | None
+    # What the convention made due and is not done (purge, attestation, report), and the
+    # person's communes no extranet account retrieves; worst first.
+    alerts: tuple[Overdue, ...] = ()
 
 
 def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetime) -> Dashboard:
@@ -80,7 +84,13 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
                 next_due=waiting.next_due,
             )
         )
+    uncovered = [
+        Overdue(CRITICAL, f"{name} : aucun compte extranet ne la récupère")
+        for name in coverage.uncovered(config)
+        if name.rsplit("(", 1)[-1].rstrip(")") in mine
+    ]
     return Dashboard(
+        alerts=(*overdue(engine, config, now), *uncovered),
         communes=lines,
         queued_emails=queue.queued,
         failed_emails=queue.failed,

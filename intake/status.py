@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from intake import coverage, deadlines
+from intake import coverage, deadlines, obligations
 from intake.config import Config
 from intake.dashboard import service_state
+from intake.obligations import CRITICAL, OK, WARNING
 from notifier import outbox
 from storage import attestations as attestation_store
 from storage import communes as communes_store
@@ -20,7 +21,6 @@ from storage import demandes as store
 from storage import heartbeats
 from storage.db import transaction
 
-OK, WARNING, CRITICAL = 0, 1, 2
 WORDS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
 FAILING_TOO_LONG = timedelta(days=1)
 POLLS_OF_SILENCE = 3  # a heartbeat older than three poll periods: the service is not working
@@ -90,6 +90,7 @@ def health(engine: Engine, config: Config, now: datetime) -> Health:
         workers,
     )
     result.problems = _problems(result, config, now)
+    result.problems += [(o.level, o.text) for o in obligations.overdue(engine, config, now)]
     return result
 
 

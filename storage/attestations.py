@@ -95,6 +95,21 @@ def count_unsigned(session: Session) -> int:
     return int(session.exec(query).one())
 
 
+def late(session: Session, today: date) -> list[Attestation]:
+    """Drafted attestations still unsigned after their legal deadline (`sign_by`), oldest
+    first."""
+    query = (
+        select(Attestation)
+        .where(
+            col(Attestation.drafted_at).is_not(None),
+            col(Attestation.signed_at).is_(None),
+            col(Attestation.sign_by) < today,
+        )
+        .order_by(col(Attestation.sign_by), col(Attestation.id))
+    )
+    return list(session.exec(query))
+
+
 def state(attestation: Attestation, today: date) -> str:
     """`signed`, `late` (unsigned after its legal deadline) or `pending`."""
     if attestation.signed_at is not None:

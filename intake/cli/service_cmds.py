@@ -29,7 +29,7 @@ from intake.cli.printing import (
 )
 from intake.clock import Clock
 from intake.config import ConfigError
-from intake.status import Health, health
+from intake.status import WORDS, Health, health
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import Status
@@ -147,6 +147,8 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         dump_json(_status_json(app, result), out)
         return result.code
     print(result.summary(), file=out)
+    for level, text in sorted(result.problems, key=lambda p: -p[0]):
+        print(f"[{WORDS[level]}] {text}", file=out)
     for commune in result.communes:
         line = f"{commune.name} ({commune.insee}) : "
         line += f"dernier succès {_fr_datetime(_iso(commune.last_success, app))}"
@@ -185,6 +187,7 @@ def _status_json(app: App, result: Health) -> dict[str, Any]:
         "outbox": {"queued": result.queued, "failed": result.failed},
         "attestations_pending": result.unsigned,
         "overdue": result.overdue,
+        "problems": [{"level": level, "text": text} for level, text in result.problems],
         "service": result.service,
         "workers": [
             {
