@@ -244,13 +244,10 @@ def next_purge_due(session: Session) -> date | None:
 def purge_backlog(session: Session, today: date) -> tuple[int, int]:
     """Demandes not destroyed yet whose purge day has passed, and those whose purge day is
     `today` (no lock): what `status` reports of a purge that did not run."""
-    query = (
-        select(col(DemandeRow.purge_due) < today, func.count())
-        .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= today)
-        .group_by(col(DemandeRow.purge_due) < today)
-    )
-    counts = {bool(late): int(n) for late, n in session.exec(query)}
-    return counts.get(True, 0), counts.get(False, 0)
+    kept = select(func.count()).select_from(DemandeRow).where(DemandeRow.status != Status.PURGED)
+    late = session.exec(kept.where(col(DemandeRow.purge_due) < today)).one()
+    due_today = session.exec(kept.where(col(DemandeRow.purge_due) == today)).one()
+    return int(late), int(due_today)
 
 
 def _data_key(session: Session, vault: Vault, numero: str) -> bytes:
