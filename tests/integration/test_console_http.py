@@ -369,3 +369,11 @@ def test_the_monthly_report_counts_the_follow_ups(lieu: App, clock: FixedClock):
     header, corbas = csv_bytes.decode("utf-8-sig").splitlines()[:2]
     counts = dict(zip(header.split(";"), corbas.split(";"), strict=True))
     assert (counts["traitees"], counts["orientees"], counts["sans_suite"]) == ("2", "1", "1")
+
+
+def test_the_dashboard_says_what_the_convention_made_overdue(lieu: App, clock: FixedClock):
+    clock.instant = NOW + timedelta(days=200)  # the samples' purge days (May 2027) are past
+    page = signed_in(lieu).get("/").text
+    assert '<ul class="alertes" role="alert">' in page
+    assert re.search(r"Urgent : purge en retard : \d+ demande\(s\) conservée\(s\)", page)
+    assert "À surveiller : " in page and "rapport(s) mensuel(s) manquant(s)" in page
