@@ -53,7 +53,7 @@ def elements(
                 position += 1
                 yield position, element, header
                 _forget(element)
-    except etree.XMLSyntaxError as exc:  # the file changed since the guard read it
+    except etree.LxmlError as exc:  # the file changed since the guard read it
         yield DocumentRefused(
             Violation(Code.XML_MALFORME, f"XML mal formé en cours de lecture : {exc}")
         )
@@ -129,7 +129,7 @@ def decide(
                     Code.SCHEMA_INVALIDE,
                     f"demande n° {position} du flux illisible : "
                     + (
-                        f"valeur hors des limites de calcul ({type(exc).__name__})"
+                        f"erreur inattendue à sa lecture ({type(exc).__name__})"
                         if unexpected
                         else "structure ou espace de noms invalide"
                     ),

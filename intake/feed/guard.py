@@ -204,6 +204,8 @@ def _check_stream(stream: BinaryIO) -> Violation | None:
         if dangerous is not None:
             return dangerous
         return Violation(Code.XML_MALFORME, f"XML mal formé : {_syntax_message(exc)}")
+    except (etree.LxmlError, ValueError, OSError) as exc:  # libxml2's other refusals
+        return dangerous or Violation(Code.XML_MALFORME, f"XML illisible ({type(exc).__name__})")
     return dangerous or shape
 
 
