@@ -115,6 +115,9 @@ class Poller:
             report.sign_in_error = exc
             self._record_sign_in_failure(exc)
             return report
+        except Exception as exc:  # not the extranet's answer: every commune's error
+            report.communes = [self._unexpected(insee, exc) for insee in self.communes]
+            return report
         try:
             self._signed_in()
             for insee in self.communes:

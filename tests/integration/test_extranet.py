@@ -318,3 +318,21 @@ def _alert_bodies(engine) -> list[str]:  # type: ignore[no-untyped-def]
 
     with transaction(engine) as session:
         return [m.text_body + m.html_body for m in session.exec(select_model(OutboxMessage))]
+
+
+def test_an_unexpected_error_at_sign_in_is_every_communes(sandbox, ingestor, engine, monkeypatch):
+    _, url = sandbox
+
+    def broken(self):  # type: ignore[no-untyped-def]
+        raise KeyError("jeton")
+
+    monkeypatch.setattr(ExtranetClient, "sign_in", broken)
+    report = make_poller(ingestor, url).poll()
+    assert report.unreachable
+    assert {c.insee: c.error.code for c in report.communes} == {
+        "69029": "erreur-interne",
+        "69273": "erreur-interne",
+    }
+    with transaction(engine) as session:
+        states = {s.insee: s.last_error_code for s in communes_store.all_states(session)}
+    assert states == {"69029": "erreur-interne", "69273": "erreur-interne"}
