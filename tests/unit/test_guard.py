@@ -136,3 +136,13 @@ def test_a_demande_with_thousands_of_attributes_is_refused_alone(schema, where):
 class EveryPdf:
     def fetch(self, document, numero):  # type: ignore[no-untyped-def]
         return SAMPLE_PDF
+
+
+def test_thousands_of_namespace_declarations_count_as_attributes(schema):
+    declarations = "".join(f' xmlns:p{i}="urn:x{i}"' for i in range(4000))
+    bad = Dem(numero(2)).xml().replace("<enfant>", f"<enfant{declarations}>", 1)
+    document = feed_xml([Dem(numero(1)), Dem(numero(2), raw=bad), Dem(numero(3))]).encode()
+    ctx = RuleContext(frozenset({"69273"}), PARIS, NOW)
+    first, refused, last = list(read_feed(document, schema=schema, ctx=ctx, pdfs=EveryPdf()))[1:]
+    assert isinstance(first, Accepted) and isinstance(last, Accepted)
+    assert isinstance(refused, Refused) and "« enfant »" in refused.violations[0].message
