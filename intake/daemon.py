@@ -236,7 +236,7 @@ class Daemon:
                 return
             outcome = self.app.retention(ACTOR).purge()
             if self._dropbox is not None:
-                self._dropbox.clean_refused()
+                self._dropbox.clean_legacy()
         if outcome.purged:
             log.info(
                 "purge : %d demande(s) détruite(s), attestation n° %s",

@@ -29,6 +29,7 @@ from intake.cli.printing import (
     _print_notified,
 )
 from intake.clock import Clock
+from intake.files import open_regular
 from intake.retention import PurgeOutcome
 from intake.retention.attestations import Summary
 from storage import attestations as attestation_store
@@ -178,8 +179,10 @@ def cmd_attestation(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 
 def _read_input(path: Path) -> bytes:
+    """A file the person names: a regular file only (never a link, a FIFO or a device)."""
     try:
-        return path.read_bytes()
+        with open_regular(path) as stream:
+            return stream.read()
     except OSError as exc:
         raise UsageError(f"{path} : fichier illisible ({exc.strerror})") from None
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -22,6 +23,7 @@ from intake.feed.outcomes import Accepted, DocumentRefused, FeedHeader, Quaranti
 from intake.feed.pdf import PdfSource, load_checked_pdf
 from intake.feed.rules import RuleContext, check
 from intake.feed.schema import NAMESPACE_V1, FeedSchema
+from intake.files import open_regular
 
 log = logging.getLogger(__name__)
 _NS = f"{{{NAMESPACE_V1}}}"
@@ -29,12 +31,17 @@ _NUMERO = r"ME-[0-9]{4}-[0-9]{7}"
 
 
 def elements(
-    source: Path | bytes, schema: FeedSchema
+    source: Path | bytes | BinaryIO, schema: FeedSchema
 ) -> Iterator[FeedHeader | DocumentRefused | tuple[int, etree._Element, FeedHeader]]:
     """The feed's header, then each demande element with its position, streamed: an element
-    is cleared once the consumer asks for the next one."""
+    is cleared once the consumer asks for the next one. A path is opened as a regular file
+    only (`open_regular`)."""
+    if isinstance(source, Path):
+        with open_regular(source) as opened:
+            yield from elements(opened, schema)
+        return
     tags = (_NS + "lieuInformation", _NS + "commune", _NS + "demande")
-    stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
     events = etree.iterparse(stream, events=("end",), tag=tags, **hardened_parser_options())
     lieu: etree._Element | None = None
     header: FeedHeader | None = None
@@ -173,7 +180,8 @@ def _demande(
         pdf, pdf_violation = load_checked_pdf(pdfs, demande.document, demande.numero)
         if pdf_violation is not None:
             violations.append(pdf_violation)
-        kept_pdf = pdf if pdf is not None and len(pdf) == demande.document.taille else None
+        # The PDF is kept with the quarantined copy only if it is the declared one.
+        kept_pdf = pdf if pdf_violation is None else None
         return Refused(
             position,
             demande.numero,
@@ -191,6 +199,7 @@ def _demande(
         position,
         demande.document,
         pdfs,
+        pdf_name=demande.document.nom,
     )
 
 

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from intake.feed.errors import Code, Violation
+from intake.files import open_regular
 
 CHUNK = 1 << 20
 # The feed is at most 7 levels deep; anything far deeper is an attack on the parser.
@@ -169,12 +170,15 @@ class GuardResult:
         return self.violation is None
 
 
-def check_document(source: Path | bytes) -> GuardResult:
-    """`source` is a file, or a document already in memory (an extranet answer)."""
+def check_document(source: Path | bytes | BinaryIO) -> GuardResult:
+    """`source` is a file (a regular one: never through a link), a file already open, or a
+    document already in memory (an extranet answer)."""
     if isinstance(source, bytes):
         return GuardResult(_check_stream(io.BytesIO(source)))
+    if not isinstance(source, Path):
+        return GuardResult(_check_stream(source))
     try:
-        with source.open("rb") as stream:
+        with open_regular(source) as stream:
             return GuardResult(_check_stream(stream))
     except OSError as exc:
         return GuardResult(Violation(Code.XML_MALFORME, f"fichier illisible ({exc.strerror})"))

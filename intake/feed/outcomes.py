@@ -42,6 +42,7 @@ class Accepted:
     pdfs: PdfSource | None = field(default=None, repr=False)
     # What `load_pdf` gives, read and checked ahead (by a worker, from a folder).
     loaded: bytes | Refused | None = field(default=None, repr=False)
+    pdf_name: str | None = None  # the declared PDF's file name, kept once `document` goes
 
     def load_pdf(self) -> bytes | Refused:
         """The checked PDF, or the demande's refusal (with its quarantine copy)."""
@@ -52,13 +53,14 @@ class Accepted:
         if violation is None and pdf is not None:
             return pdf
         assert violation is not None
-        kept = pdf if pdf is not None and len(pdf) == self.document.taille else None
+        # Bytes that are not the declared PDF are not the family's: whatever stood under its
+        # name (a link to the master key, say) is never kept, not even encrypted.
         return Refused(
             self.position,
             self.numero,
             self.commune,
             (violation,),
-            Quarantine(self.transmitted_at, self.xml, kept),
+            Quarantine(self.transmitted_at, self.xml, None),
         )
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -53,17 +54,21 @@ def workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def worth_it(source: Path | bytes, pdfs: PdfSource) -> bool:
+def worth_it(source: Path | bytes | BinaryIO, pdfs: PdfSource) -> bool:
     return (
-        isinstance(source, Path)
+        not isinstance(source, bytes)
         and type(pdfs) is FolderPdfSource
         and workers() > 1
-        and source.stat().st_size >= PARALLEL_FROM_BYTES
+        and _size(source) >= PARALLEL_FROM_BYTES
     )
 
 
+def _size(source: Path | BinaryIO) -> int:
+    return source.stat().st_size if isinstance(source, Path) else os.fstat(source.fileno()).st_size
+
+
 def read(
-    source: Path, schema: FeedSchema, ctx: RuleContext, pdfs: FolderPdfSource
+    source: Path | BinaryIO, schema: FeedSchema, ctx: RuleContext, pdfs: FolderPdfSource
 ) -> Iterator[Outcome]:
     """The outcomes of `read_feed`, the same and in the same order."""
     # Forking is the cheapest start (the workers inherit the loaded modules) and is safe in a

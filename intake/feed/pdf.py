@@ -4,12 +4,12 @@ its `documentPdf` declaration, and readable by a real PDF reader."""
 from __future__ import annotations
 
 import hashlib
-import stat
 from pathlib import Path
 from typing import Protocol
 
 from intake.feed.errors import Code, Violation
 from intake.feed.model import DocumentPdf
+from intake.files import read_regular, within
 
 # The largest PDF taken in: a demande's form is one or two pages (some 30 KB). A declared size
 # above this is refused before anything is read, so no feed can make us allocate gigabytes.
@@ -27,21 +27,16 @@ class PdfSource(Protocol):
 
 
 class FolderPdfSource:
-    """PDFs dropped beside the feed file, as an agent downloads them by hand."""
+    """PDFs dropped beside the feed file, as an agent downloads them by hand: regular files
+    directly in the folder only (never a link, a FIFO, or a name leading elsewhere)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def fetch(self, document: DocumentPdf, numero: str) -> bytes:
-        # `nom` has no separator (XSD pattern), so the file is always directly in the folder.
-        path = self.folder / document.nom
         try:
-            info = path.stat()
-            if not stat.S_ISREG(info.st_mode):
-                raise PdfMissingError(document.nom)
-            with path.open("rb") as stream:
-                # Never read more than one byte past the declared size, whatever the file holds.
-                return stream.read(document.taille + 1)
+            # Never read more than one byte past the declared size, whatever the file holds.
+            return read_regular(within(self.folder, document.nom), document.taille + 1)
         except FileNotFoundError:
             raise PdfMissingError(document.nom) from None
         except OSError as exc:
@@ -79,6 +74,8 @@ def check_pdf(document: DocumentPdf, content: bytes) -> Violation | None:
 def load_checked_pdf(
     pdfs: PdfSource, document: DocumentPdf, numero: str
 ) -> tuple[bytes | None, Violation | None]:
+    """The PDF and None, or what was read (never to be kept: it is not the declared PDF) and
+    its violation."""
     if document.taille > MAX_PDF_BYTES:  # decided before a single byte is read
         return None, Violation(
             Code.PDF_INVALIDE,

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
@@ -81,9 +81,10 @@ class _Store:
         return len(self.pdf)
 
     def __call__(self, session: Session, group: Group | None = None) -> Line:
-        return self.writer.store(
+        line = self.writer.store(
             session, self.accepted, self.record, self.fingerprint, self.pdf, self.source, group
         )
+        return replace(line, pdf_name=self.accepted.pdf_name)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,15 @@ class Ingestor:
         row = held.get(accepted.numero)
         if row is not None and row.fingerprint == fingerprint:  # re-sent, or polled again
             numero = row.numero
-            return Line(numero, Result.HELD, numero, row.commune, retrieval_due=row.retrieval_due)
+            due = row.retrieval_due
+            return Line(
+                numero,
+                Result.HELD,
+                numero,
+                row.commune,
+                retrieval_due=due,
+                pdf_name=accepted.pdf_name,
+            )
         pdf = accepted.load_pdf()
         if isinstance(pdf, Refused):
             return _Refuse(self.writer, file_name, pdf)

@@ -37,6 +37,7 @@ class Line:
     code: str | None = None
     message: str | None = None
     retrieval_due: date | None = None
+    pdf_name: str | None = None  # a demande stored or held: its PDF's file name in the feed
 
 
 @dataclass

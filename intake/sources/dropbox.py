@@ -4,24 +4,32 @@ A file is taken only once the whole folder has stood still between two scans and
 `settle_seconds`: a copy under way is never read half-written. After ingest the XML and the
 PDFs of its demandes are deleted — the demandes now live encrypted in the database, and a
 clear copy must not outlive them. A document refused whole or unreadable, and any file that
-no feed of the pass claimed, goes to `refuses/` (0600), kept `REFUSED_DAYS` days for the
-admins to look at, then deleted: nothing personal stays in the folder itself after a pass.
+no feed of the pass claimed, is deleted too: a refused file never stays in clear on disk. What
+the agents need to act on it (its name, the reason, the commune when known, the date) is the
+caller's to note, without personal data.
+
+Only regular files are ever read (`intake.files`): a symbolic link, a FIFO or a device is
+listed so that it can be refused, and then only its own name is removed, never what it points
+to; nothing in the folder has its mode or dates changed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from intake.files import RefusedFileError, is_listed, remove, within
+
 log = logging.getLogger(__name__)
 
-REFUSED_FOLDER = "refuses"
-REFUSED_DAYS = 7
-# PDFs dropped with no feed at all wait this long for theirs before going to `refuses/`.
+# Where versions before 2026-12 kept refused files in clear for 7 days: emptied, then removed.
+LEGACY_REFUSED_FOLDER = "refuses"
+# PDFs dropped with no feed at all wait this long for theirs before being refused.
 ORPHAN_SECONDS = 3600
 
 
@@ -47,9 +55,11 @@ class Dropbox:
         return sorted(xmls, key=lambda p: (snapshot[p.name][1], p.name))
 
     def _files(self) -> Iterator[tuple[Path, os.stat_result]]:
-        for path in self.folder.iterdir():
-            if path.is_file() and not path.name.startswith("."):
-                yield path, path.stat()
+        """Every entry but folders and hidden names, with its own `lstat` (never its target's)."""
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                if is_listed(entry):
+                    yield Path(entry.path), entry.stat(follow_symlinks=False)
 
     def others(self) -> list[Path]:
         """Every file of the folder but the feeds: PDFs, and whatever else was dropped."""
@@ -58,39 +68,56 @@ class Dropbox:
         return sorted(p for p, _ in self._files() if not p.name.lower().endswith(".xml"))
 
     def stale_orphans(self) -> list[Path]:
-        """Files left with no feed for `ORPHAN_SECONDS`: no feed is coming for them."""
+        """Files left with no feed for `ORPHAN_SECONDS` (no feed is coming for them), and at
+        once whatever is no regular file: no feed's PDF is ever read through it."""
         limit = self.wall_clock() - ORPHAN_SECONDS
-        return [p for p in self.others() if p.stat().st_mtime < limit]
+        return [p for p in self.others() if not self.is_regular(p) or os.lstat(p).st_mtime < limit]
 
     def done(self, xml: Path, numeros: Iterable[str], names: Iterable[str] = ()) -> None:
         """The document is stored: its clear copies go (the PDFs it named, and those named
-        after its demandes)."""
+        after its demandes). A name leading out of the folder is no file of it."""
         for name in {*names, *(f"{numero}.pdf" for numero in numeros)}:
-            (self.folder / name).unlink(missing_ok=True)
-        xml.unlink(missing_ok=True)
+            try:
+                remove(within(self.folder, name))
+            except RefusedFileError:
+                log.warning("dropbox: a PDF name leading out of the folder was left alone")
+        remove(xml)
         self._last_scan = None
 
-    def refused(self, path: Path) -> Path:
-        """Out of the folder into `refuses/`, readable by the service's account alone."""
-        target = self.folder / REFUSED_FOLDER
-        target.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(target, 0o700)
-        moved = target / path.name
-        path.replace(moved)
-        os.chmod(moved, 0o600)
-        os.utime(moved)  # its days in `refuses/` count from now
+    def discard(self, path: Path) -> None:
+        """A refused file goes, unread if it is not a regular file: its name only is removed."""
+        remove(path)
         self._last_scan = None
-        return moved
 
-    def clean_refused(self) -> int:
-        """Delete the refused documents older than `REFUSED_DAYS` days; how many went."""
-        target = self.folder / REFUSED_FOLDER
-        if not target.is_dir():
+    @staticmethod
+    def is_regular(path: Path) -> bool:
+        try:
+            return stat.S_ISREG(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            return False
+
+    def clean_legacy(self) -> int:
+        """Empty and remove `refuses/`, where earlier versions kept refused files in clear;
+        how many files went. The folder is opened without following a link (a link named so
+        is refused like any other entry), and its entries are removed by name."""
+        legacy = self.folder / LEGACY_REFUSED_FOLDER
+        try:
+            descriptor = os.open(
+                legacy, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+            )
+        except OSError:  # absent, or no folder of ours
             return 0
-        limit = self.wall_clock() - REFUSED_DAYS * 86400
         gone = 0
-        for path in target.iterdir():
-            if path.is_file() and path.stat().st_mtime < limit:
-                path.unlink()
+        try:
+            with os.scandir(descriptor) as entries:
+                names = [e.name for e in entries if not e.is_dir(follow_symlinks=False)]
+            for name in names:
+                os.unlink(name, dir_fd=descriptor)
                 gone += 1
+        finally:
+            os.close(descriptor)
+        try:
+            legacy.rmdir()
+        except OSError:
+            log.warning("dropbox: %s/ still holds folders, left to the admins", legacy.name)
         return gone

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hashlib import sha256
+
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -18,7 +20,7 @@ from storage.models import (
     Refusal,
     Status,
 )
-from tests.support.feeds import Dem, Resp, every_violation, numero, write_feed
+from tests.support.feeds import SAMPLE_PDF, Dem, Resp, every_violation, numero, write_feed
 
 
 def lines(ingestor: Ingestor, path) -> list[Line]:
@@ -97,6 +99,25 @@ def test_a_mixed_feed_stores_exactly_the_valid_demandes(ingestor, engine, tmp_pa
             assert keys.first() is None
         codes = {r.code for r in session.exec(select(Refusal)).scalars()}
         assert codes == set(bad)
+
+
+def test_a_quarantine_keeps_a_pdf_only_if_it_is_the_declared_one(ingestor, engine, tmp_path):
+    """Bytes of the declared size but not its SHA-256 (or not a PDF) are not the family's PDF:
+    whatever file stood there (the master key, behind a link or a copy) is never kept, while
+    a demande refused for a content rule keeps its real PDF for the agents (issue 21, item 1)."""
+    secret = b"K" * len(SAMPLE_PDF)
+    swapped = Dem(
+        numero(21), pdf=secret, declared_pdf=(sha256(SAMPLE_PDF).hexdigest(), len(secret))
+    )
+    not_pdf = Dem(numero(22), pdf=secret)  # its hash matches, but it is no PDF
+    too_old = every_violation()["enfant-trop-age"]
+    lines(ingestor, write_feed(tmp_path, [swapped, not_pdf, too_old]))
+    with transaction(engine) as session:
+        for dem in (swapped, not_pdf):
+            assert store.get(session, dem.numero).status == Status.QUARANTINED
+            assert store.has_secret(session, dem.numero, BlobKind.QUARANTINE_XML)
+            assert not store.has_secret(session, dem.numero, BlobKind.QUARANTINE_PDF)
+        assert store.has_secret(session, too_old.numero, BlobKind.QUARANTINE_PDF)
 
 
 def test_messages_name_the_demande_and_rule_but_no_personal_data(ingestor, tmp_path):

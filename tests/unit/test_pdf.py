@@ -1,4 +1,5 @@
 import hashlib
+import os
 
 import pytest
 
@@ -65,3 +66,28 @@ def test_missing_pdf_and_folder_entries_that_are_not_files(tmp_path):
     (tmp_path / "ME-2026-0000001.pdf").mkdir()
     with pytest.raises(PdfMissingError):
         FolderPdfSource(tmp_path).fetch(declared(SAMPLE_PDF), "ME-2026-0000001")
+
+
+@pytest.mark.parametrize("name", ["../secret.pdf", "/tmp/secret.pdf", "sous/ME.pdf", ".."])
+def test_a_name_out_of_the_folder_is_never_read(tmp_path, name):
+    folder = tmp_path / "depot"
+    (folder / "sous").mkdir(parents=True)
+    for where in (tmp_path / "secret.pdf", folder / "sous" / "ME.pdf"):
+        where.write_bytes(SAMPLE_PDF)
+    document = declared(SAMPLE_PDF).model_copy(update={"nom": name})
+    with pytest.raises(PdfMissingError, match="nom de fichier refusé"):
+        FolderPdfSource(folder).fetch(document, "ME-2026-0000001")
+
+
+def test_a_link_or_a_tube_is_not_read(tmp_path):
+    secret = tmp_path / "master.key"
+    secret.write_bytes(SAMPLE_PDF)
+    folder = tmp_path / "depot"
+    folder.mkdir()
+    (folder / "ME-2026-0000001.pdf").symlink_to(secret)
+    with pytest.raises(PdfMissingError, match="lien symbolique"):
+        FolderPdfSource(folder).fetch(declared(SAMPLE_PDF), "ME-2026-0000001")
+    (folder / "ME-2026-0000001.pdf").unlink()
+    os.mkfifo(folder / "ME-2026-0000001.pdf")  # read blocking, it would wait for a writer
+    with pytest.raises(PdfMissingError, match="fichier ordinaire"):
+        FolderPdfSource(folder).fetch(declared(SAMPLE_PDF), "ME-2026-0000001")
