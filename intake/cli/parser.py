@@ -119,6 +119,12 @@ def configure_reading_parsers(commands: Any) -> None:
         metavar="COURRIEL",
         help="personne habilitée qui a téléchargé les fichiers (journal d'audit)",
     )
+    ingest.add_argument(
+        "--supprimer",
+        action="store_true",
+        help="supprime les fichiers (XML et PDF) des demandes enregistrées ; un flux dont une "
+        "demande est refusée est gardé",
+    )
 
     listing = commands.add_parser(
         "demandes", help="les demandes détenues, sans données personnelles"

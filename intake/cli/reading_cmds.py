@@ -26,32 +26,38 @@ from intake.config import Config
 from intake.demande_text import render
 from intake.exports import EXPORT_WARNING, Selection, export, export_file
 from intake.feed import FeedHeader
+from intake.files import RefusedFileError, open_regular
 from intake.french import plural
-from intake.pipeline import Result
+from intake.pipeline import Line, Result
+from intake.pipeline.handed import Cleared, clear_stored
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import DemandeRow, Status
 
 
 def _feed_files(paths: Sequence[str]) -> list[tuple[Path, str | None]]:
-    """Each path, or each *.xml of a folder; a path that cannot be read gets its French reason."""
+    """Each path, or each *.xml of a folder; a path that cannot be read gets its French reason.
+    Only regular files are taken: a link or a FIFO is refused unread."""
     found: list[tuple[Path, str | None]] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found += [(p, None) for p in sorted(path.glob("*.xml"))]
-        elif not path.exists():
-            found.append((path, "fichier introuvable"))
-        elif not path.is_file():
-            found.append((path, "ce n'est pas un fichier"))
+            found += [(p, _unreadable(p)) for p in sorted(path.glob("*.xml"))]
         else:
-            try:
-                with path.open("rb"):
-                    pass
-                found.append((path, None))
-            except OSError as exc:
-                found.append((path, f"fichier illisible ({exc.strerror})"))
+            found.append((path, _unreadable(path)))
     return found
+
+
+def _unreadable(path: Path) -> str | None:
+    try:
+        with open_regular(path):
+            return None
+    except FileNotFoundError:
+        return "fichier introuvable"
+    except RefusedFileError as exc:
+        return exc.strerror
+    except OSError as exc:
+        return f"fichier illisible ({exc.strerror})"
 
 
 def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -59,23 +65,56 @@ def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     who = actor(app.config, args.agent)
     ingestor = app.ingestor(who)
     counts = {result: 0 for result in Result}
+    read: list[Path] = []
+    cleared = Cleared()
     for path, problem in _feed_files(args.paths):
         if problem is not None:
             print(f"{path} : refusé — {problem}", file=out)
             counts[Result.REFUSED] += 1
             continue
+        lines: list[Line] = []
         for line in ingestor.ingest_file(path):
             if isinstance(line, FeedHeader):
                 _print_header(app.config, path, line, out)
                 continue
+            lines.append(line)
             counts[line.result] += 1
             print(_ingest_line(app, line, clock), file=out)
+        read.append(path)
+        if args.supprimer:
+            clear_stored(path, lines, cleared)
     print(
         f"Bilan : {counts[Result.INGESTED]} intégrée(s), {counts[Result.HELD]} déjà détenue(s), "
         f"{counts[Result.REFUSED]} refusée(s).",
         file=out,
     )
+    _print_leftovers(read, cleared, args.supprimer, out)
     return EXIT_REFUSED if counts[Result.REFUSED] else EXIT_OK
+
+
+def _print_leftovers(read: list[Path], cleared: Cleared, deleting: bool, out: TextIO) -> None:
+    """The files read hold the families' personal data: say what became of them."""
+    if not read:
+        return
+    if not deleting:
+        print(
+            "Attention : les fichiers lus (XML et PDF) restent en place et contiennent des "
+            "données personnelles ; supprimez-les, ou relancez avec --supprimer pour effacer "
+            "ceux des demandes enregistrées.",
+            file=out,
+        )
+        return
+    print(
+        f"{plural(len(cleared.deleted), 'fichier supprimé', 'fichiers supprimés')} "
+        "(XML et PDF des demandes enregistrées).",
+        file=out,
+    )
+    for feed in cleared.kept:
+        print(
+            f"Gardé : {feed} (une demande au moins n'est pas enregistrée) ; il contient des "
+            "données personnelles : supprimez-le, avec ses PDF, une fois traité.",
+            file=out,
+        )
 
 
 def _print_header(config: Config, path: Path, header: FeedHeader, out: TextIO) -> None:

@@ -144,3 +144,42 @@ def test_deadlines_per_commune(initialised: Intake, tmp_path):
     }
     text = initialised("deadlines").out
     assert "1 en retard" in text and f"{late.numero}  en retard" in text
+
+
+def test_ingest_says_the_files_stay_and_supprimer_deletes_those_stored(
+    initialised: Intake, tmp_path
+):
+    """Issue 21, item 12: the families' files left in place are named, and `--supprimer`
+    deletes those of the demandes stored (or already held), the XML only once all of its
+    demandes are, never through a link."""
+    folder = tmp_path / "depot"
+    too_old = every_violation()["enfant-trop-age"]
+    mixed = write_feed(folder, [Dem(numero(1)), too_old], name="a-mixte.xml")
+    clean = write_feed(folder, [Dem(numero(2)), Dem(numero(3))], name="b-propre.xml")
+    (folder / "notes.txt").write_text("à garder")
+
+    first = initialised("ingest", str(folder))
+    assert first.code == 1, first.out
+    assert "restent en place et contiennent des données personnelles" in first.out
+    assert "--supprimer" in first.out
+    assert mixed.exists() and clean.exists() and (folder / f"{numero(1)}.pdf").exists()
+
+    # A demande already held whose PDF is now a link: the link goes, never its target.
+    outside = tmp_path / "ailleurs.pdf"
+    outside.write_bytes(b"%PDF- autre chose")
+    (folder / f"{numero(3)}.pdf").unlink()
+    (folder / f"{numero(3)}.pdf").symlink_to(outside)
+
+    second = initialised("ingest", str(folder), "--supprimer")
+    assert second.code == 1, second.out
+    assert "3 déjà détenue(s), 1 refusée(s)" in second.out
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"{too_old.numero}.pdf",  # its demande is refused: kept, with its feed
+        "a-mixte.xml",
+        "notes.txt",  # no demande's file
+    ]
+    assert outside.read_bytes() == b"%PDF- autre chose"
+    assert "4 fichiers supprimés" in second.out
+    assert "Gardé :" in second.out and "a-mixte.xml" in second.out
+    held = {d["numero"]: d["status"] for d in json.loads(initialised("demandes", "--json").out)}
+    assert held[numero(1)] == held[numero(2)] == held[numero(3)] == "received"

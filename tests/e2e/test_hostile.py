@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 
 from tests.e2e.conftest import LAUNCHER, Intake
-from tests.support.feeds import Dem, feed_xml, numero
+from tests.support.feeds import Dem, feed_xml, numero, write_feed
 
 CANARY = "CANARI-XXE-7f3a91"
 
@@ -149,3 +149,43 @@ def test_a_large_feed_is_streamed_in_bounded_memory(initialised: Intake, tmp_pat
     baseline = _peak_rss_kib(initialised, "ingest", str(small))
     peak = _peak_rss_kib(initialised, "ingest", str(large))
     assert peak - baseline < 40 * 1024, (baseline, peak)
+
+
+def test_a_folder_of_links_tubes_and_climbing_names(initialised: Intake, tmp_path: Path):
+    """`intake ingest FOLDER` reads regular files only: a link is refused unread (its target
+    neither read nor changed), a FIFO never blocks the command, a PDF name out of the folder
+    is refused (issue 21, item 1)."""
+    secret = tmp_path / "master.key"
+    secret.write_bytes(CANARY.encode() * 1000)
+    secret.chmod(0o640)
+    folder = tmp_path / "depot"
+    write_feed(folder, [Dem(numero(1))], name="a-lien-pdf.xml")
+    (folder / f"{numero(1)}.pdf").unlink()
+    (folder / f"{numero(1)}.pdf").symlink_to(secret)
+    elsewhere = write_feed(tmp_path / "ailleurs", [Dem(numero(2))])
+    (folder / "b-lien.xml").symlink_to(elsewhere)
+    os.mkfifo(folder / "c-tube.xml")
+    climbing = feed_xml([Dem(numero(3))]).replace(f'nom="{numero(3)}.pdf"', 'nom="../x.pdf"')
+    (folder / "d-evasion.xml").write_text(climbing, encoding="utf-8")
+    (tmp_path / "x.pdf").write_bytes(Dem(numero(3)).pdf or b"")
+
+    done = subprocess.run(
+        [sys.executable, str(LAUNCHER), "ingest", str(folder)],
+        cwd=initialised.folder,
+        env=initialised.env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a bound on a hang (a FIFO opened for reading), not on speed
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert f"{numero(1)}" in out and "[pdf-invalide]" in out and "lien symbolique" in out
+    assert "b-lien.xml : refusé" in out and "c-tube.xml : refusé" in out, out
+    assert "fichier ordinaire" in out and numero(2) not in out
+    assert f"{numero(3)}" in out and "[schema-invalide]" in out
+    assert "Bilan : 0 intégrée(s)" in out
+    assert secret.read_bytes() == CANARY.encode() * 1000
+    assert secret.stat().st_mode & 0o777 == 0o640
+    assert CANARY not in out + done.stderr
