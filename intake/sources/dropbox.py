@@ -70,8 +70,15 @@ class Dropbox:
     def stale_orphans(self) -> list[Path]:
         """Files left with no feed for `ORPHAN_SECONDS` (no feed is coming for them), and at
         once whatever is no regular file: no feed's PDF is ever read through it."""
+        if not self.folder.is_dir():
+            return []
         limit = self.wall_clock() - ORPHAN_SECONDS
-        return [p for p in self.others() if not self.is_regular(p) or os.lstat(p).st_mtime < limit]
+        return sorted(
+            path
+            for path, info in self._files()
+            if not path.name.lower().endswith(".xml")
+            and (not stat.S_ISREG(info.st_mode) or info.st_mtime < limit)
+        )
 
     def done(self, xml: Path, numeros: Iterable[str], names: Iterable[str] = ()) -> None:
         """The document is stored: its clear copies go (the PDFs it named, and those named
