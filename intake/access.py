@@ -3,7 +3,9 @@ every reading recorded in the audit trail (who, what, when; never the content)."
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -174,8 +176,8 @@ def open_demande(
         quarantine = store.read_secret(session, vault, numero, BlobKind.QUARANTINE_XML)
         pdf = None
         if with_pdf:
-            pdf = store.read_secret(session, vault, numero, BlobKind.PDF) or store.read_secret(
-                session, vault, numero, BlobKind.QUARANTINE_PDF
+            pdf = store.read_secret(session, vault, numero, BlobKind.PDF) or _declared_pdf(
+                quarantine, store.read_secret(session, vault, numero, BlobKind.QUARANTINE_PDF)
             )
         vault.trail.record(
             session,
@@ -188,6 +190,24 @@ def open_demande(
         follow_up = store.read_secret(session, vault, numero, BlobKind.FOLLOWUP)
         demande = RECORD.validate_json(record) if record is not None else None
         return Opened(row, demande, quarantine, pdf, follow_up)
+
+
+# The declared SHA-256 of a quarantined copy's PDF, read from its XML without parsing it again.
+_DECLARED_SHA256 = re.compile(
+    rb"<(?:[\w.-]+:)?documentPdf\b[^>]*?\bsha256=[\"']([0-9a-f]{64})[\"']"
+)
+
+
+def _declared_pdf(quarantine_xml: bytes | None, pdf: bytes | None) -> bytes | None:
+    """A quarantined PDF, only if it is the one its copy declares. Earlier versions kept bytes
+    of the declared size whatever their hash (the master key behind a link, say): never
+    served."""
+    if pdf is None or quarantine_xml is None:
+        return None
+    declared = _DECLARED_SHA256.search(quarantine_xml)
+    if declared is None or hashlib.sha256(pdf).hexdigest().encode() != declared.group(1):
+        return None
+    return pdf
 
 
 def write_private(path: Path, content: bytes) -> None:

@@ -245,3 +245,43 @@ def test_a_name_out_of_the_folder_is_never_deleted(tmp_path):
     xml.write_bytes(b"<x/>")
     Dropbox(folder).done(xml, [], ["../ailleurs.pdf", str(outside), ".."])
     assert outside.exists() and not xml.exists()
+
+
+def test_a_quarantined_pdf_kept_by_an_earlier_version_is_served_only_if_declared(
+    lieu_config, tmp_path
+):
+    """Before the fix, bytes of the declared size were kept (the master key behind a link):
+    a database holding such a copy must not serve it (issue 21, item 1)."""
+    from sqlmodel import delete
+
+    from intake.access import open_demande
+    from intake.pipeline import Line
+    from storage import demandes as store
+    from storage.db import transaction
+    from storage.models import BlobKind, DemandeBlob
+    from tests.support.feeds import every_violation
+
+    too_old = every_violation()["enfant-trop-age"]  # quarantined with its real PDF
+    app = App(lieu_config, FixedClock(NOW))
+    feed = write_feed(tmp_path / "depot", [too_old])
+    lines = [x for x in app.ingestor("système:test").ingest_file(feed) if isinstance(x, Line)]
+    assert [line.code for line in lines] == ["enfant-trop-age"]
+    agent = "l.feuga@ville-corbas.fr"
+    opened = open_demande(
+        app.engine, app.vault, app.config, too_old.numero, agent, NOW, with_pdf=True
+    )
+    assert opened.pdf == SAMPLE_PDF
+
+    with transaction(app.engine) as session:
+        session.exec(
+            delete(DemandeBlob).where(
+                DemandeBlob.numero == too_old.numero, DemandeBlob.kind == BlobKind.QUARANTINE_PDF
+            )
+        )
+        store.add_secret(
+            session, app.vault, too_old.numero, BlobKind.QUARANTINE_PDF, b"K" * len(SAMPLE_PDF)
+        )
+    opened = open_demande(
+        app.engine, app.vault, app.config, too_old.numero, agent, NOW, with_pdf=True
+    )
+    assert opened.pdf is None
