@@ -4,11 +4,9 @@ every reading recorded in the audit trail (who, what, when; never the content)."
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -208,11 +206,3 @@ def _declared_pdf(quarantine_xml: bytes | None, pdf: bytes | None) -> bytes | No
     if declared is None or hashlib.sha256(pdf).hexdigest().encode() != declared.group(1):
         return None
     return pdf
-
-
-def write_private(path: Path, content: bytes) -> None:
-    """Personal data leaves the vault only into files that the owner alone can read."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as stream:
-        stream.write(content)
-    os.chmod(path, 0o600)

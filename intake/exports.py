@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from intake import deadlines
 from intake.access import authorize_audited
 from intake.config import Config
 from intake.feed.model import RECORD, Demande, Enfant
+from intake.files import RefusedFileError, write_private
 from storage import audit
 from storage import demandes as store
 from storage.db import transaction
@@ -229,10 +229,9 @@ def export_file(
 
     def write(content: bytes) -> None:
         try:
-            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "wb") as stream:
-                stream.write(content)
-            os.chmod(output, 0o600)
+            write_private(output, content)
+        except RefusedFileError:
+            raise  # not ours to delete
         except BaseException:
             output.unlink(missing_ok=True)
             raise

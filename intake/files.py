@@ -20,18 +20,27 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from intake.errors import IntakeError
+
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 LINK = "lien symbolique refusé : seul un fichier ordinaire est lu"
 NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou dossier) : il n'est pas lu"
+LINK_OUT = "lien symbolique refusé : le fichier à écrire doit être un fichier ordinaire"
+NOT_OURS = "ce fichier appartient à un autre compte : choisissez un autre nom"
 NOT_PLAIN = "nom de fichier refusé : un nom simple est attendu, sans chemin ni « .. »"
 
 
-class RefusedFileError(OSError):
-    """A file refused for what it is, not for what it holds; `strerror` is French."""
+class RefusedFileError(IntakeError, OSError):
+    """A file refused for what it is, not for what it holds: an OSError whose `strerror` is
+    French (callers reading files report it so), and a refusal the person can act on."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(errno.EPERM, reason)
+    def __init__(self, reason: str, filename: str | None = None) -> None:
+        OSError.__init__(self, errno.EPERM, reason)
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return f"{self.filename} : {self.strerror}" if self.filename else str(self.strerror)
 
 
 def open_regular(path: Path | str) -> BinaryIO:
@@ -95,3 +104,28 @@ def is_listed(entry: os.DirEntry[str]) -> bool:
     """Whether a folder's entry is one of its files: anything but a (real) folder and a hidden
     name. Links, tubes and devices are listed, for the caller to refuse and remove."""
     return not entry.name.startswith(".") and not entry.is_dir(follow_symlinks=False)
+
+
+def write_private(path: Path | str, content: bytes) -> None:
+    """Personal data out of the vault into a file its owner alone can read (0600), never
+    through a link: a link planted where the file is written would hand the data, and the
+    mode change, to its target. Only a regular file of this account's is written."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RefusedFileError(LINK_OUT, str(path)) from None
+        if exc.errno == errno.ENXIO:  # a FIFO with no reader
+            raise RefusedFileError(NOT_REGULAR, str(path)) from None
+        raise
+    with open(descriptor, "wb", closefd=True) as stream:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise RefusedFileError(NOT_REGULAR, str(path))
+        if info.st_uid != os.geteuid():
+            raise RefusedFileError(NOT_OURS, str(path))
+        os.fchmod(descriptor, 0o600)
+        os.set_blocking(descriptor, True)
+        stream.truncate(0)
+        stream.write(content)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from intake import deadlines, french
-from intake.access import NotHeld, open_demande, write_private
+from intake.access import NotHeld, open_demande
 from intake.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -26,7 +26,7 @@ from intake.config import Config
 from intake.demande_text import render
 from intake.exports import EXPORT_WARNING, Selection, export, export_file
 from intake.feed import FeedHeader
-from intake.files import RefusedFileError, open_regular
+from intake.files import RefusedFileError, open_regular, write_private
 from intake.french import plural
 from intake.pipeline import Line, Result
 from intake.pipeline.handed import Cleared, clear_stored
