@@ -1,12 +1,14 @@
-"""Files people drop, opened as regular files only, never through a link, never out of their
-folder.
+"""Files people drop or name: read as regular files only, never through a link, never out of
+their folder; personal files written never through a link either.
 
 A drop folder (or a folder given to `intake ingest`) is written by other accounts: a symbolic
 link named like a PDF may point at the master key, a FIFO would block a reader forever, a name
 taken from a feed may climb out of the folder. So every file input is opened with
 `O_NOFOLLOW | O_NONBLOCK` and checked with `fstat` on the open descriptor (no race between a
 check and the open); a name a feed gives is a plain name in the folder, never a path; and a
-file is deleted by its name, never through what a link points to.
+file is deleted by its name, never through what a link points to. A file of personal data
+written out (`show --pdf`, `export -o`) is opened the same way, so that a link planted where it
+is written neither receives the data nor has its mode changed.
 
 A hard link is a regular file: it is read like any other (its bytes must still be the declared
 PDF, or nothing of them is kept), and deleting it removes only its name in the folder.
