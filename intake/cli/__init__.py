@@ -13,18 +13,17 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
-
-from sqlalchemy.exc import InterfaceError as SQLInterfaceError
-from sqlalchemy.exc import OperationalError
+from typing import TYPE_CHECKING, TextIO, TypeGuard
 
 from intake import logs
-from intake.cli.common import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from intake.cli.exit_codes import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from intake.cli.parser import build_parser
 from intake.clock import Clock, SystemClock
-from intake.config import ConfigError
-from intake.errors import IntakeError
+from intake.errors import ConfigError, IntakeError
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
 
 __all__ = ["build_parser", "main"]
 
@@ -58,7 +57,9 @@ def main(
     except BrokenPipeError:  # `intake demandes | head`: the reader left, nothing more to say
         sys.stderr.close()
         return EXIT_OK
-    except (OperationalError, SQLInterfaceError) as exc:
+    except Exception as exc:
+        if not _unreachable_database(exc):
+            raise
         log.debug("database error", exc_info=True)
         if _disk_full(exc.orig):
             print(
@@ -73,6 +74,16 @@ def main(
                 file=sys.stderr,
             )
         return EXIT_UNREACHABLE
+
+
+def _unreachable_database(error: Exception) -> TypeGuard[DBAPIError]:
+    """SQLAlchemy's OperationalError or InterfaceError; asked of SQLAlchemy only when it was
+    loaded (no command that left it unloaded can have raised one of its errors)."""
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def _disk_full(error: BaseException | None) -> bool:

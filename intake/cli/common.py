@@ -10,11 +10,21 @@ from typing import TextIO
 from intake import config as configuration
 from intake.access import AccessDenied
 from intake.app import App
+from intake.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from intake.clock import Clock
 from intake.config import Config
 from intake.errors import IntakeError
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+__all__ = [
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "UsageError",
+    "actor",
+    "dump_json",
+    "load_app",
+]
 
 
 class UsageError(IntakeError):

@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from intake.config.checks import (
-    ConfigError,
-    Problem,
     key_file_problems,
     problem_from_pydantic,
     resolve_database_url,
@@ -35,6 +33,7 @@ from intake.config.sections import (
     RawConfig,
     StaffSection,
 )
+from intake.errors import ConfigError, Problem
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
