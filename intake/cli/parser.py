@@ -157,7 +157,7 @@ def configure_service_parsers(commands: Any) -> None:
     poll.add_argument("--commune", metavar="INSEE")
 
     status = commands.add_parser("status", help="état : extranet, courriels, attestations, retards")
-    status.set_defaults(func=Lazy("service_cmds", "cmd_status"))
+    status.set_defaults(func=Lazy("status_cmd", "cmd_status"))
     status.add_argument("--json", action="store_true")
 
 
