@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-
 def machine() -> str:
     """As bench.common's, which this module does not import: a child's peak memory as the
     kernel reports it starts from its parent's at the fork, so the parent stays small (no
@@ -73,7 +72,7 @@ def main() -> None:
         subprocess.run([intake, "init"], cwd=folder, env=env, check=True, capture_output=True)
         table = commands(python, intake)
         series: dict[str, list[Reading]] = {name: [] for name in table}
-        for name, command in table.items():  # once, unmeasured: the files in the page cache
+        for command in table.values():  # once, unmeasured: the files in the page cache
             run_once(command, folder, env)
         for _ in range(args.repeat):
             for name, command in table.items():

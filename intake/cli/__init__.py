@@ -1,6 +1,7 @@
 """The `intake` command's entry point: parse, run the command's handler (each group of
-commands has its module: `setup_cmds`, `reading_cmds`, `service_cmds`, `retention_cmds`,
-`trust`, `console`, `calendar_cmd`, `demo_cmds`), turn refusals into French and exit codes.
+commands has its module: `setup_cmds`, `reading_cmds`, `service_cmds`, `status_cmd`,
+`retention_cmds`, `trust`, `console`, `calendar_cmd`, `demo_cmds`, imported only by the
+command that runs: `cli/lazy.py`), turn refusals into French and exit codes.
 
 Exit codes (cli.md): 0 done; 1 done, but some input was refused (or the audit
 trail is broken); 2 usage or configuration error; 3 an external service

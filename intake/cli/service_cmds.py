@@ -34,6 +34,7 @@ from storage.models import Status
 
 def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
+    app.config.refuse_example()
     try:
         pollers = app.pollers(args.commune)
     except ValueError as exc:
@@ -142,6 +143,7 @@ def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     stop = threading.Event()
     install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
     app = load_app(args, clock)
+    app.config.refuse_example()
     missing = app.config.missing_secrets()  # the service uses every one of them
     if missing:
         raise ConfigError(app.config.path, missing)
