@@ -45,24 +45,44 @@ def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> Reading:
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - began
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0, 1, 2):  # status answers 1 or 2 as a monitoring plugin
+    if process.returncode not in (0, 2) or (process.returncode == 2 and "status" not in command):
+        # `status` answers 2 (critical: the service is not running) as a monitoring plugin
         raise SystemExit(f"{' '.join(command)} : code {process.returncode}")
     return Reading(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def commands(python: str, intake: str) -> dict[str, list[str]]:
-    return {
-        "python -c pass": [python, "-c", "pass"],
-        "intake --version": [intake, "--version"],
-        "intake --help": [intake, "--help"],
-        "intake status": [intake, "status"],
-        "intake demandes": [intake, "demandes"],
-    }
+ARGS = {"--version": ["--version"], "--help": ["--help"], "status": ["status"],
+        "demandes": ["demandes"]}  # fmt: skip
+# What the `intake` script runs, for another checkout of the project (`--compare`).
+SCRIPT = "import sys; from intake.cli import main; sys.exit(main())"
+
+
+def commands(python: str, intake: str, compare: Path | None) -> dict[str, list[str]]:
+    table = {"python -c pass": [python, "-c", "pass"]}
+    for name, args in ARGS.items():
+        table[f"intake {name}"] = [intake, *args]
+        if compare is not None:
+            table[f"  avant : {name}"] = [
+                "env",
+                f"PYTHONPATH={compare}",
+                python,
+                "-c",
+                SCRIPT,
+                *args,
+            ]
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15, help="rounds (médianes)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another checkout of the project (git worktree of an older commit), measured "
+        "in the same rounds with the same interpreter",
+    )
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent  # the virtual environment's, as the README installs
     python, intake = str(bin_dir / "python"), str(bin_dir / "intake")
@@ -70,7 +90,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         subprocess.run([intake, "init"], cwd=folder, env=env, check=True, capture_output=True)
-        table = commands(python, intake)
+        config = folder / "intake.toml"  # the lieu's own, as a probe finds it (and older
+        config.write_text(config.read_text().replace("\nexemple = true\n", "\n"))  # code)
+        table = commands(python, intake, args.compare)
         series: dict[str, list[Reading]] = {name: [] for name in table}
         for command in table.values():  # once, unmeasured: the files in the page cache
             run_once(command, folder, env)
@@ -85,7 +107,7 @@ def main() -> None:
         cpu = statistics.median(r.cpu for r in readings)
         rss = statistics.median(r.rss for r in readings)
         print(
-            f"{name:18} {wall:6.3f} s ({min(walls):.3f}–{max(walls):.3f})  "
+            f"{name:20} {wall:6.3f} s ({min(walls):.3f}–{max(walls):.3f})  "
             f"CPU {cpu:6.3f} s  {rss:5.1f} Mio  "
             f"{wall - floor:+.3f} s sur le plancher"
         )

@@ -105,3 +105,12 @@ def test_every_command_names_a_handler_that_exists() -> None:
     for handler in named:
         assert isinstance(handler, Lazy)
         assert callable(getattr(import_module(f"intake.cli.{handler.module}"), handler.name))
+
+
+def test_status_loads_the_database_and_nothing_of_the_pipeline() -> None:
+    """`intake status` is what a supervision probe runs every minute."""
+    loaded = _loaded_after("import intake.cli.status_cmd")
+    assert {"sqlalchemy", "intake.config", "storage.models"} <= loaded
+    unwanted = ("lxml", "requests", "jinja2", "cryptography", "apscheduler", "fpdf",
+                "intake.pipeline", "intake.sources", "intake.feed", "intake.notices")  # fmt: skip
+    assert sorted(name for name in unwanted if name in loaded) == []
