@@ -24,6 +24,12 @@ from bench.common import machine
 from intake.sandbox.server import Account, SandboxState, start
 
 ACCOUNT = "l.feuga@ville-corbas.fr"  # the habilitated person of the template configuration
+# What an idle worker cannot do without: the database (SQLAlchemy, SQLModel, pydantic), the
+# vault (cryptography), the schedule, the extranet client and its XML parser.
+LIBRARIES = (
+    "import sqlalchemy.orm, sqlmodel, pydantic, apscheduler.schedulers.background, requests\n"
+    "import cryptography.hazmat.primitives.ciphers.aead, lxml.etree"
+)
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -49,6 +55,18 @@ def watch(process: subprocess.Popen[bytes], seconds: float) -> tuple[float, floa
     return peak, rss, (cpu - cpu0) / (time.monotonic() - began)
 
 
+def sleeping_rss(imports: str) -> float:
+    """RSS of a bare interpreter that imports these modules, then sleeps."""
+    code = f"import time\n{imports}\nprint('prêt', flush=True)\ntime.sleep(60)"
+    sleeper = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert sleeper.stdout is not None and sleeper.stdout.readline()  # imports done
+    time.sleep(1)
+    rss, _ = reading(sleeper.pid)
+    sleeper.kill()
+    sleeper.wait()
+    return rss
+
+
 def intake_command() -> list[str]:
     script = shutil.which("intake") or str(Path(sys.executable).with_name("intake"))
     return [script]
@@ -68,8 +86,9 @@ def main() -> None:
         subprocess.run([*intake_command(), "init"], cwd=folder, env=env, check=True,
                        capture_output=True)  # fmt: skip
         config = folder / "intake.toml"
-        config.write_text(
-            config.read_text() + f'\n[extranet]\nurl = "{url}"\naccount = "{ACCOUNT}"\n'
+        config.write_text(  # the template made the lieu's own: no longer the example
+            config.read_text().replace("\nexemple = true\n", "\n")
+            + f'\n[extranet]\nurl = "{url}"\naccount = "{ACCOUNT}"\n'
             'password_env = "INTAKE_EXTRANET_PASSWORD"\npoll_minutes = 1\n'
         )
         daemon = subprocess.Popen(
@@ -83,16 +102,14 @@ def main() -> None:
             daemon.wait(timeout=30)
     server.shutdown()
     server.server_close()
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    time.sleep(1)
-    floor_rss, _ = reading(sleeper.pid)
-    sleeper.kill()
-    sleeper.wait()
+    floor_rss = sleeping_rss("")
+    libraries_rss = sleeping_rss(LIBRARIES)
     polls = state.sign_ins[ACCOUNT]
     print(f"machine : {machine()} ; {args.seconds:.0f} s d'observation, {polls} connexion(s)")
     print(
         f"démon au repos : RSS pic {peak:.0f} Mio (fin {last:.0f} Mio), CPU {share * 100:.2f} % "
-        f"d'un cœur ; plancher (interpréteur nu) {floor_rss:.0f} Mio, 0 %"
+        f"d'un cœur ; plancher (interpréteur nu) {floor_rss:.0f} Mio, 0 % ; "
+        f"interpréteur et bibliothèques du service, rien d'autre : {libraries_rss:.0f} Mio"
     )
 
 

@@ -1,7 +1,11 @@
 """Ingest against its floor: `intake ingest` of N demandes, as the agent runs it.
 
-Floor: lxml parsing plus XSD validation of the same feed, nothing else (the issue's
-definition). A second floor, "the bytes": read every PDF, SHA-256 it, AES-GCM it and write
+The guarantee floor (`bench/guarantee_floor.py`): one bare process, its start included,
+doing exactly what the guarantees need (XSD once in C while streaming, each PDF's size,
+SHA-256 and PDFium check, AES-GCM sealing under a fresh wrapped data key, an HMAC-chained
+audit event, `executemany` committed every 500 in WAL with synchronous=FULL): the yardstick
+of issue 24. The older floor: lxml parsing plus XSD validation of the same feed, nothing
+else. A second floor, "the bytes": read every PDF, SHA-256 it, AES-GCM it and write
 it into a bare SQLite table in one transaction, the least any store of those bytes must do.
 Project: the `intake ingest` command in a child process (its start included, as an agent
 pays it), on SQLite and, when INTAKE_TEST_DATABASE_URL is set, on PostgreSQL; there also two
@@ -47,6 +51,16 @@ def floor(feed: Path, schema: FeedSchema) -> float:
         document = etree.parse(str(feed), parser)
         assert schema._lxml.validate(document), schema._lxml.error_log
     return reading.seconds
+
+
+def guarantee_floor(feed: Path, database: Path) -> float:
+    script = REPO / "bench" / "guarantee_floor.py"
+    with timed() as running:
+        done = subprocess.run(
+            [sys.executable, str(script), str(feed), str(database)], capture_output=True
+        )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return running.seconds
 
 
 def bytes_floor(folder: Path, database: Path) -> float:
@@ -168,6 +182,9 @@ def main() -> None:
         try:
             for n in rounds:
                 series.setdefault("floor", []).append(floor(feed, schema))
+                series.setdefault("guarantees", []).append(
+                    guarantee_floor(feed, folder / f"garanties-{n}.db")
+                )
                 series.setdefault("bytes", []).append(
                     bytes_floor(folder / "depot", folder / f"bytes-{n}.db")
                 )
@@ -188,6 +205,9 @@ def main() -> None:
           f"{_spread(series['floor'])}")  # fmt: skip
     print(f"plancher des octets          : {median['bytes']:7.2f} s  "
           f"{count / median['bytes']:8.0f} demandes/s{_spread(series['bytes'])}")  # fmt: skip
+    guarantees = median["guarantees"]
+    print(f"plancher des garanties       : {guarantees:7.2f} s  "
+          f"{count / guarantees:8.0f} demandes/s{_spread(series['guarantees'])}")  # fmt: skip
     for key, name in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
         if key not in median:
             continue
@@ -195,7 +215,8 @@ def main() -> None:
         rate = count / seconds
         print(
             f"intake ingest, {name:14s}: {seconds:7.2f} s  {rate:8.0f} demandes/s"
-            f"  ratio {rate / floor_rate:.3f} du plancher lxml+XSD,"
+            f"  ratio {guarantees / seconds:.2f} du plancher des garanties,"
+            f" {rate / floor_rate:.3f} du plancher lxml+XSD,"
             f" {median['bytes'] / seconds:.2f} du plancher des octets"
             f"{_spread(series[key])}"
         )

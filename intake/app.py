@@ -1,5 +1,10 @@
 """The composition root: what every command needs, built once from the configuration
-(database, vault, schema, clock), and the services wired from it. No rule lives here."""
+(database, vault, schema, clock), and the services wired from it. No rule lives here.
+
+Each part imports its modules when first asked for: `intake status` opens the database and
+reads a few tables; it has no use for the feed's schema, the extranet client or the PDF
+makers, and a supervision probe runs it every minute.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +12,28 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from intake import coverage
 from intake.clock import Clock, SystemClock
-from intake.config import Config
-from intake.feed import FeedSchema
-from intake.notices import Notices
-from intake.pipeline import Ingestor, Line, MailboxPass, Poller
-from intake.pipeline.dropbox import DropboxPass
-from intake.pipeline.notify import Notified, NotifyPass
-from intake.reports import Reports
-from intake.reports.access import ReportAccess
-from intake.retention import Retention
-from intake.retention.attestations import Attestations
-from intake.retention.convention import ensure_open
-from intake.retention.purge import prune_audit
-from intake.sources.dropbox import Dropbox
-from intake.sources.extranet import ExtranetClient, TransientError
-from intake.sources.mailbox import MailboxSettings
-from notifier.smtp import SmtpSettings
-from storage import keyring
-from storage.db import make_engine, upgrade
-from storage.models import MonthlyReport
-from storage.vault import Vault, read_master_key_file
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from intake import coverage
+    from intake.config import Config
+    from intake.feed import FeedSchema
+    from intake.notices import Notices
+    from intake.pipeline import Ingestor, Line, MailboxPass, Poller
+    from intake.pipeline.notify import Notified
+    from intake.reports import Reports
+    from intake.reports.access import ReportAccess
+    from intake.retention import Retention
+    from intake.retention.attestations import Attestations
+    from intake.sources.dropbox import Dropbox
+    from intake.sources.extranet import ExtranetClient
+    from notifier.smtp import SmtpSettings
+    from storage.models import MonthlyReport
+    from storage.vault import Vault
 
 
 @dataclass
@@ -41,6 +43,8 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
+        from storage.db import make_engine, upgrade
+
         engine = make_engine(self.config.database_url)
         upgrade(engine)
         return engine
@@ -48,16 +52,23 @@ class App:
     @cached_property
     def vault(self) -> Vault:
         """The vault, once the key file is known to be this database's (`KeyMismatch`)."""
+        from storage import keyring
+        from storage.vault import read_master_key_file
+
         return keyring.unlock(
             self.engine, read_master_key_file(self.config.key_file), self.clock.now()
         )
 
     @cached_property
     def schema(self) -> FeedSchema:
+        from intake.feed import FeedSchema
+
         return FeedSchema()
 
     def pollers(self, only: str | None = None, stop: threading.Event | None = None) -> list[Poller]:
         """One retrieval pass per habilitated person's account, each for its communes."""
+        from intake import coverage
+
         config = self.config
         if config.raw.extranet is None:
             raise ValueError("aucune section [extranet] dans la configuration")
@@ -82,6 +93,9 @@ class App:
         self, account: coverage.AccountCoverage, communes: list[str], stop: threading.Event
     ) -> Poller:
         config = self.config
+        from intake.pipeline import Poller
+        from intake.sources.extranet import ExtranetClient, TransientError
+
         extranet = config.raw.extranet
         assert extranet is not None
         member = account.member
@@ -120,6 +134,9 @@ class App:
         )
 
     def mailbox_pass(self) -> MailboxPass | None:
+        from intake.pipeline import MailboxPass
+        from intake.sources.mailbox import MailboxSettings
+
         box = self.config.raw.mailbox
         if box is None:
             return None
@@ -137,9 +154,13 @@ class App:
 
     @cached_property
     def notices(self) -> Notices:
+        from intake.notices import Notices
+
         return Notices(self.config)
 
     def smtp_settings(self) -> SmtpSettings | None:
+        from notifier.smtp import SmtpSettings
+
         smtp = self.config.raw.smtp
         if smtp is None:
             return None
@@ -154,42 +175,62 @@ class App:
         )
 
     def notify(self) -> Notified:
+        from intake.pipeline.notify import NotifyPass
+
         points = tuple(self.config.raw.alerts.before_deadline)
         return NotifyPass(self.engine, self.notices, self.smtp_settings(), self.clock, points).run()
 
     def retention(self, actor: str) -> Retention:
+        from intake.retention import Retention
+
         return Retention(self.config, self.engine, self.vault, self.clock, actor)
 
     @cached_property
     def attestations(self) -> Attestations:
+        from intake.retention.attestations import Attestations
+
         return Attestations(self.config, self.engine, self.vault, self.clock)
 
     @cached_property
     def reports(self) -> Reports:
+        from intake.reports import Reports
+
         return Reports(self.config, self.engine)
 
     @cached_property
     def report_access(self) -> ReportAccess:
+        from intake.reports.access import ReportAccess
+
         return ReportAccess(self.config, self.engine, self.vault, self.clock)
 
     def monthly_report(self) -> MonthlyReport | None:
         return self.reports.last_month(self.clock.now(), self.notices)
 
     def dropbox(self) -> Dropbox | None:
+        from intake.sources.dropbox import Dropbox
+
         section = self.config.raw.dropbox
         return Dropbox(self.config.resolve_path(section.path)) if section else None
 
     def ingest_dropbox(self, dropbox: Dropbox) -> list[Line]:
         """Ingest each settled document of the dropbox, then clear it out of the folder."""
+        from intake.pipeline.dropbox import DropboxPass
+
         return DropboxPass(self.ingestor("système:depot"), dropbox, self.notices, self.clock).run()
 
     def prune_audit(self, actor: str) -> int:
+        from intake.retention.purge import prune_audit
+
         return prune_audit(self.engine, self.vault, self.clock.now(), actor)
 
     def ensure_open(self) -> None:
+        from intake.retention.convention import ensure_open
+
         ensure_open(self.engine, self.config.timezone)
 
     def ingestor(self, actor: str) -> Ingestor:
+        from intake.pipeline import Ingestor
+
         self.ensure_open()
         return Ingestor(
             engine=self.engine,

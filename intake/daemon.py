@@ -193,7 +193,9 @@ class Daemon:
             if commune.error:
                 log.warning("extranet %s : erreur %s", commune.insee, commune.error.code)
             else:
-                log.info(
+                # A pass that found nothing is no event for the journal (every 30 minutes,
+                # all day): the heartbeat and `intake status` say the service is alive.
+                (log.info if commune.lines or commune.acknowledged else log.debug)(
                     "extranet %s : %d demande(s), %d acquittée(s)",
                     commune.insee,
                     len(commune.lines),

@@ -122,6 +122,7 @@ class Demo:
     out: TextIO
     started: datetime  # the real instant the demo begins: its timeline starts there
     console: bool = False  # serve the console at the end, until Ctrl-C
+    command: str = "intake"  # the command as the newcomer can type it (`.venv/bin/intake`)
     web_port: int = field(init=False, default=8080)
     clock: FixedClock = field(init=False)
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
@@ -210,7 +211,7 @@ class Demo:
         sign_in = f"adresse {AGENT}, mot de passe « {CONSOLE_PASSWORD} »"
         if not self.console:
             print(
-                f"\nLa console web : intake -c {self.folder}/intake.toml web, puis {url} "
+                f"\nLa console web : {self.command} -c {self.folder}/intake.toml web, puis {url} "
                 f"({sign_in}).",
                 file=self.out,
             )
@@ -355,7 +356,7 @@ class Demo:
             file=self.out,
         )
         print(
-            f"Pour explorer : intake -c {self.folder}/intake.toml demandes | attestations "
+            f"Pour explorer : {self.command} -c {self.folder}/intake.toml demandes | attestations "
             "| audit verify",
             file=self.out,
         )

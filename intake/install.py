@@ -3,6 +3,9 @@
 /etc/intake/intake.toml (root:intake 0640) holds the configuration; /var/lib/intake (0700,
 the `intake` account's) holds the database, the master key, the anchors and the drop
 folder. The account itself comes from deploy/sysusers.d/intake.conf.
+
+With `--root DIR` (an image being staged) the files go under DIR, but the configuration names
+the paths as the server will see them (/var/lib/intake/...), not under DIR.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,12 +29,17 @@ class InstallError(IntakeError):
     """Why the system layout cannot be made, in French."""
 
 
+CONFIG_DIR = Path("/etc/intake")
+STATE_DIR = Path("/var/lib/intake")
+
+
 @dataclass(frozen=True)
 class Installed:
-    config: Path
+    config: Path  # where it was written (under the root)
     state: Path
     key: Path
     database_url: str
+    target_config: Path  # where the server reads it
 
 
 def system_template(state: Path) -> str:
@@ -55,7 +64,7 @@ def init_system(root: Path, owner: str, clock: Clock) -> Installed:
         ) from None
     if os.geteuid() != 0 and account.pw_uid != os.geteuid():
         raise InstallError("à lancer en root (sudo) : les fichiers vont au compte du service")
-    config_dir, state = root / "etc" / "intake", root / "var" / "lib" / "intake"
+    config_dir, state = _under(root, CONFIG_DIR), _under(root, STATE_DIR)
     config_path, key = (
         config_dir / configuration.DEFAULT_CONFIG_NAME,
         state / "secrets" / "master.key",
@@ -70,14 +79,20 @@ def init_system(root: Path, owner: str, clock: Clock) -> Installed:
         _own(folder, account.pw_uid, group.gr_gid, 0o700)
     descriptor = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(system_template(state))
+        stream.write(system_template(STATE_DIR))
     _own(config_path, 0, group.gr_gid, 0o640)
     generate_master_key_file(key)
-    config = configuration.load(config_path)
-    App(config, clock).vault  # noqa: B018  (creates the database, records the key's identity)
+    # The database is made where it lies now: the same configuration, its paths under root.
+    staged = configuration.parse(system_template(state), config_path)
+    App(staged, clock).vault  # noqa: B018  (creates the database, records the key's identity)
     for path in state.rglob("*"):
         _own(path, account.pw_uid, group.gr_gid, 0o700 if path.is_dir() else 0o600)
-    return Installed(config_path, state, key, config.database_url)
+    url = tomllib.loads(system_template(STATE_DIR))["database"]["url"]  # as the server sees it
+    return Installed(config_path, state, key, url, CONFIG_DIR / config_path.name)
+
+
+def _under(root: Path, path: Path) -> Path:
+    return root / path.relative_to("/")
 
 
 def _own(path: Path, uid: int, gid: int, mode: int) -> None:

@@ -16,6 +16,10 @@ from datetime import UTC, datetime
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JOURNALD = "%(levelname)s %(name)s: %(message)s"  # journald stamps each line itself
 UTC_ISO = "%Y-%m-%dT%H:%M:%SZ"
+# Libraries whose INFO is their own machinery, not the lieu's events: APScheduler says
+# "Running job" and "executed successfully" for every run of every job (the heartbeat runs
+# each minute: some 8,600 lines a day). Their warnings and errors always get through.
+CHATTY = ("apscheduler",)
 
 
 class JsonLines(logging.Formatter):
@@ -43,8 +47,11 @@ def plain() -> logging.Formatter:
 
 
 def configure(verbose: bool, as_json: bool, service: bool = False) -> None:
-    """INFO for what a service does normally (and with -v), WARNING for what needs a person."""
+    """INFO for what a service does normally (and with -v), WARNING for what needs a person;
+    the libraries' own INFO chatter only with -v."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if as_json else plain())
     level = logging.INFO if verbose or service else logging.WARNING
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)

@@ -12,12 +12,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from notifier.render import Rendered
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:  # only its fields are read here; jinja2 is the senders' import, not status's
+    from notifier.render import Rendered
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, insert, text, update
 from sqlmodel import Session, col, delete, func, or_, select
 
 from storage import audit
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
-from storage.vault import Vault
+
+if TYPE_CHECKING:  # the vault is handed in; listing and counting (`intake status`) need none
+    from storage.vault import Vault
 
 
 def get(session: Session, numero: str, *, for_update: bool = False) -> DemandeRow | None:

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from storage.status import Status as Status  # where it always was, for every caller
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on SQLite (no zone) and PostgreSQL alike."""
@@ -47,13 +49,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _instant(nullable: bool = True, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable, index=index)
-
-
-class Status(StrEnum):
-    NOTIFIED = "notified"  # announced by email, not yet retrieved
-    RECEIVED = "received"  # retrieved, valid, stored encrypted
-    QUARANTINED = "quarantined"  # retrieved, refused by a rule, kept encrypted for the agents
-    PURGED = "purged"  # destroyed; this row is the tombstone
 
 
 class BlobKind(StrEnum):

@@ -1,6 +1,7 @@
 """The `intake` command's entry point: parse, run the command's handler (each group of
-commands has its module: `setup_cmds`, `reading_cmds`, `service_cmds`, `retention_cmds`,
-`trust`, `console`, `calendar_cmd`, `demo_cmds`), turn refusals into French and exit codes.
+commands has its module: `setup_cmds`, `reading_cmds`, `service_cmds`, `status_cmd`,
+`retention_cmds`, `trust`, `console`, `calendar_cmd`, `demo_cmds`, imported only by the
+command that runs: `cli/lazy.py`), turn refusals into French and exit codes.
 
 Exit codes (cli.md): 0 done; 1 done, but some input was refused (or the audit
 trail is broken); 2 usage or configuration error; 3 an external service
@@ -13,18 +14,17 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
-
-from sqlalchemy.exc import InterfaceError as SQLInterfaceError
-from sqlalchemy.exc import OperationalError
+from typing import TYPE_CHECKING, TextIO, TypeGuard
 
 from intake import logs
-from intake.cli.common import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from intake.cli.exit_codes import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from intake.cli.parser import build_parser
 from intake.clock import Clock, SystemClock
-from intake.config import ConfigError
-from intake.errors import IntakeError
+from intake.errors import ConfigError, IntakeError
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
 
 __all__ = ["build_parser", "main"]
 
@@ -58,7 +58,9 @@ def main(
     except BrokenPipeError:  # `intake demandes | head`: the reader left, nothing more to say
         sys.stderr.close()
         return EXIT_OK
-    except (OperationalError, SQLInterfaceError) as exc:
+    except Exception as exc:
+        if not _unreachable_database(exc):
+            raise
         log.debug("database error", exc_info=True)
         if _disk_full(exc.orig):
             print(
@@ -73,6 +75,16 @@ def main(
                 file=sys.stderr,
             )
         return EXIT_UNREACHABLE
+
+
+def _unreachable_database(error: Exception) -> TypeGuard[DBAPIError]:
+    """SQLAlchemy's OperationalError or InterfaceError; asked of SQLAlchemy only when it was
+    loaded (no command that left it unloaded can have raised one of its errors)."""
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def _disk_full(error: BaseException | None) -> bool:

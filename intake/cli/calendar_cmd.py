@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from intake import annexe1, deadlines
 from intake.calendar import calendar
 from intake.cli.common import EXIT_OK, dump_json, load_app
 from intake.clock import Clock
-
-
-def configure_calendar_parser(commands: Any) -> None:
-    listing = commands.add_parser(
-        "calendar",
-        help="les échéances de la convention : personnes à déclarer à la Caf, comptes "
-        "extranet inutilisés, reconduction et dénonciation",
-    )
-    listing.add_argument("--json", action="store_true", help="résultat en JSON")
-    listing.set_defaults(func=cmd_calendar)
-
-
-def configure_annexe1_parser(convention_sub: Any) -> None:
-    annexe = convention_sub.add_parser(
-        "annexe1", help="l'annexe 1 à jour (personnes habilitées), à envoyer à la Caf"
-    )
-    annexe.add_argument("-o", "--output", type=Path, metavar="FICHIER.pdf", help="en PDF")
 
 
 def cmd_calendar(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -5,16 +5,27 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from intake import config as configuration
-from intake.access import AccessDenied
 from intake.app import App
+from intake.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from intake.clock import Clock
-from intake.config import Config
 from intake.errors import IntakeError
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from intake.config import Config
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "UsageError",
+    "actor",
+    "dump_json",
+    "load_app",
+]
 
 
 class UsageError(IntakeError):
@@ -31,6 +42,8 @@ def dump_json(value: object, out: TextIO) -> None:
 
 
 def actor(config: Config, agent: str | None) -> str:
+    from intake.access import AccessDenied
+
     if agent is None:
         return f"système:{getpass.getuser()}"
     member = config.staff_member(agent)

@@ -5,43 +5,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from intake.accounts import AccountError, Accounts
 from intake.cli.common import EXIT_OK, UsageError, load_app
 from intake.clock import Clock
 from intake.web.server import ListenError, serve, split_listen
-
-
-def configure_console_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
-    web = commands.add_parser(
-        "web",
-        help="la console web des personnes habilitées (chacune avec son compte)",
-        description="Sert la console web : tableau de bord, demandes, suivi, export, journal, "
-        "attestations, rapports. À placer derrière un serveur HTTPS (nginx, Apache).",
-    )
-    web.add_argument(
-        "--listen",
-        metavar="HOTE:PORT",
-        help="adresse d'écoute (défaut : [web] listen, sinon 127.0.0.1:8080)",
-    )
-    web.set_defaults(func=cmd_web)
-    staff = commands.add_parser("staff", help="les comptes de la console web")
-    staff.set_defaults(func=cmd_staff)
-    staff_sub = staff.add_subparsers(
-        dest="staff_command", required=True, metavar="ACTION", parser_class=parser_class
-    )
-    password = staff_sub.add_parser(
-        "password",
-        help="définit le mot de passe d'une personne de [[staff]] (demandé deux fois au "
-        "terminal, sinon lu sur l'entrée standard)",
-    )
-    password.add_argument("email", metavar="COURRIEL")
-    staff_sub.add_parser("list", help="qui a un compte, et sa dernière connexion")
-    totp = staff_sub.add_parser(
-        "totp", help="active le code à usage unique (application d'authentification)"
-    )
-    totp.add_argument("email", metavar="COURRIEL")
 
 
 def cmd_web(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -7,24 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from intake.cli import (
-    demo_cmds,
-    french_help,
-    reading_cmds,
-    retention_cmds,
-    service_cmds,
-    setup_cmds,
-)
-from intake.cli.calendar_cmd import (
+from intake import __version__
+from intake.cli import french_help
+from intake.cli.admin_parsers import (
     configure_annexe1_parser,
     configure_calendar_parser,
+    configure_console_parsers,
+    configure_trust_parsers,
 )
-from intake.cli.common import (
-    EXIT_USAGE,
-)
-from intake.cli.console import configure_console_parsers
-from intake.cli.trust import configure_trust_parsers
-from storage.models import Status
+from intake.cli.exit_codes import EXIT_USAGE
+from intake.cli.lazy import Lazy
+from storage.status import Status
 
 STATUSES = [s.value for s in Status]
 
@@ -39,22 +32,13 @@ class _FrenchParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("monenfant-intake")
-    except PackageNotFoundError:
-        return "inconnue (non installé)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     french_help.install()
     parser = _FrenchParser(
         prog="intake",
         description="Demandes de mode d'accueil mon-enfant.fr pour un lieu d'information.",
     )
-    parser.add_argument("--version", action="version", version=f"intake {_version()}")
+    parser.add_argument("--version", action="version", version=f"intake {__version__}")
     parser.add_argument(
         "-c",
         "--config",
@@ -83,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def configure_setup_parsers(commands: Any) -> None:
     """`init` and `check-config`."""
     init = commands.add_parser("init", help="crée la configuration, la clé et la base")
-    init.set_defaults(func=setup_cmds.cmd_init)
+    init.set_defaults(func=Lazy("setup_cmds", "cmd_init"))
     init.add_argument("directory", nargs="?", default=".", metavar="DOSSIER")
     init.add_argument(
         "--system",
@@ -101,7 +85,7 @@ def configure_setup_parsers(commands: Any) -> None:
         help="vérifie la configuration : clés, secrets, clé maîtresse ; tous les problèmes "
         "d'un coup",
     )
-    check.set_defaults(func=setup_cmds.cmd_check_config)
+    check.set_defaults(func=Lazy("setup_cmds", "cmd_check_config"))
     check.add_argument(
         "--connect",
         action="store_true",
@@ -112,7 +96,7 @@ def configure_setup_parsers(commands: Any) -> None:
 def configure_reading_parsers(commands: Any) -> None:
     """`ingest`, `demandes`, `show` and `export`."""
     ingest = commands.add_parser("ingest", help="intègre des flux téléchargés à la main")
-    ingest.set_defaults(func=reading_cmds.cmd_ingest)
+    ingest.set_defaults(func=Lazy("reading_cmds", "cmd_ingest"))
     ingest.add_argument("paths", nargs="+", metavar="CHEMIN", help="fichier de flux XML ou dossier")
     ingest.add_argument(
         "--agent",
@@ -129,13 +113,13 @@ def configure_reading_parsers(commands: Any) -> None:
     listing = commands.add_parser(
         "demandes", help="les demandes détenues, sans données personnelles"
     )
-    listing.set_defaults(func=reading_cmds.cmd_demandes)
+    listing.set_defaults(func=Lazy("reading_cmds", "cmd_demandes"))
     listing.add_argument("--commune", metavar="INSEE")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--json", action="store_true")
 
     show = commands.add_parser("show", help="une demande en entier, pour une personne habilitée")
-    show.set_defaults(func=reading_cmds.cmd_show)
+    show.set_defaults(func=Lazy("reading_cmds", "cmd_show"))
     show.add_argument("numero", metavar="NUMERO")
     show.add_argument("--agent", required=True, metavar="COURRIEL")
     show.add_argument(
@@ -145,7 +129,7 @@ def configure_reading_parsers(commands: Any) -> None:
     exporter = commands.add_parser(
         "export", help="les demandes en entier, pour le logiciel du lieu"
     )
-    exporter.set_defaults(func=reading_cmds.cmd_export)
+    exporter.set_defaults(func=Lazy("reading_cmds", "cmd_export"))
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
     exporter.add_argument("--format", required=True, choices=["csv", "json"])
     exporter.add_argument(
@@ -168,18 +152,18 @@ def configure_reading_parsers(commands: Any) -> None:
 def configure_service_parsers(commands: Any) -> None:
     """`run`, `deadlines`, `poll` and `status`."""
     run = commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
-    run.set_defaults(func=service_cmds.cmd_run)
+    run.set_defaults(func=Lazy("service_cmds", "cmd_run"))
 
     deadline = commands.add_parser("deadlines", help="échéances de récupération")
-    deadline.set_defaults(func=service_cmds.cmd_deadlines)
+    deadline.set_defaults(func=Lazy("service_cmds", "cmd_deadlines"))
     deadline.add_argument("--json", action="store_true")
 
     poll = commands.add_parser("poll", help="une récupération sur l'extranet, maintenant")
-    poll.set_defaults(func=service_cmds.cmd_poll)
+    poll.set_defaults(func=Lazy("service_cmds", "cmd_poll"))
     poll.add_argument("--commune", metavar="INSEE")
 
     status = commands.add_parser("status", help="état : extranet, courriels, attestations, retards")
-    status.set_defaults(func=service_cmds.cmd_status)
+    status.set_defaults(func=Lazy("status_cmd", "cmd_status"))
     status.add_argument("--json", action="store_true")
 
 
@@ -188,7 +172,7 @@ def configure_retention_parsers(commands: Any) -> None:
     purge = commands.add_parser(
         "purge", help="détruit ce que la règle des six mois impose, et prépare l'attestation"
     )
-    purge.set_defaults(func=retention_cmds.cmd_purge)
+    purge.set_defaults(func=Lazy("retention_cmds", "cmd_purge"))
     purge.add_argument(
         "--dry-run", action="store_true", help="montre ce qui serait détruit, sans rien changer"
     )
@@ -198,11 +182,11 @@ def configure_retention_parsers(commands: Any) -> None:
     listing_att = commands.add_parser(
         "attestations", help="attestations de destruction : état de signature et délai légal"
     )
-    listing_att.set_defaults(func=retention_cmds.cmd_attestations)
+    listing_att.set_defaults(func=Lazy("retention_cmds", "cmd_attestations"))
     listing_att.add_argument("--json", action="store_true")
 
     attestation = commands.add_parser("attestation", help="une attestation de destruction")
-    attestation.set_defaults(func=retention_cmds.cmd_attestation)
+    attestation.set_defaults(func=Lazy("retention_cmds", "cmd_attestation"))
     attestation_sub = attestation.add_subparsers(
         dest="attestation_command", required=True, metavar="ACTION", parser_class=_FrenchParser
     )
@@ -227,7 +211,7 @@ def configure_retention_parsers(commands: Any) -> None:
     scanned.add_argument("--file", required=True, type=Path, metavar="SCAN.pdf")
 
     report = commands.add_parser("report", help="rapports")
-    report.set_defaults(func=retention_cmds.cmd_report)
+    report.set_defaults(func=Lazy("retention_cmds", "cmd_report"))
     report_sub = report.add_subparsers(
         dest="report_command", required=True, metavar="RAPPORT", parser_class=_FrenchParser
     )
@@ -236,7 +220,7 @@ def configure_retention_parsers(commands: Any) -> None:
     monthly.add_argument("-o", "--output", required=True, type=Path, metavar="DOSSIER")
 
     convention = commands.add_parser("convention", help="la convention d'habilitation")
-    convention.set_defaults(func=retention_cmds.cmd_convention)
+    convention.set_defaults(func=Lazy("retention_cmds", "cmd_convention"))
     convention_sub = convention.add_subparsers(
         dest="convention_command", required=True, metavar="ACTION", parser_class=_FrenchParser
     )
@@ -257,7 +241,7 @@ def configure_demo_parsers(commands: Any) -> None:
     sandbox = commands.add_parser(
         "sandbox", help="un extranet local pour essayer (familles fictives)"
     )
-    sandbox.set_defaults(func=demo_cmds.cmd_sandbox)
+    sandbox.set_defaults(func=Lazy("demo_cmds", "cmd_sandbox"))
     sandbox.add_argument("--host", default="127.0.0.1", help="adresse locale (défaut 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument(
@@ -314,7 +298,7 @@ def configure_demo_parsers(commands: Any) -> None:
     demo = commands.add_parser(
         "demo", help="tout le cycle sur des familles fictives, en une minute environ"
     )
-    demo.set_defaults(func=demo_cmds.cmd_demo)
+    demo.set_defaults(func=Lazy("demo_cmds", "cmd_demo"))
     demo.add_argument("directory", nargs="?", default="demo", metavar="DOSSIER")
     demo.add_argument(
         "--sans-console",

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from intake import deadlines
-from intake.app import App
 from intake.clock import Clock
-from intake.pipeline import Line, Result
-from intake.pipeline.notify import Notified
 
-_RESULT_LABEL = {
-    Result.INGESTED: "intégrée",
-    Result.HELD: "déjà détenue",
-    Result.REFUSED: "refusée",
-}
+if TYPE_CHECKING:  # `intake status` prints dates, and has no use for the pipeline
+    from intake.app import App
+    from intake.pipeline import Line
+    from intake.pipeline.notify import Notified
+
+_RESULT_LABEL = {"ingested": "intégrée", "held": "déjà détenue", "refused": "refusée"}
 
 
 def _ingest_line(app: App, line: Line, clock: Clock) -> str:
-    label = f"{line.label}  {_RESULT_LABEL[line.result]}"
-    if line.result == Result.REFUSED:
+    label = f"{line.label}  {_RESULT_LABEL[line.result.value]}"
+    if line.result.value == "refused":
         return f"{label} [{line.code}] {line.message}"
     if line.retrieval_due is None:
         return label

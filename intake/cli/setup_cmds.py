@@ -43,7 +43,8 @@ def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         key_path,
         config.database_url,
         f"Étape suivante : adaptez {config_path} (lieu, communes de l'annexe 1, personnes "
-        "habilitées), puis lancez « intake check-config ».",
+        "habilitées : ce sont ceux d'un exemple), supprimez sa ligne « exemple = true », puis "
+        "lancez « intake check-config ».",
     )
     return EXIT_OK
 
@@ -71,15 +72,17 @@ def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         f"Configuration écrite (root:{args.owner} 0640) : {done.config}",
         done.key,
         done.database_url,
-        f"Étape suivante : adaptez {done.config}, puis « intake -c {done.config} check-config » "
-        "et « systemctl enable --now intake intake-web ».",
+        f"Étape suivante : adaptez {done.config} (lieu, communes, personnes habilitées : ceux "
+        "d'un exemple) et supprimez sa ligne « exemple = true », puis "
+        f"« intake -c {done.target_config} check-config » et « systemctl enable --now intake "
+        "intake-web ».",
     )
     return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(configuration.locate(args.config))
-    problems = config.missing_secrets()
+    problems = config.example_problems() + config.missing_secrets()
     gaps = coverage.uncovered(config)
     if gaps:
         problems.append(

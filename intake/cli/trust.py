@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from intake.cli.common import EXIT_OK, EXIT_REFUSED, UsageError, dump_json, load_app
 from intake.clock import Clock
 from intake.trail import check_trail
 from intake.vault_rotation import rotate_master_key
-
-
-def configure_trust_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
-    audit_cmd = commands.add_parser("audit", help="journal d'audit")
-    audit_cmd.set_defaults(func=cmd_audit)
-    audit_sub = audit_cmd.add_subparsers(
-        dest="audit_command", required=True, metavar="ACTION", parser_class=parser_class
-    )
-    verify = audit_sub.add_parser(
-        "verify",
-        help="vérifie le chaînage du journal, qu'il rend compte de tout ce qui est détenu et "
-        "qu'il prolonge les ancres consignées hors de la base",
-    )
-    verify.add_argument("--json", action="store_true", help="résultat en JSON")
-
-    vault = commands.add_parser("vault", help="la clé maîtresse du coffre")
-    vault.set_defaults(func=cmd_vault)
-    vault_sub = vault.add_subparsers(
-        dest="vault_command", required=True, metavar="ACTION", parser_class=parser_class
-    )
-    rotate = vault_sub.add_parser(
-        "rotate",
-        help="rechiffre toutes les clés de demande sous une nouvelle clé maîtresse, en une "
-        "seule transaction, puis installe la nouvelle clé à la place de l'ancienne",
-    )
-    rotate.add_argument(
-        "--new-key",
-        required=True,
-        type=Path,
-        metavar="FICHIER",
-        help="la nouvelle clé (créée par exemple par « intake vault new-key FICHIER »)",
-    )
-    rotate.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la lance")
-    new_key = vault_sub.add_parser("new-key", help="crée un fichier de clé maîtresse neuve (0600)")
-    new_key.add_argument("path", type=Path, metavar="FICHIER")
 
 
 def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from intake.config.checks import (
-    ConfigError,
-    Problem,
     key_file_problems,
     problem_from_pydantic,
     resolve_database_url,
@@ -35,6 +33,7 @@ from intake.config.sections import (
     RawConfig,
     StaffSection,
 )
+from intake.errors import ConfigError, Problem
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -48,6 +47,7 @@ __all__ = [
     "key_file_problems",
     "load",
     "locate",
+    "parse",
     "resolve_database_url",
 ]
 
@@ -108,6 +108,28 @@ class Config:
             return text.rstrip("\r\n")
         return None
 
+    def example_problems(self) -> list[Problem]:
+        """The template's example still in place (`exemple = true`): the commands that act
+        for the lieu (`check-config`, `run`, `poll`) refuse it rather than serve the example's
+        communes under the example's name."""
+        if not self.raw.exemple:
+            return []
+        lieu, staff = self.raw.lieu, self.raw.staff[0]
+        return [
+            Problem(
+                "exemple",
+                f"ce fichier est encore le modèle : le lieu {lieu.id} ({lieu.name}), ses "
+                f"communes et ses personnes habilitées ({staff.name}…) sont ceux d'un exemple. "
+                "Remplacez-les par ceux de votre convention, puis supprimez la ligne "
+                "« exemple = true »",
+            )
+        ]
+
+    def refuse_example(self) -> None:
+        problems = self.example_problems()
+        if problems:
+            raise ConfigError(self.path, problems)
+
     def missing_secrets(self, environ: Mapping[str, str] = os.environ) -> list[Problem]:
         """Every configured secret that cannot be read now (for `check-config`)."""
         base, raw = self.path.resolve().parent, self.raw
@@ -145,7 +167,7 @@ def locate(explicit: str | None, environ: Mapping[str, str] = os.environ) -> Pat
 def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
     """Read and validate; raises ConfigError listing every problem found."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             path, [Problem(str(path), "fichier de configuration introuvable")]
@@ -154,6 +176,14 @@ def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         raise ConfigError(
             path, [Problem(str(path), f"lecture impossible ({exc.strerror or exc})")]
         ) from None
+    return parse(text, path, environ)
+
+
+def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Config:
+    """Validate the text of a configuration as if read from `path` (its relative paths are
+    relative to the path's folder); raises ConfigError listing every problem found."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [Problem(str(path), f"TOML invalide : {exc}")]) from None
     try:

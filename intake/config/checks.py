@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,23 +21,7 @@ from intake.config.sections import (
     RawConfig,
     WebSection,
 )
-from intake.errors import IntakeError
-
-
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key} : {self.message}"
-
-
-class ConfigError(IntakeError):
-    def __init__(self, path: Path | None, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__(f"{len(problems)} problème(s) de configuration")
+from intake.errors import Problem
 
 
 def resolved(base: Path, value: str) -> Path:

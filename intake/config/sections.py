@@ -150,6 +150,9 @@ _SECTION_KEYS: dict[type, str] = {}  # filled below: the TOML name of each secre
 
 
 class RawConfig(_Section):
+    # The template's mark: its lieu, communes and staff are an example's until someone
+    # replaces them and deletes the line (`Config.example_problems`).
+    exemple: bool = False
     lieu: LieuSection
     convention: ConventionSection
     communes: list[CommuneSection] = Field(min_length=1)

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import stat
 
-from tests.e2e.conftest import Intake
+from tests.e2e.conftest import Intake, adapt
 from tests.support.feeds import SAMPLES, Dem, every_violation, numero, write_feed
 
 AGENT = "l.feuga@ville-corbas.fr"
@@ -16,11 +16,27 @@ SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")
 def test_init_writes_a_valid_configuration_and_refuses_to_overwrite(intake: Intake):
     first = intake("init", script=True)
     assert first.code == 0, first.err
+    assert "exemple = true" in first.out
     assert stat.S_IMODE((intake.folder / "secrets" / "master.key").stat().st_mode) == 0o600
     assert (intake.folder / "data" / "intake.db").exists()
+    adapt(intake.folder / "intake.toml")
     assert intake("check-config", script=True).code == 0
     again = intake("init", script=True)
     assert again.code == 2 and "écraser" in again.err
+
+
+def test_the_templates_example_cannot_run_by_mistake(intake: Intake):
+    """Left as written, the template would serve the example's commune under the example's
+    name: the commands that act for the lieu refuse it, in French, until it is replaced."""
+    assert intake("init").code == 0
+    for command in (("check-config",), ("run",), ("poll",)):
+        refused = intake(*command)
+        assert refused.code == 2, (command, refused.err)
+        assert "Configuration invalide" in refused.err and "exemple = true" in refused.err
+        assert "LI-69-0042 (CCAS de Corbas)" in refused.err
+    assert intake("demandes").code == 0  # reading what is held is no harm
+    adapt(intake.folder / "intake.toml")
+    assert "Configuration valide" in intake("check-config").out
 
 
 def test_the_samples_from_ingest_to_reading(initialised: Intake, tmp_path):

@@ -42,8 +42,16 @@ def test_init_system_lays_out_the_server(intake: Intake, tmp_path: Path):
     assert (mode(config), mode(config.parent), mode(state)) == (0o640, 0o750, 0o700)
     assert mode(state / "secrets" / "master.key") == 0o600
     assert (state / "data" / "intake.db").exists() and mode(state / "data" / "intake.db") == 0o600
-    assert f"sqlite:///{state}/data/intake.db" in config.read_text()
-    assert intake("-c", str(config), "audit", "verify").code == 0
+    # The paths as the server will see them, not under the staging root.
+    text = config.read_text()
+    assert 'url = "sqlite:////var/lib/intake/data/intake.db"' in text and str(root) not in text
+    assert 'key_file = "/var/lib/intake/secrets/master.key"' in text
+    assert "intake -c /etc/intake/intake.toml check-config" in run.out
+    staged = tmp_path / "staged.toml"  # the same file, read where it lies for now
+    staged.write_text(text.replace("/var/lib/intake", str(state)))
+    assert intake("-c", str(staged), "audit", "verify").code == 0
+    refused = intake("-c", str(staged), "check-config")
+    assert refused.code == 2 and "exemple = true" in refused.err
     again = intake("init", "--system", "--root", str(root), "--owner", "root")
     assert again.code == 2 and "refus d'écraser" in again.err
     missing = intake("init", "--system", "--root", str(root), "--owner", "personne-inconnue")

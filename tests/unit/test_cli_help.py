@@ -44,3 +44,18 @@ def test_version(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("intake ")
+
+
+def test_the_demo_names_the_command_as_the_newcomer_can_type_it(tmp_path, monkeypatch):
+    from intake.cli.demo_cmds import typed
+
+    script = tmp_path / ".venv" / "bin" / "intake"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert typed(str(script)) == ".venv/bin/intake"
+    assert typed("/elsewhere/bin/intake") == "/elsewhere/bin/intake"
+    monkeypatch.setenv("PATH", str(script.parent))  # an activated environment
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    assert typed(str(script)) == "intake"

@@ -37,6 +37,25 @@ def test_the_template_is_valid_and_paths_are_relative_to_the_file(folder: Path):
     assert loaded.timezone.key == "Europe/Paris"
 
 
+def test_the_template_is_marked_as_an_example_until_the_mark_goes(folder: Path):
+    example = configuration.load(write(folder, TEMPLATE), {})
+    [problem] = example.example_problems()
+    assert problem.key == "exemple" and "LI-69-0042 (CCAS de Corbas)" in problem.message
+    assert "Laetitia Feuga" in problem.message and "« exemple = true »" in problem.message
+    with pytest.raises(ConfigError):
+        example.refuse_example()
+    adapted = TEMPLATE.replace("\nexemple = true\n", "\n")
+    assert adapted != TEMPLATE
+    lieu = configuration.load(write(folder, adapted), {})
+    assert lieu.example_problems() == [] and lieu.refuse_example() is None
+
+
+def test_parse_reads_a_text_as_if_from_its_path(folder: Path):
+    parsed = configuration.parse(TEMPLATE, folder / "intake.toml", {})
+    assert parsed.key_file == folder.resolve() / "secrets" / "master.key"
+    assert not (folder / "intake.toml").exists()
+
+
 def test_every_problem_is_named_by_its_key(folder: Path):
     text = (
         TEMPLATE.replace('timezone = "Europe/Paris"', 'timezone = "Europe/Corbas"')
