@@ -9,6 +9,10 @@ and costs one Argon2 verification, and the administrators are emailed once per e
 session waiting for its TOTP code has a few guesses, obeys the same delay and ends when it is
 set; an accepted code is never accepted again. Every sign-in, failure, delay and sign-out is
 an audit event, with no password, code, source address or claimed address in it.
+
+The terminal's commands that reveal personal data or sign for a person ask the same of the
+person they name (`authenticate`: the same steps and delays, no session, and an `acces-refuse`
+event when refused).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -29,7 +34,7 @@ from sqlmodel import Session
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.errors import IntakeError
-from intake.sign_in_guard import Guard
+from intake.sign_in_guard import UNKNOWN_ACTOR, Guard
 from storage import accounts as store
 from storage.db import transaction
 from storage.models import StaffAccount, WebSession
@@ -46,6 +51,13 @@ REFUSED = (
     "connexion refusée : adresse, mot de passe ou code incorrect, ou trop d'essais récents "
     "(patientez quelques minutes avant de réessayer)"
 )
+# The terminal's (`intake show`, `export`...): the same whatever was wrong.
+TERMINAL_REFUSED = (
+    "accès refusé : adresse d'une personne habilitée, mot de passe ou code à usage unique "
+    "incorrect, ou trop d'essais récents (patientez quelques minutes avant de réessayer) ; "
+    "rien n'a été lu ni signé. Le mot de passe demandé est celui de la console "
+    "(intake staff password ADRESSE)"
+)
 CODE_REFUSED = "code incorrect ou déjà utilisé"
 CODE_ENDED = "trop d'essais ou session expirée : reconnectez-vous"
 _HASHER = PasswordHasher()
@@ -61,6 +73,10 @@ def dummy_hash() -> str:
 
 class AccountError(IntakeError):
     """Why an account cannot be set up, in French."""
+
+
+class IdentityRefused(IntakeError):
+    """A terminal command whose person was not authenticated: nothing was done."""
 
 
 class SignInRefused(Exception):
@@ -184,29 +200,43 @@ class Accounts:
         now = self.clock.now()
         member = self.config.staff_member(email.strip())
         opened: Opened | None = None
-        verified = False
-        guard = self.guard
-        guard.forget_quiet(now)
+        self.guard.forget_quiet(now)
         with transaction(self.engine) as session:
-            account = store.account(session, member.email) if member else None
-            known = member if account is not None else None
-            throttles = guard.lock(session, known, source, now)
-            if throttles.blocked(now):
-                guard.record(session, known, now, "connexion-refusee", motif="ralenti")
-            elif known is None or account is None:
-                guard.fail(session, None, throttles, now)
-            else:
-                verified = True
-                if _verify(account.password_hash, password):
-                    stage = "code" if account.totp_secret else "ok"
-                    opened = self._open(session, known, stage, now, previous_token)
-                else:
-                    guard.fail(session, known, throttles, now)
-        if not verified:  # the same cost whatever happened: nothing told by the time taken
+            account, checked = self._password(session, member, password, source, now)
+            if member is not None and account is not None:
+                stage = "code" if account.totp_secret else "ok"
+                opened = self._open(session, member, stage, now, previous_token)
+        if not checked:  # the same cost whatever happened: nothing told by the time taken
             _verify(dummy_hash(), password)
         if opened is None:
             raise SignInRefused(REFUSED)
         return opened
+
+    def _password(
+        self,
+        session: Session,
+        member: StaffSection | None,
+        password: str,
+        source: str,
+        now: datetime,
+    ) -> tuple[StaffAccount | None, bool]:
+        """The person's account if this is their password and no delay holds, checked under
+        the throttles' lock and a failure counted; and whether Argon2 ran (if not, the caller
+        verifies the stand-in hash once the lock is released)."""
+        guard = self.guard
+        account = store.account(session, member.email) if member else None
+        known = member if account is not None else None
+        throttles = guard.lock(session, known, source, now)
+        if throttles.blocked(now):
+            guard.record(session, known, now, "connexion-refusee", motif="ralenti")
+            return None, False
+        if known is None or account is None:
+            guard.fail(session, None, throttles, now)
+            return None, False
+        if _verify(account.password_hash, password):
+            return account, True
+        guard.fail(session, known, throttles, now)
+        return None, True
 
     def confirm_code(self, token: str, code: str, source: str = UNKNOWN_SOURCE) -> Opened:
         """The second step: the TOTP code of a session opened with the right password. It
@@ -258,6 +288,70 @@ class Accounts:
                 last = account.totp_last_step
                 return step if last is None or step > last else None
         return None
+
+    # --- the terminal -------------------------------------------------------------------------
+
+    def authenticate(
+        self,
+        email: str,
+        password: str,
+        ask_code: Callable[[], str],
+        *,
+        source: str,
+        action: str,
+        numero: str | None = None,
+    ) -> StaffSection:
+        """Who runs a terminal command that reveals personal data or signs for a person: the
+        console's sign-in with its delays and events, but no session. The password, then the
+        TOTP code if the account has one (`ask_code` is called only then, while no lock is
+        held; an accepted code is never accepted again). A refusal is an `acces-refuse` event
+        naming the command (`action`), then `IdentityRefused`, whatever was wrong."""
+        now = self.clock.now()
+        member = self._habilitated(self.config.staff_member(email.strip()), now)
+        self.guard.forget_quiet(now)
+        with transaction(self.engine) as session:
+            account, checked = self._password(session, member, password, source, now)
+            wants_code = account is not None and account.totp_secret is not None
+        if not checked:
+            _verify(dummy_hash(), password)
+        if member is not None and account is not None:
+            if not wants_code or self._terminal_code(member, ask_code(), source):
+                with transaction(self.engine) as session:  # the command's event names them
+                    self.guard.forget_account(session, member)
+                return member
+        with transaction(self.engine) as session:
+            self.vault.trail.record(
+                session, at=now, actor=member.email if member else UNKNOWN_ACTOR,
+                action="acces-refuse", numero=numero,
+                detail={"demande": action, "motif": "authentification"},
+            )  # fmt: skip
+        raise IdentityRefused(TERMINAL_REFUSED)
+
+    def _terminal_code(self, member: StaffSection, code: str, source: str) -> bool:
+        """The terminal's code step, as the console's: under the throttles' lock, refused
+        while a delay holds, counted as a failure when wrong, its time step then spent."""
+        now = self.clock.now()  # the person took their time to type it
+        guard = self.guard
+        with transaction(self.engine) as session:
+            throttles = guard.lock(session, member, source, now)
+            account = store.account(session, member.email)
+            if account is None or account.totp_secret is None:
+                return False
+            if throttles.blocked(now):
+                guard.record(session, member, now, "connexion-refusee", motif="ralenti")
+                return False
+            step = self._fresh_step(account, code, now)
+            if step is None:
+                guard.fail(session, member, throttles, now, code=True)
+                return False
+            account.totp_last_step = step
+            store.save(session, account)
+            return True
+
+    def _habilitated(self, member: StaffSection | None, now: datetime) -> StaffSection | None:
+        """The person, if they may act at `now`: the one place the terminal's sign-in asks
+        whether a habilitation holds (someone outside it reads as an unknown address)."""
+        return member
 
     def _open(
         self,

@@ -20,6 +20,7 @@ from intake.cli.common import (
     actor,
     load_app,
 )
+from intake.cli.identity import authenticate
 from intake.cli.printing import _fr_date, _ingest_line, _iso
 from intake.clock import Clock
 from intake.config import Config
@@ -207,13 +208,14 @@ def _print_table(items: list[dict[str, Any]], out: TextIO, config: Config) -> No
 
 def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
+    who = authenticate(app, args.agent, "lecture", args.numero)
     try:
         opened = open_demande(
             app.engine,
             app.vault,
             app.config,
             args.numero,
-            args.agent,
+            who.email,
             clock.now(),
             with_pdf=args.pdf is not None,
         )
@@ -239,15 +241,16 @@ def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     selection = Selection(
         since=deadlines.day_range(since, None, app.config.timezone)[0], commune=args.commune
     )
+    who = authenticate(app, args.agent, "export").email
     if args.output == "-":
         done = export(
-            app.engine, app.vault, app.config, args.agent, args.format, clock.now(),
+            app.engine, app.vault, app.config, who, args.format, clock.now(),
             _to_stdout, selection,
         )  # fmt: skip
         where, report = "sur la sortie standard", sys.stderr
     else:
         done = export_file(
-            app.engine, app.vault, app.config, args.agent, args.format, Path(args.output),
+            app.engine, app.vault, app.config, who, args.format, Path(args.output),
             clock.now(), selection,
         )  # fmt: skip
         where, report = f"dans {args.output} (lisible par vous seul)", out

@@ -23,6 +23,7 @@ from intake.cli.common import (
     dump_json,
     load_app,
 )
+from intake.cli.identity import authenticate
 from intake.cli.printing import (
     _fr_datetime,
     _iso,
@@ -166,14 +167,16 @@ def cmd_attestation(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         args.output.write_bytes(document)
         print(f"Attestation n° {args.id} écrite : {args.output}", file=out)
         return EXIT_OK
+    attestations.signatory(args.signer, args.id)  # may they sign at all, before who they are
+    signer = authenticate(app, args.signer, "signature-attestation").email
     if args.attestation_command == "sign":
         passphrase = os.environ.get(PASSPHRASE_ENV)
         if passphrase is None and sys.stdin.isatty():
             passphrase = getpass.getpass("Phrase secrète du certificat : ")
         data = _read_input(args.pkcs12)
-        summary = attestations.sign(args.id, args.signer, data, passphrase)
+        summary = attestations.sign(args.id, signer, data, passphrase)
     else:
-        summary = attestations.record_signed(args.id, args.signer, _read_input(args.file))
+        summary = attestations.record_signed(args.id, signer, _read_input(args.file))
     print(_summary_line(summary) + ".", file=out)
     return EXIT_OK
 
@@ -224,6 +227,7 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             "fin de la convention : toutes les données personnelles seraient détruites ; "
             "hors d'un terminal, confirmez avec --yes"
         )
+    member = authenticate(app, member.email, "fin-de-convention")
     if not args.yes:
         answer = input(
             "Fin de la convention : toutes les données personnelles vont être détruites "

@@ -174,6 +174,11 @@ class Attestations:
             action="signature-attestation", motif=motif, detail={"attestation": attestation_id},
         )  # fmt: skip
 
+    def signatory(self, email: str, attestation_id: int) -> StaffSection:
+        """The person, if they may sign attestations at all (a refusal is audited): checked
+        before the terminal asks them who they are."""
+        return self._signatory(email, attestation_id)
+
     def _signatory(self, email: str, attestation_id: int) -> StaffSection:
         member = self.config.staff_member(email)
         if member is None or "signatory" not in member.duties:

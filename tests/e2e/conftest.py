@@ -160,6 +160,16 @@ def initialised(intake: Intake) -> Intake:
 
 
 ACCOUNT = "l.feuga@ville-corbas.fr"
+STAFF = "l.feuga@ville-corbas.fr"  # the generated configuration's person of [[staff]]
+CONSOLE_PASSWORD = "le mot de passe de la console"  # the tests' own
+
+
+def give_password(intake: Intake, email: str = STAFF, password: str = CONSOLE_PASSWORD) -> str:
+    """Set a person's console password (`intake staff password`); what a command that asks who
+    acts (`show`, `export`, `attestation sign`...) then reads on its standard input."""
+    done = intake("staff", "password", email, input=password + "\n")
+    assert done.code == 0, done.err
+    return password + "\n"
 
 
 @pytest.fixture

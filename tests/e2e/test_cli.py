@@ -6,7 +6,7 @@ import json
 import sqlite3
 import stat
 
-from tests.e2e.conftest import Intake, adapt
+from tests.e2e.conftest import Intake, adapt, give_password
 from tests.support.feeds import SAMPLES, Dem, every_violation, numero, write_feed
 
 AGENT = "l.feuga@ville-corbas.fr"
@@ -70,7 +70,10 @@ def test_the_samples_from_ingest_to_reading(initialised: Intake, tmp_path):
     assert "Bernard" not in initialised("demandes").out
 
     pdf = tmp_path / "demande.pdf"
-    shown = initialised("show", "ME-2026-0000102", "--agent", AGENT, "--pdf", str(pdf))
+    password = give_password(initialised, AGENT)
+    shown = initialised(
+        "show", "ME-2026-0000102", "--agent", AGENT, "--pdf", str(pdf), input=password
+    )
     assert shown.code == 0, shown.err
     assert "Thảo Nguyễn" in shown.out and "Horaires décalés le mercredi." in shown.out
     assert pdf.read_bytes() == (SAMPLES / "ME-2026-0000102.pdf").read_bytes()
@@ -80,13 +83,16 @@ def test_the_samples_from_ingest_to_reading(initialised: Intake, tmp_path):
     assert stranger.code == 2 and "habilitée" in stranger.err and "Nguyễn" not in stranger.out
 
     export = tmp_path / "export.csv"
-    run = initialised("export", "--agent", AGENT, "--format", "csv", "-o", str(export))
+    run = initialised(
+        "export", "--agent", AGENT, "--format", "csv", "-o", str(export), input=password
+    )
     assert run.code == 0 and "données personnelles" in run.err
     assert "Lefèvre-Dupont" in export.read_text(encoding="utf-8")
 
     verified = json.loads(initialised("audit", "verify", "--json").out)
-    # the key adopted, 3 receptions, a reading, the stranger refused, 3 exports and the file
-    assert (verified["ok"], verified["events"], verified["problems"]) == (True, 10, [])
+    # the key adopted, 3 receptions, the password set, a reading, the stranger refused (as a
+    # sign-in and as an access), 3 exports and the file
+    assert (verified["ok"], verified["events"], verified["problems"]) == (True, 12, [])
 
 
 def test_audit_verify_catches_tampering(initialised: Intake):

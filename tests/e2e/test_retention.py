@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from intake.sandbox.certificates import signatory
-from tests.e2e.conftest import Intake, Run
+from tests.e2e.conftest import Intake, Run, give_password
 from tests.support.feeds import PERSONAL, SAMPLES
 from tests.support.poppler import poppler
 
@@ -96,7 +96,8 @@ def test_purge_leaves_no_trace_and_the_attestation_is_signed(initialised: Intake
     status = json.loads(initialised("status", "--json", now=SIGNING).out)
     assert status["attestations_pending"] == 1
 
-    signed = sign_with_a_demo_certificate(initialised, "Laetitia Feuga", AGENT, tmp_path)
+    password = give_password(initialised, AGENT)
+    signed = sign_with_a_demo_certificate(initialised, "Laetitia Feuga", AGENT, tmp_path, password)
     assert signed.code == 0, signed.err
     assert "signée électroniquement par l.feuga@ville-corbas.fr" in signed.out
     shown = initialised("attestation", "show", "1", "-o", str(tmp_path / "a1.pdf"), now=SIGNING)
@@ -123,7 +124,9 @@ def test_end_of_the_convention_destroys_everything_and_takes_nothing_more(initia
     unconfirmed = initialised("convention", "end", "--agent", AGENT)  # no terminal, no --yes
     assert unconfirmed.code == 2 and "--yes" in unconfirmed.err
     assert {d["status"] for d in json.loads(initialised("demandes", "--json").out)} != {"purged"}
-    ended = initialised("convention", "end", "--agent", AGENT, "--yes")
+    ended = initialised(
+        "convention", "end", "--agent", AGENT, "--yes", input=give_password(initialised, AGENT)
+    )
     assert ended.code == 0, ended.err
     assert "3 demande(s) détruite(s)" in ended.out
     assert "attestation n° 1" in ended.out
@@ -136,13 +139,19 @@ def test_end_of_the_convention_destroys_everything_and_takes_nothing_more(initia
     assert initialised("run").code == 2
 
 
-def sign_with_a_demo_certificate(intake: Intake, name: str, email: str, folder: Path) -> Run:
-    """`intake attestation sign 1` with a certificate of the demo CA made for `email`."""
+def sign_with_a_demo_certificate(
+    intake: Intake, name: str, email: str, folder: Path, password: str = ""
+) -> Run:
+    """`intake attestation sign 1` with a certificate of the demo CA made for `email`, the
+    signer's console `password` on standard input."""
     certificate = signatory(name, email, datetime.fromisoformat(SIGNING))
     (folder / "signataire.p12").write_bytes(certificate.pkcs12)
     intake.env["INTAKE_PKCS12_PASSPHRASE"] = "demo"
     pkcs12 = str(folder / "signataire.p12")
-    return intake("attestation", "sign", "1", "--signer", email, "--pkcs12", pkcs12, now=SIGNING)
+    return intake(
+        "attestation", "sign", "1", "--signer", email, "--pkcs12", pkcs12, now=SIGNING,
+        input=password,
+    )  # fmt: skip
 
 
 def _pdfsig_validates(pdf: Path) -> None:
@@ -152,7 +161,8 @@ def _pdfsig_validates(pdf: Path) -> None:
 
 def test_after_the_end_the_calendar_asks_for_the_final_attestation(initialised: Intake):
     assert initialised("ingest", SAMPLE_FEED).code == 0
-    assert initialised("convention", "end", "--agent", AGENT, "--yes").code == 0
+    password = give_password(initialised, AGENT)
+    assert initialised("convention", "end", "--agent", AGENT, "--yes", input=password).code == 0
     run = initialised("calendar")
     assert run.code == 0 and "l'attestation finale n° 1 est à signer" in run.out
     assert "reconduction" not in run.out
@@ -176,10 +186,11 @@ def test_an_interrupted_end_is_completed_by_running_it_again(initialised: Intake
         vault.trail.record(session, at=NOW, actor=AGENT, action="fin-de-convention")
     app.engine.dispose()
 
-    resumed = initialised("convention", "end", "--agent", AGENT, "--yes")
+    password = give_password(initialised, AGENT)
+    resumed = initialised("convention", "end", "--agent", AGENT, "--yes", input=password)
     assert resumed.code == 0, resumed.err
     assert "3 demande(s) détruite(s)" in resumed.out and "attestation n° 1" in resumed.out
     assert {d["status"] for d in json.loads(initialised("demandes", "--json").out)} == {"purged"}
-    again = initialised("convention", "end", "--agent", AGENT, "--yes")
+    again = initialised("convention", "end", "--agent", AGENT, "--yes", input=password)
     assert again.code == 2 and "déjà pris fin" in again.err
     assert initialised("audit", "verify").code == 0

@@ -12,7 +12,7 @@ import stat
 from datetime import timedelta
 
 from storage.vault import generate_master_key_file
-from tests.e2e.conftest import Intake
+from tests.e2e.conftest import Intake, give_password
 from tests.e2e.test_poll import configure
 from tests.support.feeds import SAMPLES
 
@@ -76,13 +76,14 @@ def test_rotation_rewraps_every_key_and_installs_the_new_one(initialised: Intake
     (kept,) = installed.parent.glob("master.key.avant-*")
     assert kept.read_bytes() == old_key and stat.S_IMODE(kept.stat().st_mode) == 0o600
 
-    shown = initialised("show", "ME-2026-0000102", "--agent", AGENT)
+    password = give_password(initialised, AGENT)
+    shown = initialised("show", "ME-2026-0000102", "--agent", AGENT, input=password)
     assert shown.code == 0 and "Nguyễn" in shown.out
     verified = json.loads(initialised("audit", "verify", "--json").out)
     assert verified["ok"], verified  # the chain's key survived the rotation
 
     shutil.copyfile(kept, installed)  # the old key no longer opens this database
-    refused = initialised("show", "ME-2026-0000102", "--agent", AGENT)
+    refused = initialised("show", "ME-2026-0000102", "--agent", AGENT, input=password)
     assert refused.code == 2 and "clé maîtresse" in refused.err
 
 
@@ -105,7 +106,8 @@ def test_a_wiped_trail_is_found(initialised: Intake):
 
 def test_the_newest_events_cut_with_the_head_fixed_are_found(initialised: Intake):
     assert initialised("ingest", SAMPLE_FEED).code == 0
-    assert initialised("show", "ME-2026-0000101", "--agent", AGENT).code == 0
+    password = give_password(initialised, AGENT)
+    assert initialised("show", "ME-2026-0000101", "--agent", AGENT, input=password).code == 0
     assert json.loads(initialised("audit", "verify", "--json").out)["ok"]  # anchors the head
     with database(initialised) as db:
         (seq, link) = db.execute(
@@ -180,12 +182,14 @@ def test_a_refused_reading_is_in_the_trail(initialised: Intake):
 def test_nothing_is_read_past_its_purge_day(initialised: Intake):
     assert initialised("ingest", SAMPLE_FEED).code == 0
     late = "2027-06-01T10:00:00+02:00"  # past every sample's six months, no purge run
-    shown = initialised("show", "ME-2026-0000101", "--agent", AGENT, now=late)
+    password = give_password(initialised, AGENT)
+    shown = initialised("show", "ME-2026-0000101", "--agent", AGENT, now=late, input=password)
     assert shown.code == 1 and "destruction est due" in shown.err and "Lefèvre" not in shown.out
     output = initialised.folder / "export.csv"
     exported = initialised(
-        "export", "--agent", AGENT, "--format", "csv", "-o", str(output), now=late
-    )
+        "export", "--agent", AGENT, "--format", "csv", "-o", str(output), now=late,
+        input=password,
+    )  # fmt: skip
     assert exported.code == 0 and "3 demande(s) non exportée(s)" in exported.err
     assert "Lefèvre" not in output.read_text(encoding="utf-8")
 
@@ -210,13 +214,14 @@ def test_commands_that_do_not_connect_need_no_password(initialised: Intake, sand
     configure(initialised, url)
     del initialised.env["INTAKE_EXTRANET_PASSWORD"]  # the account holder keeps it to herself
     assert initialised("ingest", SAMPLE_FEED).code == 0
+    password = give_password(initialised, AGENT)
     for command in (
         ("show", "ME-2026-0000101", "--agent", AGENT),
         ("demandes",),
         ("audit", "verify"),
         ("deadlines",),
     ):
-        run = initialised(*command)
+        run = initialised(*command, input=password)
         assert run.code == 0, (command, run.err)
     status = initialised("status")  # critical only because no service runs here
     assert status.code == 2 and status.out.startswith("INTAKE CRITICAL - service arrêté")
@@ -258,16 +263,18 @@ def test_check_config_connects_with_the_named_account(initialised: Intake, sandb
 
 def test_export_to_standard_output_for_one_commune_since_a_day(initialised: Intake):
     assert initialised("ingest", SAMPLE_FEED).code == 0
+    password = give_password(initialised, AGENT)
     run = initialised(
         "export", "--agent", AGENT, "--format", "csv", "-o", "-", "--commune", "69273",
-        "--since", "2026-11-23",
+        "--since", "2026-11-23", input=password,
     )  # fmt: skip
     assert run.code == 0 and "3 demandes exportées sur la sortie standard" in run.err
     assert run.out.startswith("\ufeffNuméro;") and "Lefèvre-Dupont" in run.out
     assert not (initialised.folder / "-").exists()
     later = initialised(
-        "export", "--agent", AGENT, "--format", "csv", "-o", "-", "--since", "2026-11-24"
-    )
+        "export", "--agent", AGENT, "--format", "csv", "-o", "-", "--since", "2026-11-24",
+        input=password,
+    )  # fmt: skip
     assert "0 demande exportée" in later.err and len(later.out.splitlines()) == 1
     bad = initialised("export", "--agent", AGENT, "--format", "csv", "-o", "-", "--since", "hier")
     assert bad.code == 2 and "AAAA-MM-JJ" in bad.err

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 
-from tests.e2e.conftest import LAUNCHER, Intake
+from tests.e2e.conftest import LAUNCHER, Intake, give_password
 from tests.faults.invariants import check_storage
 from tests.support.feeds import SAMPLES, Dem, numero, write_feed
 
@@ -18,7 +18,8 @@ AGENT = "l.feuga@ville-corbas.fr"
 
 def test_a_full_disk_fails_the_write_and_damages_nothing(initialised: Intake, tmp_path):
     assert initialised("ingest", str(SAMPLES / "flux-69273-corbas.xml")).code == 0
-    before = initialised("show", "ME-2026-0000101", "--agent", AGENT).out
+    password = give_password(initialised, AGENT)
+    before = initialised("show", "ME-2026-0000101", "--agent", AGENT, input=password).out
     data = initialised.folder / "data"
     limit = max(p.stat().st_size for p in data.glob("intake.db*")) + 64 * 1024
     feed = write_feed(tmp_path / "depot", [Dem(numero(i)) for i in range(1001, 1161)])
@@ -44,7 +45,7 @@ def test_a_full_disk_fails_the_write_and_damages_nothing(initialised: Intake, tm
     held = check_storage(data / "intake.db")
     assert {"ME-2026-0000101", "ME-2026-0000102", "ME-2026-0000103"} <= held
     assert 3 < len(held) < 163  # some went in before the disk was full, whole
-    assert initialised("show", "ME-2026-0000101", "--agent", AGENT).out == before
+    assert initialised("show", "ME-2026-0000101", "--agent", AGENT, input=password).out == before
     assert initialised("audit", "verify").code == 0
     again = initialised("ingest", str(feed))  # space is back: the rest goes in
     assert again.code == 0, [line for line in again.out.splitlines() if "refus" in line]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from storage.vault import generate_master_key_file, master_key_id, read_master_key_file
-from tests.e2e.conftest import LAUNCHER, Intake
+from tests.e2e.conftest import LAUNCHER, Intake, give_password
 from tests.support.feeds import Dem, numero, write_feed
 
 DEMANDES = 1500
@@ -77,9 +77,12 @@ def test_rotation_killed_at_random_moments(initialised: Intake, tmp_path):
                 assert rotate(initialised, new_key).wait(timeout=120) == 0
         assert key_ids(database) == (new_id, {new_id})
         assert master_key_id(read_master_key_file(installed)) == new_id
-    shown = initialised("show", numero(DEMANDES), "--agent", AGENT)
+    password = give_password(initialised, AGENT)
+    shown = initialised("show", numero(DEMANDES), "--agent", AGENT, input=password)
     assert shown.code == 0, shown.err
-    exported = initialised("export", "--agent", AGENT, "--format", "json", "-o", "tout.json")
+    exported = initialised(
+        "export", "--agent", AGENT, "--format", "json", "-o", "tout.json", input=password
+    )
     assert exported.code == 0 and f"{DEMANDES} demandes exportées" in exported.out
     assert initialised("audit", "verify").code == 0
     assert interrupted >= 1, "no kill fell inside a rotation: widen the window"
