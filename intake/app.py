@@ -52,12 +52,15 @@ class App:
     @cached_property
     def vault(self) -> Vault:
         """The vault, once the key file is known to be this database's (`KeyMismatch`)."""
+        from intake.trail import anchor_sensitive_events
         from storage import keyring
         from storage.vault import read_master_key_file
 
-        return keyring.unlock(
+        vault = keyring.unlock(
             self.engine, read_master_key_file(self.config.key_file), self.clock.now()
         )
+        anchor_sensitive_events(vault, self.config.key_file)
+        return vault
 
     @cached_property
     def schema(self) -> FeedSchema:

@@ -1,20 +1,50 @@
 """The audit trail checked as a whole: its keyed chain, the store it must account for, and
-the anchors kept outside the database. The one service behind `intake audit verify`."""
+the anchors kept outside the database. The one service behind `intake audit verify`; and
+which events are anchored as soon as they are committed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from intake import deadlines
 from intake.config import Config
-from intake.notices import Notices
 from storage import anchors, audit, audit_coverage
 from storage.db import transaction
-from storage.vault import Vault
+
+if TYPE_CHECKING:  # the vault's anchoring imports this module: no emails' templates for it
+    from intake.notices import Notices
+    from storage.vault import Vault
+
+# Events that reveal personal data (a reading, with or without its PDF; an export; the
+# journal of who read what) or change someone's rights: each is anchored outside the
+# database (file and system journal) once committed, so that no cut after it goes unseen.
+ANCHORED_ACTIONS = frozenset(
+    {
+        "lecture",
+        "export",
+        "export-fichier",
+        "export-journal",
+        "connexion",
+        "deconnexion",
+        "mot-de-passe",
+        "totp-active",
+        "compte-verrouille",
+        "signature-attestation",
+        "fin-de-convention",
+        "cle-enregistree",
+        "rotation-cle",
+    }
+)
+
+
+def anchor_sensitive_events(vault: Vault, key_file: Path) -> None:
+    """From now on, the vault's trail anchors every committed sensitive event."""
+    vault.trail.anchoring = anchors.Anchoring(anchors.anchors_file(key_file), ANCHORED_ACTIONS)
 
 
 @dataclass(frozen=True)

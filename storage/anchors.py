@@ -5,21 +5,33 @@ An append-only text file beside the master key (`audit-anchors.log`) receives th
 the trail is verified; the same head is printed in those documents. Whoever rewrites the
 database cannot make the trail extend a link it never had: `check` finds a trail that was
 cut short, wiped or rewritten since an anchor was taken.
+
+Every transaction that appends an event revealing personal data (a reading, a PDF, an
+export) or changing rights is anchored too, once committed (`Anchoring`): its head goes to
+the file and to the system journal (syslog's socket, which journald serves where systemd
+runs and rsyslog elsewhere; a journal the service account cannot rewrite). Deleting the
+newest reading and moving the head back then contradicts the anchor written for it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import syslog
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import event
+from sqlmodel import Session, col, select
 
+from storage.errors import StorageError
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead
 
 FILE_NAME = "audit-anchors.log"
+SYSLOG_IDENT = "intake-audit"
 _LINE = re.compile(r"(?P<at>\S+) seq=(?P<seq>\d+) lien=(?P<link>[0-9a-f]{64}) motif=(?P<why>\S+)")
 
 
@@ -47,6 +59,84 @@ def append(path: Path, head: tuple[int, str], why: str, now: datetime) -> None:
         os.close(descriptor)
 
 
+def line_of(head: tuple[int, str], why: str) -> str:
+    """The anchor as the system journal receives it: no personal data, the head only."""
+    return f"ancre du journal d'audit seq={head[0]} lien={head[1]} motif={why}"
+
+
+@cache
+def _open_syslog() -> None:
+    facility = getattr(syslog, "LOG_AUTHPRIV", syslog.LOG_AUTH)  # root-readable on most systems
+    syslog.openlog(SYSLOG_IDENT, syslog.LOG_PID, facility)
+
+
+def to_syslog(line: str) -> None:
+    """One line to syslog's socket (journald or rsyslog); dropped by the C library, not
+    raised, on a machine that runs neither."""
+    _open_syslog()
+    syslog.syslog(syslog.LOG_NOTICE, line)
+
+
+_PENDING = "audit_anchor_pending"
+_LISTENING = "audit_anchor_listening"
+
+
+class AnchorError(StorageError):
+    """An anchor that could not be written: what it covers is not shown."""
+
+
+class Anchoring:
+    """Anchors the head after the commit of each transaction that appended one of `actions`.
+
+    After the commit, not before: an anchor of a head that was rolled back would accuse an
+    intact trail. A failure to write it is raised from the commit, so the service that read
+    a demande returns nothing (its event is committed; the next anchor covers it)."""
+
+    def __init__(
+        self,
+        path: Path,
+        actions: Collection[str],
+        journal: Callable[[str], None] | None = to_syslog,
+    ) -> None:
+        self.path = path
+        self.actions = frozenset(actions)
+        self.journal = journal
+
+    def note(
+        self, session: Session, head: tuple[int, str], actions: Sequence[str], at: datetime
+    ) -> None:
+        """Called at each append: the transaction's newest head, if it is to be anchored."""
+        pending = session.info.get(_PENDING)
+        why = pending[1] if pending else next((a for a in actions if a in self.actions), None)
+        if why is None:
+            return
+        session.info[_PENDING] = (head, why, at)
+        if not session.info.get(_LISTENING):
+            event.listen(session, "after_commit", self._committed)
+            event.listen(session, "after_rollback", self._rolled_back)
+            session.info[_LISTENING] = True
+
+    def _committed(self, session: Session) -> None:
+        pending = session.info.pop(_PENDING, None)
+        if pending is not None:
+            self.anchor(*pending)
+
+    @staticmethod
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(_PENDING, None)
+
+    def anchor(self, head: tuple[int, str], why: str, at: datetime) -> None:
+        try:
+            append(self.path, head, why, at)
+        except OSError as exc:
+            raise AnchorError(
+                f"ancre du journal d'audit impossible à écrire dans {self.path.name} "
+                f"({exc.strerror or type(exc).__name__}) : accès suspendu"
+            ) from None
+        if self.journal is not None:
+            self.journal(line_of(head, why))
+
+
 def read(path: Path) -> tuple[list[Anchor], list[str]]:
     """The anchors, and a French problem per line that is not one."""
     try:
@@ -69,6 +159,7 @@ def check(session: Session, anchors: list[Anchor]) -> list[str]:
     head = session.get(AuditHead, 1)
     head_seq = head.seq if head else 0
     checkpoint = session.get(AuditCheckpoint, 1)
+    links = _links(session, {a.seq for a in anchors if 0 < a.seq <= head_seq})
     problems: list[str] = []
     for anchor in anchors:
         where = f"ancre du {anchor.at} ({anchor.why})"
@@ -84,9 +175,22 @@ def check(session: Session, anchors: list[Anchor]) -> list[str]:
             if anchor.seq == checkpoint.seq and checkpoint.hash != anchor.link:
                 problems.append(f"le point de départ du journal ne correspond plus à l'{where}")
             continue  # pruned after a year, behind the sealed checkpoint
-        event = session.get(AuditEvent, anchor.seq)
-        if event is None:
+        link = links.get(anchor.seq)
+        if link is None:
             problems.append(f"l'événement {anchor.seq} de l'{where} a disparu")
-        elif event.hash != anchor.link:
+        elif link != anchor.link:
             problems.append(f"l'événement {anchor.seq} ne correspond plus à l'{where}")
     return problems
+
+
+def _links(session: Session, seqs: set[int]) -> dict[int, str]:
+    """The links of these events, in chunks: an anchor per reading makes thousands a year."""
+    ordered, found = sorted(seqs), {}
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(
+            session.exec(
+                select(AuditEvent.seq, AuditEvent.hash).where(col(AuditEvent.seq).in_(chunk))
+            ).all()
+        )
+    return found

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, delete, func, select
 
+from storage.anchors import Anchoring
 from storage.models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -71,6 +72,7 @@ class Trail:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self.anchoring: Anchoring | None = None  # set by the application (`intake.trail`)
 
     def link(
         self,
@@ -153,6 +155,8 @@ def _append(session: Session, trail: Trail, actor: str, events: Sequence[Event])
     session.execute(insert(AuditEvent.__table__), rows)
     head.seq, head.hash = seq, previous
     session.add(head)
+    if trail.anchoring is not None:
+        trail.anchoring.note(session, (seq, previous), [e[1] for e in events], events[-1][0])
     return [str(row["hash"]) for row in rows]
 
 

@@ -119,6 +119,26 @@ def test_the_newest_events_cut_with_the_head_fixed_are_found(initialised: Intake
     assert run.code == 1 and "ancre" in run.out and "supprimés" in run.out
 
 
+def test_the_newest_reading_cut_with_the_head_moved_back_is_found(initialised: Intake):
+    """No verification in between: the reading anchored itself when it was committed."""
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    assert initialised("show", "ME-2026-0000101", "--agent", AGENT).code == 0
+    with database(initialised) as db:
+        (newest,) = db.execute("SELECT action FROM audit_event ORDER BY seq DESC").fetchone()
+        (seq, link) = db.execute(
+            "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 1"
+        ).fetchone()
+        db.execute("DELETE FROM audit_event WHERE seq > ?", (seq,))
+        db.execute("UPDATE audit_head SET seq = ?, hash = ?", (seq, link))
+    assert newest == "lecture"
+    anchors = (initialised.folder / "secrets" / "audit-anchors.log").read_text()
+    assert f"seq={seq + 1} " in anchors and "motif=lecture" in anchors
+    run = initialised("audit", "verify")
+    assert run.code == 1, run.out
+    assert f"l'événement {seq + 1} : des événements ont été supprimés" in run.out
+    assert "(lecture)" in run.out
+
+
 def test_an_old_unkeyed_trail_is_checked_then_rechained(initialised: Intake):
     """A database from before the keyed chain: its SHA-256 trail is checked once and
     re-chained under the key, what was found written in the trail itself."""
