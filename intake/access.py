@@ -14,6 +14,7 @@ from intake import deadlines
 from intake.config import Config, StaffSection
 from intake.errors import IntakeError
 from intake.feed.model import RECORD, Demande
+from intake.habilitation import habilitated, outside_period
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, DemandeRow, Status
@@ -58,6 +59,10 @@ def record_refusal(
     says only that it was not a habilitated person."""
     member = config.staff_member(agent)
     actor = member.email if member is not None else "inconnu:non-habilite"
+    if member is None:
+        why = "hors-staff"
+    else:
+        why = motif if habilitated(member, now, config.timezone) else "hors-periode"
     with transaction(engine) as session:
         vault.trail.record(
             session,
@@ -65,7 +70,7 @@ def record_refusal(
             actor=actor,
             action="acces-refuse",
             numero=numero,
-            detail={"demande": action, "motif": motif if member else "hors-staff"} | (detail or {}),
+            detail={"demande": action, "motif": why} | (detail or {}),
         )
 
 
@@ -99,18 +104,23 @@ def authorize_audited(
     action: str,
 ) -> StaffSection:
     try:
-        return authorize(config, agent, commune)
+        return authorize(config, agent, now, commune)
     except AccessDenied:
         _audit_refusal(engine, vault, config, agent, now, numero, action)
         raise
 
 
-def authorize(config: Config, email: str, commune: str | None = None) -> StaffSection:
+def authorize(
+    config: Config, email: str, now: datetime, commune: str | None = None
+) -> StaffSection:
+    """The person of [[staff]], habilitated at `now`, for the commune if one is named."""
     member = config.staff_member(email)
     if member is None:
         raise AccessDenied(
             f"{email} n'est pas une personne habilitée de la configuration ([[staff]])"
         )
+    if (why := outside_period(member, now, config.timezone)) is not None:
+        raise AccessDenied(why)
     if commune is not None and commune not in config.staff_communes(member):
         raise AccessDenied(f"{member.email} n'est pas habilité(e) pour la commune {commune}")
     return member

@@ -34,6 +34,7 @@ from sqlmodel import Session
 from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.errors import IntakeError
+from intake.habilitation import habilitated_member
 from intake.sign_in_guard import UNKNOWN_ACTOR, Guard
 from storage import accounts as store
 from storage.db import transaction
@@ -198,7 +199,7 @@ class Accounts:
         failure are one transaction holding the account's throttle (a row lock on PostgreSQL,
         the write lock on SQLite): parallel guesses are counted one by one."""
         now = self.clock.now()
-        member = self.config.staff_member(email.strip())
+        member = habilitated_member(self.config, email.strip(), now)
         opened: Opened | None = None
         self.guard.forget_quiet(now)
         with transaction(self.engine) as session:
@@ -351,7 +352,7 @@ class Accounts:
     def _habilitated(self, member: StaffSection | None, now: datetime) -> StaffSection | None:
         """The person, if they may act at `now`: the one place the terminal's sign-in asks
         whether a habilitation holds (someone outside it reads as an unknown address)."""
-        return member
+        return habilitated_member(self.config, member.email, now) if member else None
 
     def _open(
         self,
@@ -408,8 +409,8 @@ class Accounts:
             return None
         if now - row.last_seen_at > IDLE or now - row.created_at > ABSOLUTE:
             return None
-        member = self.config.staff_member(row.email)
-        if member is None:  # left [[staff]]: the habilitation ended with the configuration
+        member = habilitated_member(self.config, row.email, now)
+        if member is None:  # left [[staff]], or its habilitation ended (`until`)
             return None
         return Person(member, row.csrf, row.stage)
 

@@ -70,7 +70,7 @@ class App:
 
     def pollers(self, only: str | None = None, stop: threading.Event | None = None) -> list[Poller]:
         """One retrieval pass per habilitated person's account, each for its communes."""
-        from intake import coverage
+        from intake import coverage, deadlines
 
         config = self.config
         if config.raw.extranet is None:
@@ -79,7 +79,8 @@ class App:
             raise ValueError(f"la commune {only} n'est pas dans la configuration")
         stop = stop or threading.Event()
         found = []
-        for account in coverage.accounts(config):
+        today = deadlines.local_date(self.clock.now(), config.timezone)
+        for account in coverage.accounts(config, today):
             communes = [c for c in account.communes if only is None or c == only]
             if communes:
                 found.append(self._poller(account, communes, stop))

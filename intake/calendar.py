@@ -3,6 +3,8 @@
 - A person who joins or leaves the habilitated staff: the Caf is told within 15 days.
 - An extranet account unused for 45 days is locked: the last successful retrieval of its
   communes says when that would happen.
+- An extranet account is no longer used once its person's habilitation ends: the communes
+  it alone retrieved are uncovered from the next day (the admins are alerted that day).
 - The convention renews tacitly each year on its anniversary; notice to end it must be given
   `renewal_notice_months` before.
 The daemon emails the admins 7 days and 1 day before each date (10 days before an account's
@@ -49,7 +51,8 @@ def calendar(engine: Engine, config: Config, today: date) -> list[Due]:
     ended = _end(engine, config)
     if ended:  # the convention has ended: only its final attestation is still due
         return ended
-    items = _staff_changes(config) + _accounts(engine, config) + _renewal(config, today)
+    items = _staff_changes(config) + _accounts(engine, config, today) + _renewal(config, today)
+    items += _uncovered(config)
     return sorted(items, key=lambda d: (d.day, d.key))
 
 
@@ -77,11 +80,34 @@ def _staff_changes(config: Config) -> list[Due]:
     return items
 
 
-def _accounts(engine: Engine, config: Config) -> list[Due]:
+def _uncovered(config: Config) -> list[Due]:
+    """The communes an ended habilitation leaves uncovered (or is about to), from the day
+    its account stops being used; gone once another account covers them."""
+    return [
+        Due(_ending_key(ending), ending.day, _ending_text(ending))
+        for ending in coverage.endings(config)
+        if ending.communes
+    ]
+
+
+def _ending_key(ending: coverage.Ending) -> str:
+    return f"habilitation-fin:{ending.member.email}:{ending.day}"
+
+
+def _ending_text(ending: coverage.Ending) -> str:
+    return (
+        f"fin de l'habilitation de {ending.member.name} (le "
+        f"{ending.day - timedelta(days=1):%d/%m/%Y}) : son compte extranet ne sert plus à "
+        f"partir du {ending.day:%d/%m/%Y} et {', '.join(ending.communes)} ne sont plus "
+        "récupérées ; ajoutez le compte d'une personne habilitée ([[extranet.accounts]])"
+    )
+
+
+def _accounts(engine: Engine, config: Config, today: date) -> list[Due]:
     with transaction(engine) as session:
         states = {s.insee: s for s in communes_store.all_states(session)}
     items = []
-    for account in coverage.accounts(config):
+    for account in coverage.accounts(config, today):
         used = [states[c].last_success for c in account.communes if c in states]
         last = max((u for u in used if u is not None), default=None)
         if last is None:
@@ -170,6 +196,17 @@ def remind(engine: Engine, vault: Vault, config: Config, notices: Notices, now: 
             queued += notices.calendar_reminder(
                 session, now, item.key, f"{item.day:%d/%m/%Y}", item.what, before
             )
+        for ending in coverage.endings(config):
+            if ending.communes and ending.day <= today:
+                queued += notices.technical(
+                    session,
+                    now,
+                    _ending_key(ending),
+                    "Communes qui ne sont plus récupérées",
+                    _ending_text(ending),
+                    "configurer dans [[extranet.accounts]] le compte extranet d'une personne "
+                    "habilitée pour ces communes, puis « intake check-config »",
+                )
         known = audit.last_detail(session, action="annexe1")
         if known is None or known.get("version") != version:
             vault.trail.record(

@@ -3,15 +3,20 @@
 Each account is a habilitated person's own (the convention forbids shared accounts); a
 person's account sees the communes the Caf gave that person. A commune of annexe 1 that no
 configured account covers is never retrieved: `check-config` and `status` name it.
+An account is used only while its person is habilitated (`[[staff]] since`/`until`); the
+communes of a person whose habilitation ended show as uncovered until another account
+covers them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 
 from intake.config import Config, ExtranetAccountSection, StaffSection
+from intake.habilitation import habilitated_on
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,18 @@ class AccountCoverage:
     secret_section: BaseModel  # where its password is configured
 
 
-def accounts(config: Config) -> list[AccountCoverage]:
+def accounts(config: Config, day: date) -> list[AccountCoverage]:
+    """The accounts of persons habilitated on `day` (the lieu's date): the only ones
+    retrieval may use."""
+    return [a for a in configured(config) if habilitated_on(a.member, day)]
+
+
+def not_habilitated(config: Config, day: date) -> list[AccountCoverage]:
+    """The accounts left unused because their person is not habilitated on `day`."""
+    return [a for a in configured(config) if not habilitated_on(a.member, day)]
+
+
+def configured(config: Config) -> list[AccountCoverage]:
     extranet = config.raw.extranet
     if extranet is None:
         return []
@@ -37,9 +53,38 @@ def accounts(config: Config) -> list[AccountCoverage]:
     return covered
 
 
-def uncovered(config: Config) -> list[str]:
-    """The communes of annexe 1 no account retrieves, « Bron (69029) », in annexe order."""
+def uncovered_codes(config: Config, day: date) -> list[str]:
+    """The INSEE codes of annexe 1 no usable account retrieves on `day`, in annexe order."""
     if config.raw.extranet is None:
         return []
-    seen = {insee for account in accounts(config) for insee in account.communes}
-    return [f"{c.name} ({c.insee})" for c in config.raw.communes if c.insee not in seen]
+    seen = {insee for account in accounts(config, day) for insee in account.communes}
+    return [c.insee for c in config.raw.communes if c.insee not in seen]
+
+
+def uncovered(config: Config, day: date) -> list[str]:
+    """The communes of annexe 1 no usable account retrieves on `day`, « Bron (69029) », in
+    annexe order."""
+    return [f"{config.commune_name(c)} ({c})" for c in uncovered_codes(config, day)]
+
+
+@dataclass(frozen=True)
+class Ending:
+    """A habilitation that ends, and what its extranet account leaves uncovered."""
+
+    member: StaffSection
+    day: date  # the first day the account is no longer used
+    communes: list[str]  # « Bron (69029) », covered by no other account from that day
+
+
+def endings(config: Config) -> list[Ending]:
+    """Each extranet account whose person's habilitation ends (`until`), with the communes
+    nobody retrieves any more from the next day; empty lists when others cover them."""
+    found = []
+    for account in configured(config):
+        if account.member.until is None:
+            continue
+        day = account.member.until + timedelta(days=1)
+        gaps = [c for c in uncovered_codes(config, day) if c in account.communes]
+        names = [f"{config.commune_name(c)} ({c})" for c in gaps]
+        found.append(Ending(account.member, day, names))
+    return found

@@ -41,6 +41,7 @@ class CommuneLine:
     to_retrieve: int
     late: int
     next_due: date | None
+    uncovered: bool = False  # no usable extranet account retrieves it (intake.coverage)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Dashboard:
 def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetime) -> Dashboard:
     today = deadlines.local_date(now, config.timezone)
     mine = config.staff_communes(member)
+    gaps = set(coverage.uncovered_codes(config, today))
     with transaction(engine) as session:
         states = {s.insee: s for s in communes_store.all_states(session)}
         pending = store.pending_by_commune(session, today)
@@ -82,12 +84,16 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
                 to_retrieve=waiting.count,
                 late=waiting.late,
                 next_due=waiting.next_due,
+                uncovered=commune.insee in gaps,
             )
         )
     uncovered = [
-        Overdue(CRITICAL, f"{name} : aucun compte extranet ne la récupère")
-        for name in coverage.uncovered(config)
-        if name.rsplit("(", 1)[-1].rstrip(")") in mine
+        Overdue(
+            CRITICAL,
+            f"{config.commune_name(insee)} ({insee}) : aucun compte extranet d'une personne "
+            "habilitée ne la récupère",
+        )
+        for insee in sorted(gaps & mine)
     ]
     return Dashboard(
         alerts=(*overdue(engine, config, now), *uncovered),

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from intake import deadlines
 from intake.config import Config
 from intake.french import of_month
+from intake.habilitation import habilitated
 from notifier import outbox
 from notifier.render import render
 from storage import attestations as attestation_store
@@ -35,12 +36,14 @@ class Notices:
 
     # --- recipients --------------------------------------------------------------------------
 
-    def recipients(self, duty: str, commune: str | None = None) -> list[str]:
+    def recipients(self, duty: str, now: datetime, commune: str | None = None) -> list[str]:
+        """The habilitated persons at `now` with this duty (for this commune if named)."""
         return [
             member.email
             for member in self.config.raw.staff
             if duty in member.duties
             and (commune is None or commune in self.config.staff_communes(member))
+            and habilitated(member, now, self.config.timezone)
         ]
 
     @property
@@ -106,7 +109,7 @@ class Notices:
                 session,
                 "nouvelles-demandes",
                 key,
-                self.recipients("recipient", commune),
+                self.recipients("recipient", now, commune),
                 "new_demandes",
                 now,
                 commune=commune,
@@ -144,7 +147,7 @@ class Notices:
                 session,
                 "echeance",
                 key,
-                self.recipients("recipient", row.commune),
+                self.recipients("recipient", now, row.commune),
                 "deadline",
                 now,
                 numero=row.numero,
@@ -186,7 +189,7 @@ class Notices:
                 session,
                 "attestation",
                 key,
-                self.recipients("signatory"),
+                self.recipients("signatory", now),
                 "attestation",
                 now,
                 attestation_id=attestation.id,
@@ -203,13 +206,13 @@ class Notices:
     def _late_attestation_to_admins(
         self, session: Session, now: datetime, attestation: Attestation, late_days: int
     ) -> int:
-        signatories = ", ".join(self.recipients("signatory"))
+        signatories = ", ".join(self.recipients("signatory", now))
         return int(
             self._queue(
                 session,
                 "technique",
                 f"attestation-retard-admin:{attestation.id}",
-                self.recipients("admin"),
+                self.recipients("admin", now),
                 "technical",
                 now,
                 headline=f"Attestation de destruction n° {attestation.id} non signée dans le délai",
@@ -251,7 +254,7 @@ class Notices:
         """The new annexe 1, once per version of the staff list: to the Caf when its address
         is configured (for the admins to forward otherwise), the admins in copy."""
         caf = self.config.raw.caf
-        recipients = self.recipients("admin") + ([caf.email] if caf else [])
+        recipients = self.recipients("admin", now) + ([caf.email] if caf else [])
         return self._queue(
             session,
             "annexe1",
@@ -278,7 +281,7 @@ class Notices:
     # --- the monthly report, for the admins and the signatories ---------------------------------
 
     def monthly_report(self, session: Session, now: datetime, month: str, label: str) -> bool:
-        recipients = sorted(set(self.recipients("admin") + self.recipients("signatory")))
+        recipients = sorted(set(self.recipients("admin", now) + self.recipients("signatory", now)))
         return self._queue(
             session,
             "rapport",
@@ -304,7 +307,7 @@ class Notices:
         action: str,
         also: list[str] | None = None,
     ) -> bool:
-        recipients = self.recipients("admin") + list(also or [])
+        recipients = self.recipients("admin", now) + list(also or [])
         return self._queue(
             session,
             "technique",

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from intake import coverage, deadlines, obligations
 from intake.config import Config
 from intake.dashboard import service_state
+from intake.habilitation import outside_period
 from intake.obligations import CRITICAL, OK, WARNING
 from notifier import outbox
 from storage import attestations as attestation_store
@@ -116,11 +117,15 @@ def _problems(result: Health, config: Config, now: datetime) -> list[tuple[int, 
                 f"{_hours(now - commune.failing_since)} [{commune.error_code}]",
             )
         )
-    gaps = coverage.uncovered(config)
+    today = deadlines.local_date(now, config.timezone)
+    gaps = coverage.uncovered(config, today)
     if gaps:
         problems.append(
-            (CRITICAL, f"jamais récupérée(s), aucun compte extranet : {', '.join(gaps)}")
+            (CRITICAL, f"non récupérée(s), aucun compte extranet utilisable : {', '.join(gaps)}")
         )
+    for account in coverage.not_habilitated(config, today):
+        why = outside_period(account.member, now, config.timezone)
+        problems.append((WARNING, f"compte extranet de {account.member.name} inutilisé : {why}"))
     if result.overdue:
         problems.append((WARNING, f"{result.overdue} demande(s) en retard de récupération"))
     if result.unsigned:

@@ -29,7 +29,7 @@ class RotationDone:
 
 def rotate_master_key(app: App, new_key_file: Path, agent: str | None) -> RotationDone:
     config, now = app.config, app.clock.now()
-    actor = authorize(config, agent).email if agent else f"système:{getpass.getuser()}"
+    actor = authorize(config, agent, now).email if agent else f"système:{getpass.getuser()}"
     new_key = read_master_key_file(new_key_file)
     old_key = read_master_key_file(config.key_file)
     new_id = master_key_id(new_key)

@@ -14,6 +14,8 @@ from intake.clock import Clock
 from intake.errors import IntakeError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from intake.config import Config
 
 __all__ = [
@@ -41,14 +43,10 @@ def dump_json(value: object, out: TextIO) -> None:
     out.write("\n")
 
 
-def actor(config: Config, agent: str | None) -> str:
-    from intake.access import AccessDenied
+def actor(config: Config, agent: str | None, now: datetime) -> str:
+    """Who a command acts for: the system account, or a person habilitated at `now`."""
+    from intake.access import authorize
 
     if agent is None:
         return f"système:{getpass.getuser()}"
-    member = config.staff_member(agent)
-    if member is None:
-        raise AccessDenied(
-            f"{agent} n'est pas une personne habilitée de la configuration ([[staff]])"
-        )
-    return member.email
+    return authorize(config, agent, now).email

@@ -63,7 +63,7 @@ def _unreadable(path: Path) -> str | None:
 
 def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    who = actor(app.config, args.agent)
+    who = actor(app.config, args.agent, app.clock.now())
     ingestor = app.ingestor(who)
     counts = {result: 0 for result in Result}
     read: list[Path] = []

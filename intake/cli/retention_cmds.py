@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from intake import deadlines
-from intake.access import AccessDenied
+from intake.access import AccessDenied, authorize
 from intake.app import App
 from intake.cli.calendar_cmd import (
     cmd_annexe1,
@@ -44,7 +44,7 @@ PASSPHRASE_ENV = "INTAKE_PKCS12_PASSPHRASE"  # noqa: S105  (a variable name)
 
 def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    retention = app.retention(actor(app.config, args.agent))
+    retention = app.retention(actor(app.config, args.agent, app.clock.now()))
     if args.dry_run:
         return _print_purge_plan(app, retention.plan(), args.json, out)
     outcome = retention.purge()
@@ -216,8 +216,8 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     if args.convention_command == "annexe1":
         return cmd_annexe1(args, clock, out)
     app = load_app(args, clock)
-    member = app.config.staff_member(args.agent)
-    if member is None or not {"signatory", "admin"} & set(member.duties):
+    member = authorize(app.config, args.agent, app.clock.now())
+    if not {"signatory", "admin"} & set(member.duties):
         raise AccessDenied(
             f"{args.agent} ne peut pas mettre fin à la convention : il faut une personne de "
             "[[staff]] avec le rôle « signatory » ou « admin »"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from intake import config as configuration
-from intake import coverage
+from intake import coverage, deadlines
 from intake.app import App
 from intake.cli.common import (
     EXIT_OK,
@@ -83,7 +83,7 @@ def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(configuration.locate(args.config))
     problems = config.example_problems() + config.missing_secrets()
-    gaps = coverage.uncovered(config)
+    gaps = coverage.uncovered(config, deadlines.local_date(clock.now(), config.timezone))
     if gaps:
         problems.append(
             configuration.Problem(

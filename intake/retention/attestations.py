@@ -13,6 +13,7 @@ from intake.access import AccessDenied, NotHeld, authorize_audited, record_refus
 from intake.access import sees_every_commune as sees_all
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.habilitation import outside_period
 from intake.notices import Notices
 from intake.retention import signing
 from intake.retention.signing import SignatureRefused
@@ -187,6 +188,9 @@ class Attestations:
                 f"{email} n'est pas signataire habilité : il faut une personne de [[staff]] "
                 "avec le rôle « signatory »"
             )
+        if (why := outside_period(member, self.clock.now(), self.config.timezone)) is not None:
+            self._refused(email, attestation_id, "hors-periode")
+            raise SignatureRefused(f"{why} : aucune signature hors de la période d'habilitation")
         return member
 
     def _drafted(self, session: Session, attestation_id: int) -> Attestation:

@@ -32,6 +32,7 @@ from sqlmodel import Session
 from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config
+from intake.habilitation import habilitated
 from storage import anchors, audit
 from storage import attestations as attestation_store
 from storage import demandes as store
@@ -198,7 +199,7 @@ class Retention:
             )
 
             attestation.pdf = attestation_pdf.render(
-                manifest, digest, self._signatories(), now.astimezone(self.config.timezone)
+                manifest, digest, self._signatories(now), now.astimezone(self.config.timezone)
             )
             session.add(attestation)
             self.vault.trail.record(
@@ -277,11 +278,12 @@ class Retention:
             ],
         }
 
-    def _signatories(self) -> list[dict[str, str]]:
+    def _signatories(self, now: datetime) -> list[dict[str, str]]:
+        """Who may sign the draft: the signatories habilitated when it is made."""
         return [
             {"name": m.name, "function": m.function, "email": m.email}
             for m in self.config.raw.staff
-            if "signatory" in m.duties
+            if "signatory" in m.duties and habilitated(m, now, self.config.timezone)
         ]
 
     def _scrub_files(self) -> None:

@@ -196,6 +196,32 @@ def test_a_refused_reading_is_in_the_trail(initialised: Intake):
     assert "curieux" not in detail  # whoever typed the address, it is not written down
 
 
+def test_a_person_past_until_reads_and_acts_no_more_from_the_terminal(initialised: Intake):
+    """Issue 25: a habilitation that ended on 30/11 ran `show` and `export` on 15/12."""
+    config = initialised.folder / "intake.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[[staff]]\nname = "Ancien Agent"\nemail = "ancien@ville-corbas.fr"\n'
+        'duties = ["recipient", "signatory"]\ncommunes = ["69273"]\nuntil = 2026-11-30\n',
+        encoding="utf-8",
+    )
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    last_day, day_after = "2026-11-30T23:30:00+01:00", "2026-12-01T00:30:00+01:00"
+    show = ("show", "ME-2026-0000101", "--agent", "ancien@ville-corbas.fr")
+    assert initialised(*show, now=last_day).code == 0
+    refused = initialised(*show, now=day_after)
+    assert refused.code == 2 and "a pris fin le 30/11/2026" in refused.err
+    assert "Lefèvre" not in refused.out + refused.err
+    output = initialised.folder / "export.csv"
+    exported = initialised(
+        "export", "--agent", "ancien@ville-corbas.fr", "--format", "csv", "-o", str(output),
+        now=day_after,
+    )  # fmt: skip
+    assert exported.code == 2 and not output.exists()
+    purge = initialised("purge", "--agent", "ancien@ville-corbas.fr", now=day_after)
+    assert purge.code == 2 and "[[staff]] until" in purge.err
+
+
 # --- personal data only in the vault, only for its time -----------------------------------------
 
 

@@ -10,6 +10,8 @@ from storage import heartbeats
 from storage.db import transaction
 from tests.support.lieu import NOW
 
+TODAY = NOW.date()
+
 ONE_ACCOUNT = (
     '\n[extranet]\nurl = "https://extranet.example/partenaires"\n'
     'account = "l.feuga@ville-corbas.fr"\npassword_env = "PW_FEUGA"\n'
@@ -29,7 +31,7 @@ def reload(lieu_config, extra: str):
 
 def test_one_account_leaves_bron_uncovered(engine, lieu_config):
     config = reload(lieu_config, ONE_ACCOUNT)
-    assert coverage.uncovered(config) == ["Bron (69029)"]
+    assert coverage.uncovered(config, TODAY) == ["Bron (69029)"]
     with transaction(engine) as session:
         heartbeats.beat(session, "w", NOW, 60, True)
     result = health(engine, config, NOW)
@@ -38,8 +40,8 @@ def test_one_account_leaves_bron_uncovered(engine, lieu_config):
 
 def test_two_accounts_cover_annexe_1(lieu_config):
     config = reload(lieu_config, TWO_ACCOUNTS)
-    assert coverage.uncovered(config) == []
-    assigned = {c.member.email: c.communes for c in coverage.accounts(config)}
+    assert coverage.uncovered(config, TODAY) == []
+    assigned = {c.member.email: c.communes for c in coverage.accounts(config, TODAY)}
     assert assigned == {"l.feuga@ville-corbas.fr": ["69273"], "accueil@ville-bron.fr": ["69029"]}
     missing = {p.key for p in config.missing_secrets({})}
     assert missing == {"extranet.accounts[0].password_env", "extranet.accounts[1].password_env"}
