@@ -25,6 +25,7 @@ from intake.web import auth, pages, staff_pages
 from intake.web.auth import BadCsrf, NeedSignIn
 from intake.web.guards import BodyLimit, Guarded, too_large
 from intake.web.render import page
+from storage.anchors import AnchorError
 
 # What the page says for an error of the framework: never the request's values, nor its
 # details (a 422's would quote what was typed, a password included).
@@ -43,6 +44,7 @@ REFUSALS: dict[type[Exception], int] = {
     SignatureRefused: 400,
     FollowUpError: 400,
     IntakeError: 400,  # any other refusal: its French message, never a stack trace
+    AnchorError: 503,  # the reading's anchor could not be written: nothing is shown
 }
 
 

@@ -125,3 +125,24 @@ def test_the_system_journal_is_syslog(monkeypatch):
     assert [ident for ident, *_ in opened] == ["intake-audit"]  # opened once per process
     assert sent[0] == (syslog.LOG_NOTICE, "ancre du journal d'audit seq=3 lien=ab motif=lecture")
     assert len(sent) == 2
+
+
+def test_the_console_shows_nothing_when_the_anchor_cannot_be_written(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from intake.clock import FixedClock
+    from intake.web.app import create_app
+    from tests.support.console import AGENT, CSRF, PASSWORD, console_lieu
+
+    app = console_lieu(tmp_path, FixedClock(T0))
+    web = TestClient(create_app(app), base_url="http://127.0.0.1")
+    token = CSRF.search(web.get("/connexion").text).group(1)
+    web.post("/connexion", data={"email": AGENT, "mot_de_passe": PASSWORD, "csrf": token})
+    shown = web.get("/demandes/ME-2026-0000101")
+    assert shown.status_code == 200 and "Bernard" in shown.text
+    anchoring = app.vault.trail.anchoring
+    assert anchoring is not None
+    anchoring.path = tmp_path / "absent" / anchors.FILE_NAME  # as a full or read-only disk
+    page = web.get("/demandes/ME-2026-0000101")
+    assert page.status_code == 503 and "impossible à écrire" in page.text
+    assert "Bernard" not in page.text
