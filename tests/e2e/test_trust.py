@@ -122,7 +122,8 @@ def test_the_newest_events_cut_with_the_head_fixed_are_found(initialised: Intake
 def test_the_newest_reading_cut_with_the_head_moved_back_is_found(initialised: Intake):
     """No verification in between: the reading anchored itself when it was committed."""
     assert initialised("ingest", SAMPLE_FEED).code == 0
-    assert initialised("show", "ME-2026-0000101", "--agent", AGENT).code == 0
+    password = give_password(initialised, AGENT)
+    assert initialised("show", "ME-2026-0000101", "--agent", AGENT, input=password).code == 0
     with database(initialised) as db:
         (newest,) = db.execute("SELECT action FROM audit_event ORDER BY seq DESC").fetchone()
         (seq, link) = db.execute(
@@ -206,20 +207,27 @@ def test_a_person_past_until_reads_and_acts_no_more_from_the_terminal(initialise
         encoding="utf-8",
     )
     assert initialised("ingest", SAMPLE_FEED).code == 0
+    password = give_password(initialised, "ancien@ville-corbas.fr")
     last_day, day_after = "2026-11-30T23:30:00+01:00", "2026-12-01T00:30:00+01:00"
     show = ("show", "ME-2026-0000101", "--agent", "ancien@ville-corbas.fr")
-    assert initialised(*show, now=last_day).code == 0
-    refused = initialised(*show, now=day_after)
-    assert refused.code == 2 and "a pris fin le 30/11/2026" in refused.err
-    assert "Lefèvre" not in refused.out + refused.err
+    assert initialised(*show, now=last_day, input=password).code == 0
+    refused = initialised(*show, now=day_after, input=password)
+    assert refused.code == 2 and "rien n'a été lu" in refused.err
+    assert "Bernard" not in refused.out + refused.err
     output = initialised.folder / "export.csv"
     exported = initialised(
         "export", "--agent", "ancien@ville-corbas.fr", "--format", "csv", "-o", str(output),
-        now=day_after,
+        now=day_after, input=password,
     )  # fmt: skip
     assert exported.code == 2 and not output.exists()
     purge = initialised("purge", "--agent", "ancien@ville-corbas.fr", now=day_after)
-    assert purge.code == 2 and "[[staff]] until" in purge.err
+    assert purge.code == 2 and "a pris fin le 30/11/2026" in purge.err
+    with database(initialised) as db:
+        (refusals,) = db.execute(
+            "SELECT count(*) FROM audit_event WHERE action = 'acces-refuse' "
+            "AND detail LIKE '%authentification%'"
+        ).fetchone()
+    assert refusals == 2  # show and export, as for an unknown address
 
 
 # --- personal data only in the vault, only for its time -----------------------------------------

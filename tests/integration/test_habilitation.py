@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from intake import calendar, coverage
 from intake.access import AccessDenied, open_demande
-from intake.accounts import Accounts, SignInRefused
+from intake.accounts import Accounts, IdentityRefused, SignInRefused
 from intake.app import App
 from intake.cli.common import actor
 from intake.clock import FixedClock
@@ -73,6 +73,10 @@ def refusals(app: App) -> list[str]:
         return list(found)
 
 
+def terminal(accounts: Accounts):  # type: ignore[no-untyped-def]
+    return accounts.authenticate(EMAIL, PASSWORD, lambda: "", source="test", action="lecture")
+
+
 def test_sign_in_reading_and_commands_follow_the_period(lieu):
     app, clock = lieu
     accounts = Accounts(app.config, app.engine, app.vault, clock)
@@ -80,12 +84,15 @@ def test_sign_in_reading_and_commands_follow_the_period(lieu):
         clock.instant = now = at(day)
         if habilitated:
             assert accounts.sign_in(EMAIL, PASSWORD).person.email == EMAIL
+            assert terminal(accounts).email == EMAIL
             opened = open_demande(app.engine, app.vault, app.config, "ME-2026-0000101", EMAIL, now)
             assert opened.row.numero == "ME-2026-0000101"
             assert actor(app.config, EMAIL, now) == EMAIL
             continue
         with pytest.raises(SignInRefused):
             accounts.sign_in(EMAIL, PASSWORD)
+        with pytest.raises(IdentityRefused):
+            terminal(accounts)  # `intake show --agent` and the others that ask who acts
         with pytest.raises(AccessDenied, match="habilité"):
             open_demande(app.engine, app.vault, app.config, "ME-2026-0000101", EMAIL, now)
         with pytest.raises(AccessDenied, match=r"\[\[staff\]\] (since|until)"):
