@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from intake import vocabulary as words
 from intake.access import Opened
 from intake.feed.model import Enfant
-
-MODES = {
-    "creche-collective": "crèche collective",
-    "assistante-maternelle": "assistant(e) maternel(le)",
-    "garde-a-domicile": "garde à domicile",
-}
+from intake.french import long_day
 
 
 def _when(value: datetime | None, tz: ZoneInfo) -> str:
@@ -21,10 +17,10 @@ def _when(value: datetime | None, tz: ZoneInfo) -> str:
 
 def render(opened: Opened, tz: ZoneInfo) -> str:
     row, d = opened.row, opened.demande
-    lines = [f"Demande {row.numero} — commune {row.commune} — statut {row.status}"]
+    lines = [f"Demande {row.numero} — commune {row.commune} — {words.status(row.status)}"]
     if d is None:
         lines += [
-            f"Refusée ({row.refusal_code}) : copie conservée en quarantaine.",
+            f"Refusée (règle « {words.rule(row.refusal_code)} ») : copie conservée en quarantaine.",
             "",
             (opened.quarantine_xml or b"").decode("utf-8", "replace"),
         ]
@@ -32,28 +28,30 @@ def render(opened: Opened, tz: ZoneInfo) -> str:
     lines += [
         f"Déposée le {_when(d.date_depot, tz)}, transmise le {_when(d.date_transmission, tz)}, "
         f"notifiée le {_when(d.date_notification, tz)}",
-        f"À récupérer au plus tard le {row.retrieval_due:%d/%m/%Y} ; "
-        f"données détruites au plus tard le {row.purge_due:%d/%m/%Y}",
+        f"À récupérer au plus tard le {long_day(row.retrieval_due)} ; "
+        f"données détruites au plus tard le {long_day(row.purge_due)}",
         "",
     ]
     for r in d.responsables:
         lines.append(
-            f"Responsable {r.rang} : {' '.join(p for p in (r.civilite, r.prenom, r.nom) if p)}"
+            f"Responsable {r.rang} : "
+            + " ".join(p for p in (words.civilite(r.civilite), r.prenom, r.nom) if p)
         )
         if r.date_naissance:
-            lines.append(f"  né(e) le {r.date_naissance:%d/%m/%Y}")
+            lines.append(f"  né(e) le {long_day(r.date_naissance)}")
         lines.append(
             f"  adresse : {', '.join(r.adresse.lignes)}, {r.adresse.code_postal} {r.adresse.ville}"
         )
         for label, value in (
             ("téléphone", r.telephone),
             ("courriel", r.courriel),
-            ("situation", r.situation_professionnelle),
+            ("situation", words.situation(r.situation_professionnelle)),
         ):
             if value:
                 lines.append(f"  {label} : {value}")
     if d.allocataire:
-        lines.append(f"Allocataire n° {d.allocataire.numero} (régime {d.allocataire.regime})")
+        regime = words.regime(d.allocataire.regime)
+        lines.append(f"Allocataire n° {d.allocataire.numero} ({regime})")
     if d.nombre_enfants_foyer is not None:
         lines.append(f"Enfants au foyer : {d.nombre_enfants_foyer}")
     lines.append("")
@@ -61,12 +59,12 @@ def render(opened: Opened, tz: ZoneInfo) -> str:
         if isinstance(child, Enfant):
             name = " ".join(p for p in (child.prenom, child.nom) if p)
             lines.append(
-                f"Enfant {i} : {name}, né(e) le {child.date_naissance:%d/%m/%Y}"
-                + (f", {child.sexe}" if child.sexe else "")
+                f"Enfant {i} : {name}, né(e) le {long_day(child.date_naissance)}"
+                + (f", {words.sexe(child.sexe)}" if child.sexe else "")
             )
         else:
             lines.append(
-                f"Enfant {i} à naître le {child.date_naissance_prevue:%d/%m/%Y}"
+                f"Enfant {i} à naître le {long_day(child.date_naissance_prevue)}"
                 + (f" ({child.prenom})" if child.prenom else "")
             )
     accueil = d.accueil
@@ -74,14 +72,13 @@ def render(opened: Opened, tz: ZoneInfo) -> str:
         "",
         "Accueil souhaité : "
         + ", ".join(
-            f"{m.rang}. {MODES.get(m.mode, m.mode)}"
-            for m in sorted(accueil.modes, key=lambda m: m.rang)
+            f"{m.rang}. {words.mode(m.mode)}" for m in sorted(accueil.modes, key=lambda m: m.rang)
         ),
     ]
-    frequency = {"reguliere": "régulière", "occasionnelle": "occasionnelle"}.get(
-        accueil.frequence, accueil.frequence
+    lines.append(
+        f"  à partir du {long_day(accueil.date_debut)}, "
+        f"fréquence {words.frequence(accueil.frequence)}"
     )
-    lines.append(f"  à partir du {accueil.date_debut:%d/%m/%Y}, fréquence {frequency}")
     for slot in accueil.planning:
         lines.append(f"  {slot.jour} {slot.debut}–{slot.fin}")
     if accueil.commentaire:

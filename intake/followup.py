@@ -17,30 +17,12 @@ from intake import deadlines
 from intake.access import NotHeld, authorize_for_demande, refuse_past_retention
 from intake.config import Config
 from intake.errors import IntakeError
+from intake.french import long_day
+from intake.vocabulary import MEANS, NO_FOLLOW_UP, OUTCOMES
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, Status
 from storage.vault import Vault
-
-OUTCOMES = {
-    "contactee": "famille contactée",
-    "orientee": "orientée",
-    "sans-suite": "sans suite",
-}
-MEANS = {
-    "telephone": "téléphone",
-    "courriel": "courriel",
-    "courrier": "courrier",
-    "accueil": "à l'accueil",
-}
-NO_FOLLOW_UP = {
-    "solution-trouvee": "la famille a trouvé une solution",
-    "injoignable": "famille injoignable",
-    "renonce": "la famille renonce",
-    "hors-secteur": "hors du secteur du lieu",
-    "doublon": "demande en double",
-    "autre": "autre raison",
-}
 
 
 class FollowUpError(IntakeError):
@@ -61,7 +43,7 @@ class FollowUp(BaseModel):
     def summary(self) -> str:
         """One line, in French, for the person reading the demande."""
         if self.outcome == "contactee":
-            when = f" le {self.contacted_on:%d/%m/%Y}" if self.contacted_on else ""
+            when = f" le {long_day(self.contacted_on)}" if self.contacted_on else ""
             return f"famille contactée{when} ({MEANS.get(self.means or '', '—')})"
         if self.outcome == "orientee":
             return f"orientée vers : {self.directed_to}"

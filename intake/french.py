@@ -1,24 +1,28 @@
-"""French words and dates for people: statuses, days, instants in the lieu's time zone."""
+"""French dates for people: days (jj/mm/aaaa in tables, « 3 décembre 2026 » in sentences),
+instants in the lieu's time zone, plurals. The words of codes are in `intake.vocabulary`."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-STATUS = {
-    "notified": "annoncée",
-    "received": "reçue",
-    "quarantined": "en quarantaine",
-    "purged": "détruite",
-}
+from intake import vocabulary
 
 
 def status(value: str) -> str:
-    return STATUS.get(value, value)
+    return vocabulary.status(value)
 
 
 def day(value: date | None) -> str:
     return "—" if value is None else value.strftime("%d/%m/%Y")
+
+
+def long_day(value: date | None) -> str:
+    """« 3 décembre 2026 », « 1er mars 2027 »: a day in a sentence."""
+    if value is None:
+        return "—"
+    first = "1er" if value.day == 1 else str(value.day)
+    return f"{first} {MONTHS[value.month - 1]} {value.year}"
 
 
 def instant(value: datetime | None, tz: ZoneInfo) -> str:

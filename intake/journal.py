@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,40 +15,14 @@ from intake import deadlines
 from intake.access import AccessDenied, authorize_audited
 from intake.config import Config, StaffSection
 from intake.exports import safe_cell
+from intake.journal_text import sentence
+from intake.vocabulary import ACTIONS
 from storage import audit
 from storage.db import transaction
 from storage.models import AuditEvent
 from storage.vault import Vault
 
 PAGE_SIZE = 100
-ACTIONS = {
-    "lecture": "lecture d'une demande",
-    "export": "demande exportée",
-    "export-fichier": "fichier d'export",
-    "acces-refuse": "accès refusé",
-    "traitee": "marquée comme traitée",
-    "suivi": "suivi enregistré",
-    "reception": "demande reçue",
-    "quarantaine": "mise en quarantaine",
-    "refus": "demande refusée",
-    "refus-flux": "fichier refusé",
-    "notification": "notification reçue",
-    "accuse-reception": "accusé de réception",
-    "destruction": "destruction",
-    "attestation": "attestation établie",
-    "signature-attestation": "attestation signée",
-    "connexion": "connexion",
-    "connexion-refusee": "connexion refusée",
-    "compte-verrouille": "compte ralenti (trop d'échecs)",  # the action's old name stays
-    "deconnexion": "déconnexion",
-    "mot-de-passe": "mot de passe défini",
-    "totp-active": "code à usage unique activé",
-    "cle-enregistree": "clé maîtresse enregistrée",
-    "rotation-cle": "clé maîtresse changée",
-    "elagage-journal": "élagage du journal",
-    "fin-de-convention": "fin de la convention",
-    "export-journal": "journal exporté",
-}
 
 
 @dataclass(frozen=True)
@@ -136,8 +109,11 @@ def journal_csv(
         )
     stream = io.StringIO()
     writer = csv.writer(stream, delimiter=";")
-    writer.writerow(["N°", "Date et heure", "Personne", "Action", "Demande", "Détail", "Lien"])
+    writer.writerow(
+        ["N°", "Date et heure", "Personne", "Action", "Demande", "Événement", "Empreinte"]
+    )
     tz = config.timezone
+    names = staff_names(config)
     for event in events:
         writer.writerow(
             safe_cell(value)
@@ -147,20 +123,18 @@ def journal_csv(
                 event.actor,
                 ACTIONS.get(event.action, event.action),
                 event.numero or "",
-                _detail(event.detail),
+                describe(event, names),
                 event.hash,
             )
         )
     return ("\ufeff" + stream.getvalue()).encode("utf-8")
 
 
-def _detail(text: str) -> str:
-    try:
-        values = json.loads(text)
-    except ValueError:
-        return text
-    return ", ".join(f"{key} : {value}" for key, value in sorted(values.items()))
+def staff_names(config: Config) -> dict[str, str]:
+    """Each habilitated person's name by address: the journal speaks of people, not logins."""
+    return {m.email: m.name for m in config.raw.staff}
 
 
-def detail_text(event: AuditEvent) -> str:
-    return _detail(event.detail)
+def describe(event: AuditEvent, names: dict[str, str]) -> str:
+    """« Laetitia Feuga a lu la demande ME-2026-0000101 »."""
+    return sentence(event.actor, event.action, event.numero, event.detail, names)

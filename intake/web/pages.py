@@ -13,7 +13,6 @@ from intake import deadlines, followup
 from intake.access import open_demande
 from intake.accounts import Person
 from intake.dashboard import dashboard
-from intake.demande_text import MODES
 from intake.exports import EXPORT_WARNING, Selection, export, last_export
 from intake.followup import FOLLOW_UP
 from intake.listing import Filters, demandes_page
@@ -90,7 +89,6 @@ def demande(request: Request, person: SignedIn, numero: str) -> Response:
         opened=opened,
         d=opened.demande,
         follow_up=follow_up,
-        modes=MODES,
         commune_name=app.config.commune_name(opened.row.commune),
         quarantine=(opened.quarantine_xml or b"").decode("utf-8", "replace"),
     )

@@ -10,9 +10,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from intake import french
-from intake.followup import MEANS, NO_FOLLOW_UP, OUTCOMES
-from intake.journal import ACTIONS
+from intake import french, vocabulary
+from intake.vocabulary import ACTIONS, MEANS, NO_FOLLOW_UP, OUTCOMES
 
 templates = Jinja2Templates(directory=str(resources.files("intake.web") / "templates"))
 
@@ -26,7 +25,16 @@ def _day(value: date | None) -> str:
 
 
 templates.env.filters["jour"] = _day
-templates.env.filters["statut"] = french.status
+templates.env.filters["jour_long"] = french.long_day
+templates.env.filters["statut"] = vocabulary.status
+templates.env.filters["civilite"] = vocabulary.civilite
+templates.env.filters["sexe"] = vocabulary.sexe
+templates.env.filters["regime"] = vocabulary.regime
+templates.env.filters["situation"] = vocabulary.situation
+templates.env.filters["mode"] = vocabulary.mode
+templates.env.filters["frequence"] = vocabulary.frequence
+templates.env.filters["issue"] = vocabulary.outcome
+templates.env.filters["regle"] = vocabulary.rule
 templates.env.globals.update(OUTCOMES=OUTCOMES, MEANS=MEANS, NO_FOLLOW_UP=NO_FOLLOW_UP)
 templates.env.globals["ACTIONS"] = ACTIONS
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from intake.accounts import Person
-from intake.journal import JournalFilters, detail_text, journal_csv, journal_page
+from intake.journal import JournalFilters, describe, journal_csv, journal_page, staff_names
 from intake.web.auth import checked, intake, signed_in
 from intake.web.guards import MAX_UPLOAD
 from intake.web.render import page
@@ -70,7 +70,8 @@ def journal(
         "journal.html",
         person=person,
         listing=listing,
-        detail=detail_text,
+        describe=describe,
+        names=staff_names(app.config),
         staff=sorted(app.config.raw.staff, key=lambda m: m.name.casefold()),
         query=_query(filters),
     )
