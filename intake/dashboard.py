@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from intake import coverage, deadlines
 from intake.config import Config, StaffSection
+from intake.listing import Filters, criteria
 from intake.obligations import CRITICAL, Overdue, overdue
 from notifier import outbox
 from storage import attestations as attestation_store
@@ -38,10 +39,17 @@ class CommuneLine:
     last_success: datetime | None
     failing_since: datetime | None
     error_code: str | None
+    to_treat: int
     to_retrieve: int
     late: int
     next_due: date | None
     uncovered: bool = False  # no usable extranet account retrieves it (intake.coverage)
+
+
+# What each figure of the dashboard counts: the filters of the list it links to.
+TO_TREAT = Filters(treated=False)
+TO_RETRIEVE = Filters(status="a-recuperer")
+LATE = Filters(status="en-retard")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,10 @@ class Dashboard:
     # person's communes no extranet account retrieves; worst first.
     alerts: tuple[Overdue, ...] = ()
 
+    @property
+    def to_treat(self) -> int:
+        return sum(c.to_treat for c in self.communes)
+
 
 def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetime) -> Dashboard:
     today = deadlines.local_date(now, config.timezone)
@@ -64,6 +76,10 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
     with transaction(engine) as session:
         states = {s.insee: s for s in communes_store.all_states(session)}
         pending = store.pending_by_commune(session, today)
+        counts = {
+            name: store.count_by_commune(session, criteria(filters, mine, now, config))
+            for name, filters in (("treat", TO_TREAT), ("retrieve", TO_RETRIEVE), ("late", LATE))
+        }
         queue = outbox.counts(session)
         unsigned = attestation_store.count_unsigned(session)
         workers = heartbeats.all_workers(session)
@@ -81,8 +97,9 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
                 last_success=state.last_success if state else None,
                 failing_since=failing,
                 error_code=state.last_error_code if failing and state else None,
-                to_retrieve=waiting.count,
-                late=waiting.late,
+                to_treat=counts["treat"].get(commune.insee, 0),
+                to_retrieve=counts["retrieve"].get(commune.insee, 0),
+                late=counts["late"].get(commune.insee, 0),
                 next_due=waiting.next_due,
                 uncovered=commune.insee in gaps,
             )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from intake import deadlines, french
+from intake import deadlines, vocabulary
 from intake.config import Config, StaffSection
 from storage import demandes as store
 from storage.db import transaction
@@ -16,13 +16,39 @@ from storage.models import Status
 PAGE_SIZE = 50
 
 
+STAGES = {"a-recuperer": "à récupérer", "en-retard": "en retard"}
+
+
 @dataclass(frozen=True)
 class Filters:
     commune: str | None = None
-    status: str | None = None
+    status: str | None = None  # a status, or a stage of STAGES
     treated: bool | None = None  # None: all; False: « à traiter »; True: « traitées »
     since: date | None = None  # transmitted on or after
     until: date | None = None  # transmitted on or before
+    newest_first: bool = False  # by default, the nearest deadline first
+
+
+def criteria(
+    filters: Filters, communes: frozenset[str], now: datetime, config: Config
+) -> store.Criteria:
+    """The query of a list, and of the dashboard's count that links to it. « À traiter »:
+    received (so held and readable), not past its destruction day, not yet treated; never a
+    destroyed demande, nor one refused by a rule (those are « à récupérer »)."""
+    today = deadlines.local_date(now, config.timezone)
+    start, end = deadlines.day_range(filters.since, filters.until, config.timezone)
+    stage = filters.status if filters.status in STAGES else None
+    return store.Criteria(
+        communes=communes,
+        commune=filters.commune,
+        status=None if stage else filters.status,
+        treated=filters.treated if filters.treated else None,
+        to_treat_on=today if filters.treated is False else None,
+        owed=stage == "a-recuperer",
+        late_on=today if stage == "en-retard" else None,
+        since=start,
+        until=end,
+    )
 
 
 @dataclass(frozen=True)
@@ -62,17 +88,12 @@ def demandes_page(
     communes = config.staff_communes(member)
     if filters.commune and filters.commune not in communes:
         return Page([], 0, 1, 1)  # another commune's demandes: none for this person
-    start, end = deadlines.day_range(filters.since, filters.until, tz)
     number = max(1, number)
     with transaction(engine) as session:
         rows, total = store.page(
             session,
-            communes=communes,
-            commune=filters.commune,
-            status=filters.status,
-            treated=filters.treated,
-            since=start,
-            until=end,
+            criteria(filters, communes, now, config),
+            newest_first=filters.newest_first,
             offset=(number - 1) * size,
             limit=size,
         )
@@ -82,7 +103,7 @@ def demandes_page(
             commune=r.commune,
             commune_name=config.commune_name(r.commune),
             status=r.status,
-            status_label=french.status(r.status),
+            status_label=vocabulary.status(r.status),
             transmitted=deadlines.local_date(r.transmitted_at, tz) if r.transmitted_at else None,
             retrieval_due=r.retrieval_due,
             late=(

@@ -15,7 +15,8 @@ from intake.accounts import Person
 from intake.dashboard import dashboard
 from intake.exports import EXPORT_WARNING, Selection, export, last_export
 from intake.followup import FOLLOW_UP
-from intake.listing import Filters, demandes_page
+from intake.listing import STAGES, Filters, demandes_page
+from intake.vocabulary import STATUS
 from intake.web.auth import checked, intake, signed_in
 from intake.web.render import page
 
@@ -44,6 +45,7 @@ def demandes(
     person: SignedIn,
     commune: Annotated[str | None, Query(max_length=5)] = None,
     statut: Annotated[str | None, Query(max_length=12)] = None,
+    tri: Annotated[str | None, Query(max_length=12)] = None,
     traitement: Annotated[str | None, Query(max_length=12)] = None,
     du: Annotated[str | None, Query(max_length=10)] = None,
     au: Annotated[str | None, Query(max_length=10)] = None,
@@ -56,6 +58,7 @@ def demandes(
         treated={"a-traiter": False, "traitees": True}.get(traitement or ""),
         since=_optional_date(du),
         until=_optional_date(au),
+        newest_first=tri == "recentes",
     )
     listing = demandes_page(
         app.engine, app.config, person.member, filters, page_number, app.clock.now()
@@ -64,13 +67,21 @@ def demandes(
         (c for c in app.config.raw.communes if c.insee in app.config.staff_communes(person.member)),
         key=lambda c: c.name.casefold(),
     )
-    query = {"commune": commune, "statut": statut, "traitement": traitement, "du": du, "au": au}
+    query = {
+        "commune": commune,
+        "statut": statut,
+        "traitement": traitement,
+        "tri": tri,
+        "du": du,
+        "au": au,
+    }
     return page(
         request,
         "demandes.html",
         person=person,
         listing=listing,
         communes=communes,
+        statuses=[*STATUS.items(), *STAGES.items()],
         query={k: v for k, v in query.items() if v},
     )
 
