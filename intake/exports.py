@@ -17,7 +17,9 @@ from sqlalchemy import Engine
 from intake import deadlines
 from intake.access import authorize_audited
 from intake.config import Config
-from intake.feed.model import RECORD, Demande, Enfant
+from intake.export_table import COLUMNS, HEADERS, as_text, cells
+from intake.export_xlsx import workbook
+from intake.feed.model import RECORD, Demande
 from intake.files import RefusedFileError, write_private
 from storage import audit
 from storage import demandes as store
@@ -26,48 +28,14 @@ from storage.models import BlobKind, DemandeRow, Status
 from storage.vault import Vault
 
 EXPORT_WARNING = (
-    "Attention : ce fichier contient des données personnelles. C'est la copie du lieu "
-    "d'information, soumise aux mêmes obligations que la convention : usage limité au "
+    "Attention : ce fichier contient des données personnelles. C’est la copie du lieu "
+    "d’information, soumise aux mêmes obligations que la convention : usage limité au "
     "traitement des demandes, confidentialité, destruction au plus tard 6 mois après "
     "la transmission de chaque demande."
 )
 
-CSV_COLUMNS = (
-    "Numéro",
-    "Commune (INSEE)",
-    "Commune",
-    "Déposée le",
-    "Transmise le",
-    "Notifiée le",
-    "À récupérer avant le",
-    "À détruire au plus tard le",
-    *(
-        f"Responsable {rank} : {label}"
-        for rank in (1, 2)
-        for label in (
-            "civilité",
-            "nom",
-            "prénom",
-            "date de naissance",
-            "adresse",
-            "code postal",
-            "ville",
-            "téléphone",
-            "courriel",
-            "situation professionnelle",
-        )
-    ),
-    "N° allocataire",
-    "Régime",
-    "Enfants au foyer",
-    "Enfants",
-    "Modes d'accueil souhaités",
-    "À partir du",
-    "Fréquence",
-    "Planning",
-    "Commentaire",
-    "Document PDF",
-)
+CSV_COLUMNS = HEADERS  # the CSV's and the XLSX's headers are the same
+Format = Literal["csv", "json", "xlsx"]
 
 
 @dataclass(frozen=True)
@@ -113,55 +81,6 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _csv_row(row: DemandeRow, d: Demande, commune_name: str) -> list[str]:
-    cells: list[object] = [
-        row.numero,
-        row.commune,
-        commune_name,
-        d.date_depot.isoformat(),
-        d.date_transmission.isoformat(),
-        d.date_notification.isoformat() if d.date_notification else "",
-        row.retrieval_due,
-        row.purge_due,
-    ]
-    for rank in (1, 2):
-        r = next((x for x in d.responsables if x.rang == rank), None)
-        cells += (
-            ["", "", "", "", "", "", "", "", "", ""]
-            if r is None
-            else [
-                r.civilite,
-                r.nom,
-                r.prenom,
-                r.date_naissance,
-                " / ".join(r.adresse.lignes),
-                r.adresse.code_postal,
-                r.adresse.ville,
-                r.telephone,
-                r.courriel,
-                r.situation_professionnelle,
-            ]
-        )
-    cells += [
-        d.allocataire.numero if d.allocataire else "",
-        d.allocataire.regime if d.allocataire else "",
-        d.nombre_enfants_foyer,
-        " | ".join(
-            f"{c.prenom} {c.nom or ''} {c.date_naissance}".strip()
-            if isinstance(c, Enfant)
-            else f"à naître {c.date_naissance_prevue} {c.prenom or ''}".strip()
-            for c in d.enfants
-        ),
-        " | ".join(f"{m.rang}:{m.mode}" for m in d.accueil.modes),
-        d.accueil.date_debut,
-        d.accueil.frequence,
-        " | ".join(f"{s.jour} {s.debut}-{s.fin}" for s in d.accueil.planning),
-        d.accueil.commentaire,
-        d.document.nom,
-    ]
-    return [safe_cell(c) for c in cells]
-
-
 @dataclass(frozen=True)
 class Selection:
     """Which demandes: retrieved in [since, until) and after `after`; all by default."""
@@ -183,7 +102,7 @@ def export(
     vault: Vault,
     config: Config,
     agent: str,
-    fmt: Literal["csv", "json"],
+    fmt: Format,
     now: datetime,
     write: Callable[[bytes], None],
     selection: Selection = Selection(),
@@ -211,7 +130,7 @@ def export(
             action="export-fichier",
             detail={"format": fmt, "demandes": len(pairs)},
         )
-        write(_content(fmt, pairs, config))
+        write(_content(fmt, pairs, config, now))
     return Exported(len(pairs), past_retention)
 
 
@@ -220,7 +139,7 @@ def export_file(
     vault: Vault,
     config: Config,
     agent: str,
-    fmt: Literal["csv", "json"],
+    fmt: Format,
     output: Path,
     now: datetime,
     selection: Selection = Selection(),
@@ -239,13 +158,18 @@ def export_file(
     return export(engine, vault, config, agent, fmt, now, write, selection)
 
 
-def _content(fmt: str, pairs: list[tuple[DemandeRow, Demande]], config: Config) -> bytes:
-    if fmt == "csv":
+def _content(
+    fmt: str, pairs: list[tuple[DemandeRow, Demande]], config: Config, now: datetime
+) -> bytes:
+    tz = config.timezone
+    if fmt in ("csv", "xlsx"):
+        lines = [cells(row, d, config.commune_name(row.commune), tz) for row, d in pairs]
+        if fmt == "xlsx":
+            return workbook(COLUMNS, lines, now.astimezone(tz), "Demandes")
         stream = io.StringIO()
         writer = csv.writer(stream, delimiter=";")
         writer.writerow(CSV_COLUMNS)
-        for row, d in pairs:
-            writer.writerow(_csv_row(row, d, config.commune_name(row.commune)))
+        writer.writerows([safe_cell(as_text(value)) for value in line] for line in lines)
         return ("\ufeff" + stream.getvalue()).encode("utf-8")  # the BOM: Excel reads UTF-8
     documents = []
     for row, d in pairs:

@@ -131,7 +131,7 @@ def configure_reading_parsers(commands: Any) -> None:
     )
     exporter.set_defaults(func=Lazy("reading_cmds", "cmd_export"))
     exporter.add_argument("--agent", required=True, metavar="COURRIEL")
-    exporter.add_argument("--format", required=True, choices=["csv", "json"])
+    exporter.add_argument("--format", required=True, choices=["csv", "xlsx", "json"])
     exporter.add_argument(
         "-o",
         "--output",

@@ -5,38 +5,47 @@ from __future__ import annotations
 import csv
 import io
 
+from intake.french import month_name
 from intake.reports.figures import Figures
 
 CSV_HEADER = [
-    "mois",
-    "commune",
-    "insee",
-    "recues",
-    "dans_le_delai",
-    "part_dans_le_delai",
-    "delai_median_jours",
-    "delai_max_jours",
-    "en_retard",
-    "numeros_en_retard",
-    "detruites",
-    "disponibilite_extranet",
-    "traitees",
-    "familles_contactees",
-    "orientees",
-    "sans_suite",
+    "Mois",
+    "Commune",
+    "Code INSEE",
+    "Reçues",
+    "Dans le délai",
+    "Part dans le délai (%)",
+    "Délai médian (jours)",
+    "Délai maximal (jours)",
+    "En retard",
+    "Numéros en retard",
+    "Détruites",
+    "Disponibilité de l’extranet (%)",
+    "Traitées",
+    "Familles contactées",
+    "Orientées",
+    "Sans suite",
 ]
+INSEE = ("Code INSEE", "insee")  # the column's name, and its name in reports kept before
 
 
-def _ratio(value: float | None) -> str:
-    # A French spreadsheet reads « 0,875 » as a number, « 0.875 » as text.
-    return "" if value is None else f"{value:.3f}".replace(".", ",")
+def _decimal(value: float | None) -> str:
+    """« 66,7 », « 2,5 », « 5 »: a comma decimal a French spreadsheet reads as a number, never
+    three digits after a comma (« 1,000 » reads as a thousand) and no thousands separator."""
+    if value is None:
+        return ""
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else _decimal(value * 100)
 
 
 def to_csv(figures: Figures) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    month = figures.month.strftime("%Y-%m")
+    month = month_name(figures.month)
     for c in figures.communes:
         writer.writerow(
             [
@@ -45,13 +54,13 @@ def to_csv(figures: Figures) -> bytes:
                 c.insee,
                 c.received,
                 c.within,
-                _ratio(c.share),
-                "" if c.median_delay is None else f"{c.median_delay:g}".replace(".", ","),
+                _percent(c.share),
+                _decimal(c.median_delay),
                 "" if c.longest_delay is None else c.longest_delay,
                 len(c.overdue),
                 " ".join(sorted(c.overdue)),
                 c.destroyed,
-                _ratio(c.availability),
+                _percent(c.availability),
                 c.treated,
                 c.outcomes.get("contactee", 0),
                 c.outcomes.get("orientee", 0),
@@ -68,14 +77,14 @@ def _rows(data: bytes) -> list[list[str]]:
 def communes_of(data: bytes) -> set[str]:
     """The INSEE codes a kept report's CSV covers."""
     rows = _rows(data)
-    column = rows[0].index("insee")
+    column = next(rows[0].index(name) for name in INSEE if name in rows[0])
     return {row[column] for row in rows[1:] if len(row) > column}
 
 
 def only_communes(data: bytes, communes: frozenset[str]) -> bytes:
     """A kept report's CSV with only the lines of these communes (and its header)."""
     rows = _rows(data)
-    column = rows[0].index("insee")
+    column = next(rows[0].index(name) for name in INSEE if name in rows[0])
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(rows[0])

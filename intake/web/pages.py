@@ -13,6 +13,7 @@ from intake import deadlines, followup
 from intake.access import open_demande
 from intake.accounts import Person
 from intake.dashboard import dashboard
+from intake.export_xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from intake.exports import EXPORT_WARNING, Selection, export, last_export
 from intake.followup import FOLLOW_UP
 from intake.listing import STAGES, Filters, demandes_page
@@ -170,12 +171,13 @@ def export_form(request: Request, person: SignedIn) -> Response:
 
 
 @router.post("/export")
-def export_csv(
+def export_file(
     request: Request,
     person: Checked,
     etendue: Annotated[Literal["depuis", "periode", "tout"], Form()] = "depuis",
     du: Annotated[str, Form(max_length=10)] = "",
     au: Annotated[str, Form(max_length=10)] = "",
+    format_: Annotated[Literal["xlsx", "csv"], Form(alias="format")] = "csv",
 ) -> Response:
     app = intake(request)
     now, tz = app.clock.now(), app.config.timezone
@@ -186,10 +188,10 @@ def export_csv(
         since, until = deadlines.day_range(_optional_date(du), _optional_date(au), tz)
         selection = Selection(since=since, until=until)
     written: list[bytes] = []
-    export(app.engine, app.vault, app.config, person.email, "csv", now, written.append, selection)
-    name = f"demandes-{now.astimezone(tz):%Y-%m-%d-%H%M}.csv"
+    export(app.engine, app.vault, app.config, person.email, format_, now, written.append, selection)
+    name = f"demandes-{now.astimezone(tz):%Y-%m-%d-%H%M}.{format_}"
     return Response(
         written[0],
-        media_type="text/csv; charset=utf-8",
+        media_type=XLSX_MEDIA_TYPE if format_ == "xlsx" else "text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 import uvicorn
 
@@ -141,15 +142,24 @@ def test_a_days_work(page, console: Console, tmp_path: Path):  # type: ignore[no
     page.fill("input[name=date_contact]", "2026-11-23")
     page.select_option("select[name=moyen]", "telephone")
     page.click("text=Enregistrer le suivi")
-    assert "famille contactée le 23/11/2026 (téléphone)" in page.content()
+    assert "famille contactée le 23 novembre 2026 (téléphone)" in page.content()
     shot(page, "demande")
 
     page.goto("/demandes?traitement=traitees")
     assert page.locator("table.liste tbody tr").count() == 1
 
     nav(page, "Exporter")
+    page.check("input[value=tout]")
     with page.expect_download() as download:
-        page.click("text=Télécharger le fichier CSV")
+        page.click("text=Télécharger le fichier")  # XLSX, the format checked by default
+    workbook = tmp_path / "export.xlsx"
+    download.value.save_as(workbook)
+    sheet = openpyxl.load_workbook(workbook).active
+    assert sheet["A1"].value == "Numéro" and sheet.freeze_panes == "A2"
+    assert "Lefèvre-Dupont" in [c.value for row in sheet.iter_rows() for c in row]
+    page.check("input[value=csv]")
+    with page.expect_download() as download:
+        page.click("text=Télécharger le fichier")
     exported = tmp_path / "export.csv"
     download.value.save_as(exported)
     text = exported.read_text(encoding="utf-8-sig")
@@ -171,7 +181,7 @@ def test_signing_an_attestation_with_the_demo_certificate(page, console: Console
     shot(page, "attestations")
     page.set_input_files("input[name=certificat]", str(certificate))
     page.fill("input[name=phrase]", "demo")
-    page.click("text=Signer l'attestation n° 1")
+    page.click("text=Signer l’attestation n° 1")
     assert "signée électroniquement par l.feuga@ville-corbas.fr" in page.content()
     with page.expect_download() as download:
         page.click("text=PDF signé")
@@ -229,5 +239,5 @@ def test_the_journal_for_an_admin(page, console: Console):  # type: ignore[no-un
     sign_in(page)
     page.goto(f"/demandes/{NUMERO}")
     nav(page, "Journal")
-    assert "lecture d'une demande" in page.content()
+    assert f"Laetitia Feuga a lu la demande {NUMERO}" in page.content()
     shot(page, "journal")

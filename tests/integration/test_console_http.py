@@ -368,7 +368,7 @@ def test_the_monthly_report_counts_the_follow_ups(lieu: App, clock: FixedClock):
     _, csv_bytes = lieu.reports.make(NOW.date().replace(day=1), clock.now())
     header, corbas = csv_bytes.decode("utf-8-sig").splitlines()[:2]
     counts = dict(zip(header.split(";"), corbas.split(";"), strict=True))
-    assert (counts["traitees"], counts["orientees"], counts["sans_suite"]) == ("2", "1", "1")
+    assert (counts["Traitées"], counts["Orientées"], counts["Sans suite"]) == ("2", "1", "1")
 
 
 def test_the_dashboard_says_what_the_convention_made_overdue(lieu: App, clock: FixedClock):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -51,17 +52,25 @@ def test_the_report_counts_right(october, lieu_config, tmp_path):
         date(2026, 10, 1), at("2026-11-01T06:00:00+01:00")
     )
     rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";"))
-    corbas = next(r for r in rows if r["insee"] == "69273")
-    assert (corbas["recues"], corbas["dans_le_delai"], corbas["part_dans_le_delai"]) == (
+    corbas = next(r for r in rows if r["Code INSEE"] == "69273")
+    assert corbas["Mois"] == "octobre 2026"
+    assert (corbas["Reçues"], corbas["Dans le délai"], corbas["Part dans le délai (%)"]) == (
         "3",
         "2",
-        "0,667",  # comma decimals: a French spreadsheet reads them as numbers
+        "66,7",  # comma decimals a French spreadsheet reads as numbers; never « 0,667 »
     )
-    assert (corbas["delai_median_jours"], corbas["delai_max_jours"]) == ("5", "20")
-    assert corbas["numeros_en_retard"] == "ME-2026-0000003 ME-2026-0000004"
-    assert (corbas["detruites"], corbas["disponibilite_extranet"]) == ("1", "0,750")
-    bron = next(r for r in rows if r["insee"] == "69029")
-    assert (bron["recues"], bron["en_retard"], bron["disponibilite_extranet"]) == ("0", "0", "")
+    assert (corbas["Délai médian (jours)"], corbas["Délai maximal (jours)"]) == ("5", "20")
+    assert corbas["Numéros en retard"] == "ME-2026-0000003 ME-2026-0000004"
+    availability = corbas["Disponibilité de l’extranet (%)"]
+    assert (corbas["Détruites"], availability) == ("1", "75")
+    bron = next(r for r in rows if r["Code INSEE"] == "69029")
+    assert (bron["Reçues"], bron["En retard"], bron["Disponibilité de l’extranet (%)"]) == (
+        "0",
+        "0",
+        "",
+    )
+    # No figure with three digits after its comma, which a reader takes for a thousand.
+    assert not re.search(r"\d,\d{3}\b", csv_bytes.decode("utf-8-sig"))
 
     (tmp_path / "r.pdf").write_bytes(pdf)
     text = poppler("pdftotext", "-layout", tmp_path / "r.pdf", "-")
