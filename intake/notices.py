@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from intake import deadlines
+from intake import deadlines, vocabulary
 from intake.config import Config
 from intake.french import of_month
 from intake.habilitation import habilitated
@@ -140,7 +140,8 @@ class Notices:
             reason = ""
             if row.status == Status.QUARANTINED:
                 reason = (
-                    f"Elle a été refusée au contrôle automatique ({row.refusal_code}) : "
+                    "Elle a été refusée au contrôle automatique (règle "
+                    f"« {vocabulary.rule(row.refusal_code)} ») : "
                     "elle n'a donc pas été acquittée et reste sur l'extranet."
                 )
             queued += self._queue(

@@ -26,7 +26,7 @@ def _num(value: float | None) -> str:
 def render(figures: Figures, config: Config) -> bytes:
     pdf = FPDF(format="A4", orientation="landscape", unit="mm")
     use_unicode_font(pdf)
-    pdf.set_title(f"Rapport mensuel {figures.month:%Y-%m}")
+    pdf.set_title(f"Rapport mensuel — {month_name(figures.month)}")
     pdf.set_creator("monenfant-intake")
     pdf.set_creation_date(figures.made_at)
     pdf.set_auto_page_break(auto=True, margin=15)
