@@ -325,7 +325,7 @@ def test_an_agent_gets_the_report_lines_of_her_communes_only(lieu: App, clock: F
     page = bron.get("/rapports").text
     assert f'href="/rapports/{key}.csv"' in page and f'href="/rapports/{key}.pdf"' not in page
     lines = bron.get(f"/rapports/{key}.csv").content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("mois;commune;insee") and len(lines) == 2
+    assert lines[0].startswith("Mois;Commune;Code INSEE") and len(lines) == 2
     assert ";69029;" in lines[1] and "69273" not in "".join(lines)
     refused = bron.get(f"/rapports/{key}.pdf")
     assert refused.status_code == 403 and not refused.content.startswith(b"%PDF")
