@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from intake import deadlines
+from intake import deadlines, vocabulary
 from intake.access import AccessDenied, authorize
 from intake.app import App
 from intake.cli.calendar_cmd import (
@@ -91,7 +91,7 @@ def _print_purge_plan(app: App, planned: list[Any], as_json: bool, out: TextIO) 
     for p in planned:
         print(
             f"  {p.numero} — {app.config.commune_name(p.commune)} ({p.commune}), "
-            f"conservation jusqu'au {p.purge_due:%d/%m/%Y}, état {p.status}",
+            f"conservation jusqu'au {p.purge_due:%d/%m/%Y}, {vocabulary.status(p.status)}",
             file=out,
         )
     print("Rien n'a été modifié (relancez sans --dry-run pour détruire).", file=out)

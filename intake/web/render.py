@@ -20,7 +20,10 @@ def _tz(request: Request) -> Any:
     return request.app.state.intake.config.timezone
 
 
-def _day(value: date | None) -> str:
+def _day(value: date | str | None) -> str:
+    """jj/mm/aaaa, from a date or an ISO text (a summary's instant keeps its local day)."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
     return french.day(value)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -171,3 +171,34 @@ def test_the_xlsx_export_keeps_codes_as_text_and_dates_as_dates(lieu: App):
 def test_a_day_in_a_sentence():
     assert french.long_day(date(2026, 12, 3)) == "3 décembre 2026"
     assert french.long_day(date(2027, 3, 1)) == "1er mars 2027"
+
+
+def test_after_a_purge_and_its_signature_no_page_shows_a_code(tmp_path: Path):
+    from intake.sandbox.certificates import signatory
+
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock)
+    clock.instant = NOW.replace(year=2027, month=5, day=20)
+    assert app.retention("système:test").purge().attestation == 1
+    web = signed_in_client(app, AGENT)
+    p12 = signatory(
+        "Laetitia Feuga", AGENT, clock.now() - timedelta(days=30), passphrase="s3cret"
+    ).pkcs12
+    signed = web.post(
+        "/attestations/1/signature",
+        data={"csrf": _token(web, "/attestations"), "phrase": "s3cret"},
+        files={"certificat": ("moi.p12", p12, "application/x-pkcs12")},
+    )
+    assert signed.status_code == 200
+    found = {}
+    for path in ("/", "/demandes", "/attestations", "/journal"):
+        response = web.get(path)
+        assert response.status_code == 200, path
+        found[path] = raw_words(visible_text(response.text))
+    assert {where: words for where, words in found.items() if words} == {}
+    journal = " ".join(visible_text(web.get("/journal").text).split())
+    assert (
+        "Le service a détruit la demande ME-2026-0000101 (fin des 6 mois de conservation)"
+        in journal
+    )
+    assert "Laetitia Feuga a signé l’attestation n° 1, signature électronique (PAdES)" in journal
