@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import openpyxl
 
-from tests.e2e.conftest import Intake
+from tests.e2e.conftest import Intake, give_password
 from tests.support.feeds import SAMPLES
 
 AGENT = "l.feuga@ville-corbas.fr"
@@ -17,7 +17,10 @@ AGENT = "l.feuga@ville-corbas.fr"
 def test_the_xlsx_export_from_the_command_line(initialised: Intake):
     assert initialised("ingest", str(SAMPLES / "flux-69273-corbas.xml")).code == 0
     output = initialised.folder / "demandes.xlsx"
-    run = initialised("export", "--agent", AGENT, "--format", "xlsx", "-o", str(output))
+    password = give_password(initialised, AGENT)
+    run = initialised(
+        "export", "--agent", AGENT, "--format", "xlsx", "-o", str(output), input=password
+    )
     assert run.code == 0 and "3 demandes exportées" in run.out, run.err
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     sheet = openpyxl.load_workbook(output).active
