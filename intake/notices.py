@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from intake import deadlines, vocabulary
 from intake.config import Config
-from intake.french import of_month
+from intake.french import long_day, of_month
 from intake.habilitation import habilitated
 from notifier import outbox
 from notifier.render import render
@@ -155,6 +155,7 @@ class Notices:
                 commune=row.commune,
                 commune_name=self.config.commune_name(row.commune),
                 due=_fr(row.retrieval_due),
+                due_day=long_day(row.retrieval_due),
                 overdue=left < 0,
                 late_days=-left,
                 remaining=left,
@@ -197,6 +198,7 @@ class Notices:
                 id=attestation.id,
                 demandes=attestation.demandes,
                 sign_by=_fr(attestation.sign_by),
+                sign_by_day=long_day(attestation.sign_by),
                 reason=REASON_TEXT.get(attestation.reason, attestation.reason),
                 reminder=bool(passed),
                 remaining=left,
@@ -218,7 +220,7 @@ class Notices:
                 now,
                 headline=f"Attestation de destruction n° {attestation.id} non signée dans le délai",
                 detail=f"L'attestation n° {attestation.id} ({attestation.demandes} demande(s) "
-                f"détruite(s)) devait être signée au plus tard le {_fr(attestation.sign_by)} "
+                f"détruite(s)) devait être signée au plus tard le {long_day(attestation.sign_by)} "
                 f"(article 2 de la convention) ; elle ne l'est toujours pas ({late_days} jour(s) "
                 f"de retard). Signataires prévenus chaque jour : {signatories or 'aucun'}.",
                 action="faire signer l'attestation par une personne habilitée "
@@ -243,7 +245,9 @@ class Notices:
             id=attestation.id,
             lieu_id=self.config.lieu.id,
             signer=attestation.signed_by,
-            signed_on=_fr(deadlines.local_date(attestation.signed_at, self.config.timezone)),
+            signed_on_day=long_day(
+                deadlines.local_date(attestation.signed_at, self.config.timezone)
+            ),
             how="signature électronique"
             if attestation.signature_kind == "pades"
             else "signée à la main",

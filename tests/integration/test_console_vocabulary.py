@@ -202,3 +202,30 @@ def test_after_a_purge_and_its_signature_no_page_shows_a_code(tmp_path: Path):
         in journal
     )
     assert "Laetitia Feuga a signé l’attestation n° 1, signature électronique (PAdES)" in journal
+
+
+def test_the_deadline_email_says_its_day_in_words(lieu: App):
+    from sqlmodel import select
+
+    from intake.notices import Notices
+    from storage.models import OutboxMessage
+
+    with transaction(lieu.engine) as session:
+        session.add(
+            DemandeRow(
+                numero="ME-2026-0000190",
+                commune="69273",
+                status=Status.QUARANTINED,
+                refusal_code="pdf-invalide",
+                retrieval_due=date(2026, 11, 21),
+                purge_due=date(2027, 5, 3),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    with transaction(lieu.engine) as session:
+        assert Notices(lieu.config).deadline_alerts(session, NOW, (3,)) == 1
+        (message,) = [m for m in session.exec(select(OutboxMessage)) if m.kind == "echeance"]
+    assert "au plus tard le 21 novembre 2026" in message.text_body
+    assert "règle « PDF invalide »" in message.text_body
+    assert raw_words(message.text_body) == [] and raw_words(visible_text(message.html_body)) == []
