@@ -302,6 +302,11 @@ class Notices:
 
     # --- technical alerts, for the admins -----------------------------------------------------
 
+    def _today(self, now: datetime) -> str:
+        """The lieu's day, for the keys that say "once a day": a UTC day would start at 01:00
+        or 02:00 in Paris, 04:00 in La Réunion, and at 21:00 the day before in Cayenne."""
+        return deadlines.local_date(now, self.config.timezone).isoformat()
+
     def technical(
         self,
         session: Session,
@@ -341,7 +346,7 @@ class Notices:
         return self.technical(
             session,
             now,
-            f"compte:{account}:{code}:{now.date().isoformat()}",
+            f"compte:{account}:{code}:{self._today(now)}",
             f"Extranet : compte {account} arrêté ({code})",
             message,
             actions.get(code, "vérifier le compte sur l'extranet."),
@@ -353,7 +358,7 @@ class Notices:
         return self.technical(
             session,
             now,
-            f"commune-non-habilitee:{insee}:{now.date().isoformat()}",
+            f"commune-non-habilitee:{insee}:{self._today(now)}",
             f"Extranet : compte non habilité pour {name} ({insee})",
             f"L'extranet refuse l'accès aux demandes de {name} pour le compte configuré ; "
             "les autres communes sont récupérées normalement.",

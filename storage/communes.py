@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlmodel import Session, col, func, select
 
@@ -18,8 +18,10 @@ def all_states(session: Session) -> list[CommuneState]:
     return list(session.exec(select(CommuneState).order_by(col(CommuneState.insee))))
 
 
-def _count_day(session: Session, insee: str, at: datetime, ok: bool) -> None:
-    day = at.astimezone(UTC).date()
+def _count_day(session: Session, insee: str, at: datetime, tz: tzinfo, ok: bool) -> None:
+    """Attempts counted by the lieu's local day: the monthly report asks for local months, and
+    a poll at 00:30 in Paris on the 1st (22:30 UTC on the last day) belongs to the new one."""
+    day = at.astimezone(tz).date()
     counter = session.get(CommuneDay, (insee, day)) or CommuneDay(insee=insee, day=day)
     counter.attempts += 1
     counter.successes += int(ok)
@@ -36,8 +38,10 @@ def availability(session: Session, first: date, last: date) -> dict[str, tuple[i
     return {insee: (int(a), int(s)) for insee, a, s in session.exec(query)}
 
 
-def record_success(session: Session, insee: str, at: datetime, etag: str | None) -> None:
-    _count_day(session, insee, at, True)
+def record_success(
+    session: Session, insee: str, at: datetime, etag: str | None, *, tz: tzinfo
+) -> None:
+    _count_day(session, insee, at, tz, True)
     current = state(session, insee)
     current.last_attempt = current.last_success = at
     current.failing_since = None
@@ -54,8 +58,10 @@ def forget_etag(session: Session, insee: str) -> None:
     session.flush()
 
 
-def record_error(session: Session, insee: str, at: datetime, code: str, message: str) -> None:
-    _count_day(session, insee, at, False)
+def record_error(
+    session: Session, insee: str, at: datetime, code: str, message: str, *, tz: tzinfo
+) -> None:
+    _count_day(session, insee, at, tz, False)
     current = state(session, insee)
     current.last_attempt = current.last_error = at
     current.last_error_code, current.last_error_message = code, message[:1000]

@@ -285,7 +285,7 @@ class Poller:
     def _record_success(self, insee: str, etag: str | None) -> None:
         now = self.ingestor.clock.now()
         with transaction(self.engine) as session:
-            communes_store.record_success(session, insee, now, etag)
+            communes_store.record_success(session, insee, now, etag, tz=self.ingestor.timezone)
             if etag is None:
                 communes_store.forget_etag(session, insee)
 
@@ -306,7 +306,7 @@ class Poller:
         """Record the error, and tell the admins in the same transaction when it is news:
         at once for a refused commune or an unexpected error (once per episode), after
         `unreachable_after` for an outage (once)."""
-        communes_store.record_error(session, insee, now, code, message)
+        communes_store.record_error(session, insee, now, code, message, tz=self.ingestor.timezone)
         if self.notices is None or code in ACCOUNT_CODES:
             return
         if code == "commune-non-habilitee":

@@ -14,6 +14,7 @@ from intake.notices import Notices
 from storage import communes
 from storage.db import transaction
 from storage.models import OutboxMessage
+from tests.support.lieu import PARIS
 from tests.support.poppler import poppler
 
 
@@ -46,7 +47,7 @@ def test_what_is_due(engine, lieu_config):
         'password_env = "PW"\n',
     )
     with transaction(engine) as session:
-        communes.record_success(session, "69273", at(date(2026, 11, 20)), None)
+        communes.record_success(session, "69273", at(date(2026, 11, 20)), None, tz=PARIS)
     items = {i.key.split(":")[0]: i.day for i in calendar(engine, config, date(2026, 12, 2))}
     assert items == {
         "arrivee": date(2026, 12, 16),  # 1 December + 15 days
@@ -97,3 +98,22 @@ def test_the_annexe_goes_out_once_per_staff_list(engine, vault, lieu_config, tmp
     assert "Nouvelle Recrue" in poppler("pdftotext", path, "-")
     before = annexe1.text(config, date(2026, 11, 30))
     assert "Nouvelle Recrue" not in before  # not yet habilitated then
+
+
+def test_once_a_day_alerts_follow_the_lieus_day(engine, lieu_config):
+    """Two refusals at 23:30 and 00:30 in Paris are two days (the same UTC day); two at
+    00:30 and 23:30 the same Paris day are one alert (two UTC days)."""
+    notices = Notices(lieu_config)
+    with transaction(engine) as session:
+        moments = (
+            datetime(2026, 11, 2, 22, 30, tzinfo=UTC),  # 2 November, 23:30 in Paris
+            datetime(2026, 11, 2, 23, 30, tzinfo=UTC),  # 3 November, 00:30
+            datetime(2026, 11, 3, 22, 30, tzinfo=UTC),  # 3 November, 23:30
+        )
+        queued = [notices.commune_refused(session, m, "69029") for m in moments]
+    assert queued == [True, True, False]
+    keys = sorted(m.dedupe_key for m in sent(engine))
+    assert keys == [
+        "commune-non-habilitee:69029:2026-11-02",
+        "commune-non-habilitee:69029:2026-11-03",
+    ]

@@ -41,9 +41,11 @@ def october(engine, vault):
         for hour, ok in ((1, True), (2, False), (3, True), (4, True)):
             moment = datetime(2026, 10, 12, hour, tzinfo=UTC)
             if ok:
-                communes_store.record_success(session, "69273", moment, None)
+                communes_store.record_success(session, "69273", moment, None, tz=PARIS)
             else:
-                communes_store.record_error(session, "69273", moment, "injoignable", "panne")
+                communes_store.record_error(
+                    session, "69273", moment, "injoignable", "panne", tz=PARIS
+                )
     return engine
 
 
@@ -85,3 +87,22 @@ def test_the_report_counts_right(october, lieu_config, tmp_path):
         "jour du mois",
     ):
         assert legend in text  # one legend for the two scales, titled axes
+
+
+def test_polls_count_in_the_lieus_month_not_utcs(engine, lieu_config):
+    """00:30 in Paris on 1 November is 23:30 UTC on 31 October: November's poll."""
+    with transaction(engine) as session:
+        for moment, ok in (
+            (at("2026-10-01T00:30:00+02:00"), True),  # 30 September 22:30 UTC: October's
+            (at("2026-11-01T00:30:00+01:00"), False),  # 31 October 23:30 UTC: November's
+        ):
+            if ok:
+                communes_store.record_success(session, "69273", moment, None, tz=PARIS)
+            else:
+                communes_store.record_error(session, "69273", moment, "http-500", "x", tz=PARIS)
+    _, csv_bytes = Reports(lieu_config, engine).make(
+        date(2026, 10, 1), at("2026-11-01T06:00:00+01:00")
+    )
+    rows = csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";")
+    corbas = next(r for r in rows if r["insee"] == "69273")
+    assert corbas["disponibilite_extranet"] == "1,000"  # one poll, answered

@@ -39,7 +39,9 @@ def test_a_silent_service(engine, lieu_config):
 def test_a_failing_commune_warns_then_is_critical_after_a_day(engine, lieu_config):
     beat(engine, NOW)
     with transaction(engine) as session:
-        communes.record_error(session, "69029", NOW - timedelta(hours=3), "http-500", "panne")
+        communes.record_error(
+            session, "69029", NOW - timedelta(hours=3), "http-500", "panne", tz=PARIS
+        )
     result = health(engine, lieu_config, NOW)
     assert result.code == WARNING and "Bron (69029) en erreur depuis 3 h [http-500]" in (
         result.summary()
