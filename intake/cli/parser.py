@@ -208,7 +208,14 @@ def configure_retention_parsers(commands: Any) -> None:
     )
     scanned.add_argument("id", type=int, metavar="ID")
     scanned.add_argument("--signer", required=True, metavar="COURRIEL")
-    scanned.add_argument("--file", required=True, type=Path, metavar="SCAN.pdf")
+    scanned.add_argument(
+        "--file",
+        required=True,
+        type=Path,
+        metavar="SCAN.pdf",
+        help="la copie numérisée : PDF de ses pages, ou la page de signature en PNG ou JPEG ; "
+        "chaque page doit porter le code QR de cette attestation",
+    )
 
     report = commands.add_parser("report", help="rapports")
     report.set_defaults(func=Lazy("retention_cmds", "cmd_report"))

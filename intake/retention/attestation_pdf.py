@@ -2,12 +2,15 @@
 
 The manifest (built by `intake.retention`) is the whole truth: the PDF only lays it
 out, with its SHA-256 and the audit chain's head, so that a reader can check one
-against the other. The signature block sits at a fixed place on the last page;
+against the other. Each page carries a QR code naming the attestation and that SHA-256, by
+which a copy signed by hand is recognised as this attestation (`intake.retention.scan`).
+The signature block sits at a fixed place on the last page;
 `SIGNATURE_BOX` is where a PAdES signature's widget goes.
 """
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -18,6 +21,7 @@ from fpdf.enums import XPos, YPos
 
 from intake.french import plural
 from intake.pdf_fonts import FONT, use_unicode_font
+from intake.retention import scan
 
 # x1, y1, x2, y2 in PDF points from the bottom-left of an A4 page (110-195 mm across,
 # 240-275 mm down), matching the box drawn by `_signature_block`.
@@ -55,9 +59,31 @@ def _fr(day: str | date | None) -> str:
 PAGES_ALIAS = "{pages}"
 
 
+# Each page's code (`scan.mark`): top right, above the text, large enough to be read from a
+# scan at 150 dpi (a module is 0.5-0.6 mm), with white around it.
+CODE_X, CODE_Y, CODE_SIZE = 177.0, 6.0, 20.0
+TOP_MARGIN = 30.0
+
+
 class _Sheet(FPDF):
     attestation_id: int = 0
     manifest_sha256: str = ""
+    code_png: bytes = b""
+
+    def header(self) -> None:
+        # The same image on every page: fpdf2 embeds it once and refers to it on each.
+        self.image(io.BytesIO(self.code_png), CODE_X, CODE_Y, CODE_SIZE, CODE_SIZE)
+        self.set_font(FONT, size=6)
+        self.set_text_color(90)
+        self.set_xy(CODE_X - 62, CODE_Y + CODE_SIZE - 6)
+        self.multi_cell(
+            60,
+            3,
+            f"Code de l'attestation n° {self.attestation_id} :\nchaque page signée le porte.",
+            align="R",
+        )
+        self.set_text_color(0)
+        self.set_xy(self.l_margin, TOP_MARGIN)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -84,12 +110,13 @@ def render(
     pdf.alias_nb_pages(PAGES_ALIAS)
     pdf.attestation_id = int(manifest["attestation"])
     pdf.manifest_sha256 = manifest_sha256
+    pdf.code_png = scan.mark(pdf.attestation_id, manifest_sha256)
     pdf.set_title(f"Attestation de destruction n° {manifest['attestation']}")
     pdf.set_author(manifest["lieu"]["nom"])
     pdf.set_creator("monenfant-intake")
     pdf.set_creation_date(drafted_at)
     pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_margins(15, 15, 15)
+    pdf.set_margins(15, TOP_MARGIN, 15)
     pdf.add_page()
     _heading(pdf, manifest, drafted_at)
     _communes(pdf, manifest)
@@ -98,6 +125,9 @@ def render(
     _method(pdf)
     _items(pdf, manifest["demandes"])
     _signature_block(pdf, manifest, signatories)
+    # The last page's code says it is the signature page (drawn over the ordinary one).
+    last = scan.mark(pdf.attestation_id, manifest_sha256, signature_page=True)
+    pdf.image(io.BytesIO(last), CODE_X, CODE_Y, CODE_SIZE, CODE_SIZE)
     return bytes(pdf.output())
 
 

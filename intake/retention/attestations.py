@@ -15,7 +15,7 @@ from intake.clock import Clock
 from intake.config import Config, StaffSection
 from intake.habilitation import outside_period
 from intake.notices import Notices
-from intake.retention import signing
+from intake.retention import scan, signing
 from intake.retention.signing import SignatureRefused
 from storage import attestations as store
 from storage.db import transaction
@@ -129,17 +129,28 @@ class Attestations:
             )
             return self._record(session, attestation, member.email, signed, "pades")
 
-    def record_signed(self, attestation_id: int, signer: str, scan: bytes) -> Summary:
+    def record_signed(self, attestation_id: int, signer: str, copy: bytes) -> Summary:
+        """A copy signed by hand, kept and sent to the Caf only if it is this attestation's
+        (`scan.accept`: every page carries its code); a refused copy is audited. Read outside
+        the transaction: decoding a scan takes seconds, and the row stays unlocked meanwhile."""
         member = self._signatory(signer, attestation_id)
-        signing.check_scan(scan)
+        with transaction(self.engine) as session:
+            draft = self._unsigned(session, attestation_id)
+            pdf, digest = draft.pdf, draft.manifest_sha256
+        assert pdf is not None and digest is not None
+        if copy == pdf:
+            raise SignatureRefused(
+                "ce fichier est le projet d'attestation lui-même, non signé : imprimez-le, "
+                "signez-le, numérisez-le, puis déposez cette copie"
+            )
+        try:
+            accepted = scan.accept(copy, attestation_id, digest, scan.page_count(pdf))
+        except SignatureRefused:
+            self._refused(signer, attestation_id, "copie-non-reconnue")
+            raise
         with transaction(self.engine) as session:
             attestation = self._unsigned(session, attestation_id)
-            if attestation.pdf is not None and scan == attestation.pdf:
-                raise SignatureRefused(
-                    "ce fichier est le projet d'attestation lui-même, non signé : imprimez-le, "
-                    "signez-le, numérisez-le, puis déposez cette copie"
-                )
-            return self._record(session, attestation, member.email, scan, "manuscrite")
+            return self._record(session, attestation, member.email, accepted, "manuscrite")
 
     def _record(
         self, session: Session, attestation: Attestation, signer: str, pdf: bytes, kind: str

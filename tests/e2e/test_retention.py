@@ -194,3 +194,33 @@ def test_an_interrupted_end_is_completed_by_running_it_again(initialised: Intake
     again = initialised("convention", "end", "--agent", AGENT, "--yes", input=password)
     assert again.code == 2 and "déjà pris fin" in again.err
     assert initialised("audit", "verify").code == 0
+
+
+def test_record_signed_takes_a_scan_of_this_attestation_and_nothing_else(
+    initialised: Intake, tmp_path
+):
+    """Issue 25: `record-signed` took a family's demande PDF and sent it to the Caf."""
+    from tests.support.scans import scanned
+
+    assert initialised("ingest", SAMPLE_FEED).code == 0
+    assert initialised("purge", now=MAY_FIRST).code == 0
+    family = initialised(
+        "attestation", "record-signed", "1", "--signer", AGENT,
+        "--file", str(SAMPLES / "ME-2026-0000101.pdf"), now=SIGNING,
+    )  # fmt: skip
+    assert family.code != 0 and "ne porte pas le code de l'attestation n° 1" in family.err
+    assert json.loads(initialised("attestations", "--json", now=SIGNING).out)[0]["state"] == (
+        "pending"
+    )
+    draft = tmp_path / "projet.pdf"
+    assert initialised("attestation", "show", "1", "-o", str(draft), now=SIGNING).code == 0
+    copy = tmp_path / "scan.pdf"
+    copy.write_bytes(scanned(draft.read_bytes(), dpi=300, angle=2.0))
+    recorded = initialised(
+        "attestation", "record-signed", "1", "--signer", AGENT, "--file", str(copy), now=SIGNING
+    )
+    assert recorded.code == 0, recorded.err
+    assert "signée à la main par l.feuga@ville-corbas.fr" in recorded.out
+    kept = tmp_path / "kept.pdf"
+    assert initialised("attestation", "show", "1", "-o", str(kept), now=SIGNING).code == 0
+    assert kept.read_bytes() == copy.read_bytes()

@@ -321,6 +321,36 @@ def test_attestations_are_listed_and_signed_by_a_signatory(tmp_path: Path, clock
     assert events(app, "signature-attestation")[0].actor == AGENT
 
 
+def test_a_scan_upload_takes_this_attestation_only(tmp_path: Path, clock: FixedClock):
+    """Issue 25: a family's demande PDF was accepted as the signed copy and sent to the Caf."""
+    from tests.support.scans import scanned
+
+    app = console_lieu(tmp_path, clock)
+    clock.instant = NOW.replace(year=2027, month=5, day=20)
+    assert app.retention("système:test").purge().attestation == 1
+    web = signed_in(app)
+    token = csrf_of(web, "/attestations")
+    draft = web.get("/attestations/1/pdf").content
+    family = (SAMPLES / "ME-2026-0000101.pdf").read_bytes()
+    refused = web.post(
+        "/attestations/1/scan",
+        data={"csrf": token},
+        files={"scan": ("scan.pdf", family, "application/pdf")},
+    )
+    assert refused.status_code == 400
+    assert "ne porte pas le code de l&#39;attestation n° 1" in refused.text
+    assert web.get("/attestations/1/pdf").content == draft  # nothing kept
+    copy = scanned(draft, dpi=150, angle=-2.5, kind="jpeg")
+    accepted = web.post(
+        "/attestations/1/scan",
+        data={"csrf": token},
+        files={"scan": ("scan.jpg", copy, "image/jpeg")},
+    )
+    assert accepted.status_code == 200 and "signée à la main par" in accepted.text
+    kept = web.get("/attestations/1/pdf").content
+    assert kept != draft and kept.startswith(b"%PDF-")
+
+
 def test_reports_are_listed_and_downloaded(lieu: App, clock: FixedClock):
     from intake.reports import previous_month
 

@@ -10,16 +10,21 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from sqlmodel import select
 
 from intake.clock import FixedClock
-from intake.retention import Retention
+from intake.retention import Retention, scan
 from intake.retention.attestations import Attestations
 from intake.retention.signing import SignatureRefused
 from intake.sandbox.certificates import signatory
+from storage import attestations as attestation_store
 from storage.db import transaction
+from storage.models import OutboxMessage
+from tests.support.feeds import SAMPLES
 from tests.support.lieu import PARIS
 from tests.support.poppler import poppler
 from tests.support.retention import SIGNATORY, hold
+from tests.support.scans import blank, pages, save, scanned
 
 PURGE_DAY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 SIGNING_DAY = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)
@@ -115,6 +120,88 @@ def test_a_copy_signed_by_hand_is_recorded(drafted):
     draft = attestations.document(number)
     with pytest.raises(SignatureRefused, match="projet d'attestation lui-même"):
         attestations.record_signed(number, SIGNATORY, draft)  # the draft, unsigned
-    scan = draft.replace(b"%%EOF", b"%%EOF\n% scanned")  # printed, signed, scanned: a PDF
-    summary = attestations.record_signed(number, SIGNATORY, scan)
+    copy = scanned(draft, dpi=150, angle=2.5)  # printed, signed, scanned
+    summary = attestations.record_signed(number, SIGNATORY, copy)
     assert (summary.state, summary.signature_kind) == ("signed", "manuscrite")
+    assert attestations.document(number) == copy  # what is kept and sent: the copy accepted
+
+
+@pytest.mark.parametrize(
+    ("dpi", "angle", "kind"),
+    [(150, 2.0, "pdf"), (300, -3.0, "pdf"), (150, 3.0, "png"), (300, -2.0, "jpeg")],
+)
+def test_a_scan_of_the_draft_is_accepted(drafted, dpi, angle, kind):
+    attestations, number = drafted
+    copy = scanned(attestations.document(number), dpi=dpi, angle=angle, kind=kind)
+    summary = attestations.record_signed(number, SIGNATORY, copy)
+    assert summary.signature_kind == "manuscrite"
+    kept = attestations.document(number)
+    if kind == "pdf":
+        assert kept == copy
+    else:  # the image, in a PDF page of its own, its bytes unchanged (JPEG) or recompressed
+        assert kept.startswith(b"%PDF-")
+        assert scan.accept(kept, number, digest_of(attestations, number), 2) == kept
+
+
+def test_a_familys_pdf_is_never_taken_for_the_signed_copy(drafted):
+    """Issue 25: a family's own demande was accepted as « the signed attestation » and
+    emailed to the Caf."""
+    attestations, number = drafted
+    family = (SAMPLES / "ME-2026-0000101.pdf").read_bytes()
+    for offered in (family, scanned(family, dpi=150), scanned(family, dpi=300, kind="jpeg")):
+        with pytest.raises(SignatureRefused, match="ne porte pas le code de l'attestation n°"):
+            attestations.record_signed(number, SIGNATORY, offered)
+    assert_nothing_kept_or_sent(attestations, number)
+
+
+def test_another_attestation_or_a_blank_page_is_refused(drafted, engine, vault, lieu_config):
+    attestations, number = drafted
+    hold(engine, vault, "ME-2026-0000002", datetime(2026, 2, 10, 9, tzinfo=UTC), PARIS)
+    august = datetime(2026, 8, 1, 2, 0, tzinfo=UTC)
+    other = Retention(lieu_config, engine, vault, FixedClock(august), "système:test").purge()
+    assert other.attestation is not None and other.attestation != number
+    other_copy = scanned(attestations.document(other.attestation))
+    with pytest.raises(SignatureRefused, match=f"celle de l'attestation n° {other.attestation}"):
+        attestations.record_signed(number, SIGNATORY, other_copy)
+    with pytest.raises(SignatureRefused, match="la page 1 ne porte pas le code"):
+        attestations.record_signed(number, SIGNATORY, save([blank()], 150, "pdf"))
+    with pytest.raises(SignatureRefused, match="la page 1 ne porte pas le code"):
+        attestations.record_signed(number, SIGNATORY, save([blank()], 150, "png"))
+    assert_nothing_kept_or_sent(attestations, number)
+
+
+def test_a_copy_with_a_foreign_page_or_without_its_signature_page_is_refused(drafted):
+    attestations, number = drafted
+    draft = attestations.document(number)
+    page = pages(scanned(draft), 150)
+    family = pages((SAMPLES / "ME-2026-0000101.pdf").read_bytes(), 150)
+    assert len(page) == 2  # the list, then the signature alone with the last rows
+    with pytest.raises(SignatureRefused, match=r"compte 2 page\(s\), le fichier en a 3"):
+        attestations.record_signed(number, SIGNATORY, save(page + family, 150, "pdf"))
+    with pytest.raises(SignatureRefused, match="ne porte pas le code"):  # in place of one
+        attestations.record_signed(number, SIGNATORY, save(family + page[1:], 150, "pdf"))
+    with pytest.raises(SignatureRefused, match=r"la page de signature .* manque"):
+        attestations.record_signed(number, SIGNATORY, save(page[:1], 150, "pdf"))
+    with pytest.raises(SignatureRefused, match="dépasse 20 Mo"):
+        attestations.record_signed(number, SIGNATORY, scanned(draft) + b"\0" * scan.MAX_BYTES)
+    assert_nothing_kept_or_sent(attestations, number)
+
+
+def digest_of(attestations, number) -> str:
+    with transaction(attestations.engine) as session:
+        found = attestation_store.get(session, number)
+        assert found is not None and found.manifest_sha256 is not None
+        return found.manifest_sha256
+
+
+def outbox(engine) -> list[OutboxMessage]:
+    with transaction(engine) as session:
+        return list(session.exec(select(OutboxMessage)))
+
+
+def assert_nothing_kept_or_sent(attestations, number) -> None:
+    assert attestations.listing()[0].signed_by is None
+    with transaction(attestations.engine) as session:
+        found = attestation_store.get(session, number)
+        assert found is not None and found.signed_pdf is None
+    assert [m for m in outbox(attestations.engine) if m.attestation_id is not None] == []
