@@ -27,12 +27,12 @@ if TYPE_CHECKING:
     from intake.pipeline.notify import Notified
     from intake.reports import Reports
     from intake.reports.access import ReportAccess
+    from intake.reports.monthly import Made
     from intake.retention import Retention
     from intake.retention.attestations import Attestations
     from intake.sources.dropbox import Dropbox
     from intake.sources.extranet import ExtranetClient
     from notifier.smtp import SmtpSettings
-    from storage.models import MonthlyReport
     from storage.vault import Vault
 
 
@@ -207,8 +207,9 @@ class App:
 
         return ReportAccess(self.config, self.engine, self.vault, self.clock)
 
-    def monthly_report(self) -> MonthlyReport | None:
-        return self.reports.last_month(self.clock.now(), self.notices)
+    def monthly_reports(self) -> list[Made]:
+        """Last month's report and any the service missed while down, each made once."""
+        return self.reports.catch_up(self.clock.now(), self.notices)
 
     def dropbox(self) -> Dropbox | None:
         from intake.sources.dropbox import Dropbox

@@ -249,9 +249,17 @@ class Daemon:
 
     def _report(self) -> None:
         with job_lock(self.app.engine, "rapport") as mine:
-            made = self.app.monthly_report() if mine else None
-        if made is not None:
-            log.info("rapport mensuel %s établi", made.month)
+            made = self.app.monthly_reports() if mine else []
+        for done in made:
+            if done.late_since is None:
+                log.info("rapport mensuel %s établi", done.report.month)
+            else:
+                log.warning(
+                    "rapport mensuel %s établi en rattrapage : dû le %s, le service était arrêté",
+                    done.report.month,
+                    f"{done.late_since:%d/%m/%Y}",
+                )
+        if made:
             self._notify()
 
     def _prune_audit(self) -> None:

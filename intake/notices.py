@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -203,6 +204,7 @@ class Notices:
                 reminder=bool(passed),
                 remaining=left,
                 late_days=max(-left, 0),
+                overdue_since=_overdue_since(attestation, tz),
             )
         return queued
 
@@ -285,7 +287,9 @@ class Notices:
 
     # --- the monthly report, for the admins and the signatories ---------------------------------
 
-    def monthly_report(self, session: Session, now: datetime, month: str, label: str) -> bool:
+    def monthly_report(
+        self, session: Session, now: datetime, month: str, label: str, late_since: str | None = None
+    ) -> bool:
         recipients = sorted(set(self.recipients("admin", now) + self.recipients("signatory", now)))
         return self._queue(
             session,
@@ -298,6 +302,8 @@ class Notices:
             month=label,
             of_month=of_month(label),
             stem=f"rapport-{month}",
+            late_since=late_since,
+            made_on=_fr(deadlines.local_date(now, self.config.timezone)),
         )
 
     # --- technical alerts, for the admins -----------------------------------------------------
@@ -411,3 +417,13 @@ class Notices:
             "tentatives ; `intake status` les compte.",
             "vérifier la section [smtp] de la configuration et les adresses de [[staff]].",
         )
+
+
+def _overdue_since(attestation: Attestation, tz: ZoneInfo) -> str | None:
+    """The first purge day, when the attestation was drafted after it: these demandes were
+    destroyed late (the service was down, or they came too late to go on time)."""
+    assert attestation.drafted_at is not None
+    first = attestation.first_purge_due
+    if first is None or deadlines.local_date(attestation.drafted_at, tz) <= first:
+        return None
+    return _fr(first)

@@ -54,6 +54,7 @@ def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             {
                 "purged": outcome.purged,
                 "attestation": outcome.attestation,
+                "caught_up": list(outcome.caught_up),
                 "next_purge": _iso(outcome.next_purge, app),
             },
             out,
@@ -109,6 +110,13 @@ def _print_purge(app: App, outcome: PurgeOutcome, out: TextIO) -> None:
                 f"{drafted.sign_by:%d/%m/%Y} (intake attestation show {drafted.id} -o FICHIER)"
             )
         print(line + ".", file=out)
+        if outcome.caught_up:
+            numbers = ", ".join(str(n) for n in outcome.caught_up)
+            print(
+                f"Rattrapage (service arrêté) : attestation(s) n° {numbers} pour les mois dont la "
+                "destruction n'avait pas été faite.",
+                file=out,
+            )
     else:
         print("Rien à détruire aujourd'hui.", file=out)
     if outcome.next_purge:

@@ -22,6 +22,12 @@ from storage.models import MonthlyReport
 
 
 @dataclass(frozen=True)
+class Made:
+    report: MonthlyReport
+    late_since: date | None  # the day it was due, when the service was down that day
+
+
+@dataclass(frozen=True)
 class Reports:
     config: Config
     engine: Engine
@@ -74,17 +80,38 @@ class Reports:
                 announce(session, report)
             return report
 
-    def last_month(self, now: datetime, notices: Notices) -> MonthlyReport | None:
-        """Last month's report, once for all workers, emailed to the admins and signatories;
-        None when made already, or when the worker was installed after that month."""
+    def catch_up(self, now: datetime, notices: Notices) -> list[Made]:
+        """Every month's report still owed, oldest first, once for all workers, each emailed
+        to the admins and signatories: last month's, and those the service missed while it
+        was down (each says it comes late). Months before the worker's first event are not
+        its to report."""
         tz = self.config.timezone
-        month = previous_month(deadlines.local_date(now, tz))
+        today = deadlines.local_date(now, tz)
+        last = previous_month(today)
         with transaction(self.engine) as session:
             began = audit.first_event_at(session)
-        if began is None or deadlines.local_date(began, tz) >= month + MONTH:
-            return None  # installed since: that month is not the worker's to report
+            kept = {month for month, _ in report_store.kept(session)}
+        if began is None:
+            return []
+        month, made = deadlines.local_date(began, tz).replace(day=1), []
+        while month <= last:
+            due = month + MONTH  # made on the 1st when the service runs
+            late = due if today > due else None
+            if month.strftime("%Y-%m") not in kept:
+                report = self.store_once(month, now, _announce(month, late, notices))
+                if report is not None:
+                    made.append(Made(report, late))
+            month += MONTH
+        return made
 
-        def announce(session: Session, report: MonthlyReport) -> None:
-            notices.monthly_report(session, now, report.month, month_name(month))
 
-        return self.store_once(month, now, announce)
+def _announce(
+    month: date, late: date | None, notices: Notices
+) -> Callable[[Session, MonthlyReport], object]:
+    def announce(session: Session, report: MonthlyReport) -> None:
+        late_since = f"{late:%d/%m/%Y}" if late else None
+        notices.monthly_report(
+            session, report.created_at, report.month, month_name(month), late_since=late_since
+        )
+
+    return announce

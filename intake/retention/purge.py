@@ -71,11 +71,25 @@ class Planned:
     goes_on: date
 
 
+def missed_months(first_due: date | None, limit: date) -> list[date]:
+    """The last days of the months before `limit`'s whose purge days came while nobody purged
+    (the service was down): from the month of the earliest purge day still held."""
+    if first_due is None:
+        return []
+    month, current = first_due.replace(day=1), limit.replace(day=1)
+    ends = []
+    while month < current:
+        month += relativedelta(months=1)
+        ends.append(month - timedelta(days=1))
+    return ends
+
+
 @dataclass(frozen=True)
 class PurgeOutcome:
     purged: int
-    attestation: int | None
+    attestation: int | None  # the last drafted by this run
     next_purge: date | None
+    caught_up: tuple[int, ...] = ()  # attestations of months the service missed, oldest first
 
 
 @dataclass(frozen=True)
@@ -118,8 +132,28 @@ class Retention:
     # --- destroying -------------------------------------------------------------------------
 
     def purge(self) -> PurgeOutcome:
-        """Destroy what the policy says must go today, and draft its attestation."""
-        return self._destroy(cutoff(self.today(), self.policy), RETENTION_REASON)
+        """Destroy what the policy says must go today, and draft its attestation. Months whose
+        purge was missed (the service was down) go first, each with its own attestation, as
+        they would have on time; the log says so, and so does the signatories' email."""
+        limit = cutoff(self.today(), self.policy)
+        with transaction(self.engine) as session:
+            first_due = store.next_purge_due(session)
+        purged, caught_up = 0, []
+        for month_end in missed_months(first_due, limit):
+            missed = self._destroy(month_end, RETENTION_REASON)
+            purged += missed.purged
+            if missed.attestation is not None and missed.purged:
+                caught_up.append(missed.attestation)
+                log.warning(
+                    "purge de rattrapage : %d demande(s) de %s détruite(s) après leur date "
+                    "limite (service arrêté) ; attestation n° %s",
+                    missed.purged,
+                    f"{month_end:%m/%Y}",
+                    missed.attestation,
+                )
+        outcome = self._destroy(limit, RETENTION_REASON)
+        last = outcome.attestation or (caught_up[-1] if caught_up else None)
+        return PurgeOutcome(purged + outcome.purged, last, outcome.next_purge, tuple(caught_up))
 
     def destroy_everything(self) -> PurgeOutcome:
         """The convention's end: every personal datum, now."""

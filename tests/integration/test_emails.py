@@ -51,10 +51,12 @@ def test_the_monthly_report_email_says_d_avril(tmp_path):
     clock = FixedClock(NOW)
     app = console_lieu(tmp_path, clock)  # the trail begins in November 2026
     clock.instant = datetime(2027, 5, 2, 8, 0, tzinfo=NOW.tzinfo)
-    made = app.monthly_report()
-    assert made is not None and made.month == "2027-04"
+    made = app.monthly_reports()  # November's to April's: the service was off since
+    assert made[-1].report.month == "2027-04"
     with transaction(app.engine) as session:
-        (message,) = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "rapport"))
+        (message,) = session.exec(
+            select(OutboxMessage).where(OutboxMessage.report_month == "2027-04")
+        )
     assert "Rapport mensuel d'avril 2027" in message.subject
     assert "Le rapport mensuel d'avril 2027 est joint" in message.text_body
 

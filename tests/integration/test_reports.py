@@ -106,3 +106,40 @@ def test_polls_count_in_the_lieus_month_not_utcs(engine, lieu_config):
     rows = csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";")
     corbas = next(r for r in rows if r["insee"] == "69273")
     assert corbas["disponibilite_extranet"] == "1,000"  # one poll, answered
+
+
+def test_the_months_missed_while_down_are_reported_at_the_next_start(tmp_path, caplog):
+    """Running since November, down from late November to 10 February: November's,
+    December's and January's reports are made at the restart, each emailed once, saying it
+    comes late; March's, made on 1 March, says nothing of a delay."""
+    from sqlmodel import select
+
+    from intake.clock import FixedClock
+    from intake.daemon import Daemon
+    from storage.models import OutboxMessage
+    from tests.support.console import console_lieu
+    from tests.support.lieu import NOW
+
+    clock = FixedClock(NOW)
+    app = console_lieu(tmp_path, clock)  # the trail begins in November 2026
+    clock.instant = at("2027-02-10T09:00:00+01:00")
+    with caplog.at_level("INFO", logger="intake.daemon"):
+        Daemon(app).run_job("rapport")
+    assert [month for month, _ in app.reports.stored()] == ["2027-01", "2026-12", "2026-11"]
+    assert "rapport mensuel 2026-11 établi en rattrapage : dû le 01/12/2026" in caplog.text
+    assert "rapport mensuel 2027-01 établi en rattrapage : dû le 01/02/2027" in caplog.text
+    with transaction(app.engine) as session:
+        emails = list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "rapport")))
+    assert sorted(m.report_month or "" for m in emails) == ["2026-11", "2026-12", "2027-01"]
+    for email in emails:
+        assert "Rapport établi en retard, le 10/02/2027" in email.text_body
+    assert app.monthly_reports() == []  # once
+
+    clock.instant = at("2027-03-01T06:00:00+01:00")  # on time
+    (february,) = app.monthly_reports()
+    assert (february.report.month, february.late_since) == ("2027-02", None)
+    with transaction(app.engine) as session:
+        email = session.exec(
+            select(OutboxMessage).where(OutboxMessage.report_month == "2027-02")
+        ).one()
+    assert "établi en retard" not in email.text_body

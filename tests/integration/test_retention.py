@@ -75,14 +75,48 @@ def test_monthly_batch_on_the_first_takes_the_whole_month(held, lieu_config, vau
     assert purge.purge().purged == 0  # the same day again: nothing more, no new attestation
 
 
-def test_the_daily_run_catches_the_month_it_missed(held, lieu_config, vault):
-    """Down from June to 3 August: that run takes July's leftovers (late, and the attestation
-    says so by its dates) and all of August, before any August purge day ends."""
+def test_the_daily_run_catches_the_month_it_missed(held, lieu_config, vault, caplog):
+    """Down from June to 3 August: that run takes July's leftovers under July's own
+    attestation, as the 1 July run would have (late, and the log, the attestation's dates and
+    the signatories' email say so), then all of August, before any August purge day ends."""
     purge = Retention(lieu_config, held, vault, at("2026-08-03T10:00:00+02:00"), "système:test")
-    outcome = purge.purge()
+    with caplog.at_level("WARNING", logger="intake.retention.purge"):
+        outcome = purge.purge()
     assert outcome.purged == 4  # the notified-only and the quarantined ones included
     assert outcome.next_purge is None
     assert held_secrets(held) == 0
+    (july,) = outcome.caught_up
+    assert outcome.attestation not in (None, july)
+    state = rows(held)
+    assert {n: state[n].attestation_id for n in state} == {
+        "ME-2026-0000001": july,
+        "ME-2026-0000004": july,
+        "ME-2026-0000002": outcome.attestation,
+        "ME-2026-0000003": outcome.attestation,
+    }
+    with transaction(held) as session:
+        made = {a.id: a for a in attestation_store.drafted(session)}
+    assert made[july].sign_by == day("2026-08-10")  # the law's: 10 July plus a month
+    assert made[outcome.attestation].sign_by == day("2026-09-01")
+    assert "purge de rattrapage : 2 demande(s) de 07/2026" in caplog.text
+    assert f"attestation n° {july}" in caplog.text
+
+    with transaction(held) as session:
+        Notices(lieu_config).attestation_reminders(session, purge.clock.now())
+        emails = {m.attestation_id: m for m in session.exec(select(OutboxMessage))}
+    assert "Destruction en retard" in emails[july].text_body
+    assert "la première le 10/07/2026" in emails[july].text_body
+    assert "la première le 01/08/2026" in emails[outcome.attestation].text_body
+
+
+def test_a_purge_on_time_says_nothing_of_a_delay(held, lieu_config, vault):
+    purge = Retention(lieu_config, held, vault, at("2026-07-01T04:00:00+02:00"), "système:test")
+    outcome = purge.purge()
+    assert outcome.caught_up == ()
+    with transaction(held) as session:
+        Notices(lieu_config).attestation_reminders(session, purge.clock.now())
+        (email,) = session.exec(select(OutboxMessage))
+    assert "Destruction en retard" not in email.text_body
 
 
 def test_daily_policy_takes_each_on_its_day(held, lieu_config, vault):
@@ -118,11 +152,12 @@ def test_an_interrupted_purge_is_completed_under_the_same_attestation(
     monkeypatch.setattr(Retention, "_destroy_batch", real_batch)
     outcome = purge.purge()
     assert outcome.purged == 3  # the remaining ones; the first went before the crash
+    # July's (missed on 1 July: caught up first) was the one interrupted; August's follows.
+    (july,) = outcome.caught_up
     with transaction(held) as session:
         drafted = attestation_store.drafted(session)
-    assert [a.id for a in drafted] == [outcome.attestation]
-    assert drafted[0].demandes == 4
-    assert {r.attestation_id for r in rows(held).values()} == {outcome.attestation}
+    assert [(a.id, a.demandes) for a in drafted] == [(july, 2), (outcome.attestation, 2)]
+    assert {r.attestation_id for r in rows(held).values()} == {july, outcome.attestation}
 
 
 def test_reminders_before_the_deadline_then_daily_once_late(held, lieu_config, vault):
