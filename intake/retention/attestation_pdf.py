@@ -73,16 +73,17 @@ class _Sheet(FPDF):
     def header(self) -> None:
         # The same image on every page: fpdf2 embeds it once and refers to it on each.
         self.image(io.BytesIO(self.code_png), CODE_X, CODE_Y, CODE_SIZE, CODE_SIZE)
-        self.set_font(FONT, size=6)
-        self.set_text_color(90)
-        self.set_xy(CODE_X - 62, CODE_Y + CODE_SIZE - 6)
-        self.multi_cell(
-            60,
-            3,
-            f"Code de l'attestation n° {self.attestation_id} :\nchaque page signée le porte.",
-            align="R",
-        )
-        self.set_text_color(0)
+        if self.page_no() == 1:  # said once: a caption on 1,500 pages costs a second
+            self.set_font(FONT, size=6)
+            self.set_text_color(90)
+            self.set_xy(CODE_X - 62, CODE_Y + CODE_SIZE - 6)
+            self.multi_cell(
+                60,
+                3,
+                f"Code de l'attestation n° {self.attestation_id} :\nchaque page signée le porte.",
+                align="R",
+            )
+            self.set_text_color(0)
         self.set_xy(self.l_margin, TOP_MARGIN)
 
     def footer(self) -> None:
