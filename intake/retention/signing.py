@@ -153,17 +153,3 @@ def _check_intact(signed: bytes) -> None:
     )
     if not status.intact or not status.valid:
         raise SignatureRefused("la signature produite ne se vérifie pas ; rien n'a été enregistré")
-
-
-def check_scan(data: bytes) -> int:
-    """A copy signed by hand must at least be a readable PDF; its page count."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        pages = len(PdfReader(io.BytesIO(data)).pages)
-    except (PdfReadError, ValueError, OSError):
-        raise SignatureRefused("le fichier n'est pas un PDF lisible") from None
-    if pages == 0:
-        raise SignatureRefused("le PDF ne contient aucune page")
-    return pages
