@@ -200,8 +200,9 @@ def test_record_signed_takes_a_scan_of_this_attestation_and_nothing_else(
     initialised: Intake, tmp_path
 ):
     """Issue 25: `record-signed` took a family's demande PDF and sent it to the Caf."""
-    from tests.support.scans import scanned
+    from tests.support.scans import needs_zbar, scanned
 
+    needs_zbar()
     assert initialised("ingest", SAMPLE_FEED).code == 0
     assert initialised("purge", now=MAY_FIRST).code == 0
     family = initialised(

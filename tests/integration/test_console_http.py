@@ -323,8 +323,9 @@ def test_attestations_are_listed_and_signed_by_a_signatory(tmp_path: Path, clock
 
 def test_a_scan_upload_takes_this_attestation_only(tmp_path: Path, clock: FixedClock):
     """Issue 25: a family's demande PDF was accepted as the signed copy and sent to the Caf."""
-    from tests.support.scans import scanned
+    from tests.support.scans import needs_zbar, scanned
 
+    needs_zbar()
     app = console_lieu(tmp_path, clock)
     clock.instant = NOW.replace(year=2027, month=5, day=20)
     assert app.retention("système:test").purge().attestation == 1

@@ -24,7 +24,7 @@ from tests.support.feeds import SAMPLES
 from tests.support.lieu import PARIS
 from tests.support.poppler import poppler
 from tests.support.retention import SIGNATORY, hold
-from tests.support.scans import blank, pages, save, scanned
+from tests.support.scans import blank, needs_zbar, pages, save, scanned
 
 PURGE_DAY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 SIGNING_DAY = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)
@@ -114,6 +114,7 @@ def test_a_wrong_passphrase_or_an_expired_certificate_is_refused(drafted):
 
 
 def test_a_copy_signed_by_hand_is_recorded(drafted):
+    needs_zbar()
     attestations, number = drafted
     with pytest.raises(SignatureRefused, match="pas un PDF lisible"):
         attestations.record_signed(number, SIGNATORY, b"<html>scan</html>")
@@ -146,6 +147,7 @@ def test_a_scan_of_the_draft_is_accepted(drafted, dpi, angle, kind):
 def test_a_familys_pdf_is_never_taken_for_the_signed_copy(drafted):
     """Issue 25: a family's own demande was accepted as « the signed attestation » and
     emailed to the Caf."""
+    needs_zbar()
     attestations, number = drafted
     family = (SAMPLES / "ME-2026-0000101.pdf").read_bytes()
     for offered in (family, scanned(family, dpi=150), scanned(family, dpi=300, kind="jpeg")):

@@ -10,8 +10,19 @@ import random
 import pypdfium2
 from PIL import Image, ImageDraw
 
+from tests.support.required import missing
+
+
+def needs_zbar() -> None:
+    """The copy's codes are read by zbar (Debian's libzbar0): required in CI."""
+    try:
+        import pyzbar.pyzbar  # noqa: F401
+    except ImportError:
+        missing("libzbar0", "apt-get install libzbar0")
+
 
 def pages(pdf: bytes, dpi: int) -> list[Image.Image]:
+    needs_zbar()  # what is rasterised here is decoded next
     document = pypdfium2.PdfDocument(pdf)
     try:
         return [page.render(scale=dpi / 72).to_pil().convert("L") for page in document]
