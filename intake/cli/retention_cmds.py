@@ -54,7 +54,6 @@ def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             {
                 "purged": outcome.purged,
                 "attestation": outcome.attestation,
-                "caught_up": list(outcome.caught_up),
                 "next_purge": _iso(outcome.next_purge, app),
             },
             out,
