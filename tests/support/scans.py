@@ -54,7 +54,9 @@ def blank(dpi: int = 150) -> Image.Image:
     return Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
 
 
-def _scan(page: Image.Image, dpi: int, angle: float, noise: float, rng: random.Random):
+def _scan(
+    page: Image.Image, dpi: int, angle: float, noise: float, rng: random.Random
+) -> Image.Image:
     draw = ImageDraw.Draw(page)
     # A signature in the box at 110-195 mm across, 240-275 mm down.
     mm = dpi / 25.4
