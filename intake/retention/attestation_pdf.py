@@ -21,7 +21,7 @@ from fpdf.enums import XPos, YPos
 
 from intake.french import plural
 from intake.pdf_fonts import FONT, use_unicode_font
-from intake.retention import scan
+from intake.retention import qr
 
 # x1, y1, x2, y2 in PDF points from the bottom-left of an A4 page (110-195 mm across,
 # 240-275 mm down), matching the box drawn by `_signature_block`.
@@ -59,7 +59,7 @@ def _fr(day: str | date | None) -> str:
 PAGES_ALIAS = "{pages}"
 
 
-# Each page's code (`scan.mark`): top right, above the text, large enough to be read from a
+# Each page's code (`qr.mark`): top right, above the text, large enough to be read from a
 # scan at 150 dpi (a module is 0.5-0.6 mm), with white around it.
 CODE_X, CODE_Y, CODE_SIZE = 177.0, 6.0, 20.0
 TOP_MARGIN = 30.0
@@ -111,7 +111,7 @@ def render(
     pdf.alias_nb_pages(PAGES_ALIAS)
     pdf.attestation_id = int(manifest["attestation"])
     pdf.manifest_sha256 = manifest_sha256
-    pdf.code_png = scan.mark(pdf.attestation_id, manifest_sha256)
+    pdf.code_png = qr.mark(pdf.attestation_id, manifest_sha256)
     pdf.set_title(f"Attestation de destruction n° {manifest['attestation']}")
     pdf.set_author(manifest["lieu"]["nom"])
     pdf.set_creator("monenfant-intake")
@@ -127,7 +127,7 @@ def render(
     _items(pdf, manifest["demandes"])
     _signature_block(pdf, manifest, signatories)
     # The last page's code says it is the signature page (drawn over the ordinary one).
-    last = scan.mark(pdf.attestation_id, manifest_sha256, signature_page=True)
+    last = qr.mark(pdf.attestation_id, manifest_sha256, signature_page=True)
     pdf.image(io.BytesIO(last), CODE_X, CODE_Y, CODE_SIZE, CODE_SIZE)
     return bytes(pdf.output())
 

@@ -1,7 +1,7 @@
 """A copy signed by hand is this attestation, or it is refused.
 
 Every page of a draft carries a QR code naming the attestation and its manifest's SHA-256
-(`mark`); the last page's, where the signature goes, says so too. A copy offered as signed (a
+(`qr.mark`); the last page's, where the signature goes, says so too. A copy offered as signed (a
 PDF of scanned pages, or the signature page as a PNG or JPEG) is accepted only if each of its
 pages carries this attestation's code, one of them the signature page's, and it has no more
 pages than the draft (`accept`): a family's demande, another attestation, a blank or foreign
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from intake.retention import qr
+from intake.retention.qr import Found
 from intake.retention.signing import SignatureRefused
 
 if TYPE_CHECKING:
@@ -30,38 +30,10 @@ if TYPE_CHECKING:
 MAX_BYTES = 20 * 1024 * 1024
 RENDER_DPI = 200  # enough for a code of 20 mm scanned at 150 dpi
 MAX_PAGE_PIXELS = 40_000_000  # a page declared 5 m wide is rendered smaller, not in 8 GB
-PREFIX = "INTAKE-ATTESTATION"
-SIGNATURE_PAGE = "SIGNATURE"
-_CODE = re.compile(rf"{PREFIX}:(\d+):([0-9A-F]{{64}})(:{SIGNATURE_PAGE})?")
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
 # PDFium is not thread-safe, and the console decodes in a thread pool.
 _PDFIUM = threading.Lock()
-
-
-def payload(attestation_id: int, manifest_sha256: str, signature_page: bool = False) -> str:
-    """What a page's code says: alphanumeric (upper case), so that it fits a small code."""
-    last = f":{SIGNATURE_PAGE}" if signature_page else ""
-    return f"{PREFIX}:{attestation_id}:{manifest_sha256.upper()}{last}"
-
-
-def mark(attestation_id: int, manifest_sha256: str, signature_page: bool = False) -> bytes:
-    """The code as a PNG, 8 pixels a module, light modules opaque (the signature page's code
-    covers the ordinary one)."""
-    import segno
-
-    text = payload(attestation_id, manifest_sha256, signature_page)
-    code = segno.make(text, error="m", micro=False)
-    out = io.BytesIO()
-    code.save(out, kind="png", scale=8, border=0)
-    return out.getvalue()
-
-
-@dataclass(frozen=True)
-class Found:
-    attestation_id: int
-    manifest_sha256: str
-    signature_page: bool
 
 
 def page_count(pdf: bytes) -> int:
@@ -200,10 +172,9 @@ def _codes(image: Image.Image) -> list[Found]:
 
     found = []
     for symbol in pyzbar.decode(image.convert("L"), symbols=[pyzbar.ZBarSymbol.QRCODE]):
-        text = symbol.data.decode("ascii", errors="replace")
-        match = _CODE.fullmatch(text)
-        if match is not None:
-            found.append(Found(int(match.group(1)), match.group(2), match.group(3) is not None))
+        code = qr.parse(symbol.data.decode("ascii", errors="replace"))
+        if code is not None:
+            found.append(code)
     return found
 
 

@@ -95,14 +95,14 @@ def test_pages_as_drawn(tmp_path):
 
 def test_every_page_carries_the_attestations_code_the_last_its_signatures():
     """By these codes a copy signed by hand is known to be this attestation (issue 25)."""
-    from intake.retention import scan
+    from intake.retention import qr, scan
     from tests.support.scans import pages
 
     digest = "0123456789abcdef" * 4
     pdf = attestation_pdf.render(manifest(150), digest, [], datetime(2026, 11, 1, tzinfo=UTC))
     codes = [scan._codes(page) for page in pages(pdf, 150)]
     assert len(codes) > 2
-    ordinary = scan.Found(7, digest.upper(), signature_page=False)
+    ordinary = qr.Found(7, digest.upper(), signature_page=False)
     assert codes[:-1] == [[ordinary]] * (len(codes) - 1)
-    assert codes[-1] == [scan.Found(7, digest.upper(), signature_page=True)]
-    assert scan.payload(7, digest) == f"INTAKE-ATTESTATION:7:{digest.upper()}"
+    assert codes[-1] == [qr.Found(7, digest.upper(), signature_page=True)]
+    assert qr.payload(7, digest) == f"INTAKE-ATTESTATION:7:{digest.upper()}"
