@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from intake.retention.signing import SignatureRefused
 from intake.sandbox.certificates import signatory
 from storage import attestations as attestation_store
 from storage.db import transaction
-from storage.models import OutboxMessage
+from storage.models import AuditEvent, OutboxMessage
 from tests.support.feeds import SAMPLES
 from tests.support.lieu import PARIS
 from tests.support.poppler import poppler
@@ -154,6 +155,10 @@ def test_a_familys_pdf_is_never_taken_for_the_signed_copy(drafted):
         with pytest.raises(SignatureRefused, match="ne porte pas le code de l'attestation n°"):
             attestations.record_signed(number, SIGNATORY, offered)
     assert_nothing_kept_or_sent(attestations, number)
+    with transaction(attestations.engine) as session:
+        refusals = session.exec(select(AuditEvent).where(AuditEvent.action == "acces-refuse"))
+        motifs = [json.loads(e.detail)["motif"] for e in refusals]
+    assert motifs == ["copie-non-reconnue"] * 3  # each refusal in the trail
 
 
 def test_another_attestation_or_a_blank_page_is_refused(drafted, engine, vault, lieu_config):
