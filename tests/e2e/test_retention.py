@@ -205,9 +205,10 @@ def test_record_signed_takes_a_scan_of_this_attestation_and_nothing_else(
     needs_zbar()
     assert initialised("ingest", SAMPLE_FEED).code == 0
     assert initialised("purge", now=MAY_FIRST).code == 0
+    password = give_password(initialised, AGENT)
     family = initialised(
         "attestation", "record-signed", "1", "--signer", AGENT,
-        "--file", str(SAMPLES / "ME-2026-0000101.pdf"), now=SIGNING,
+        "--file", str(SAMPLES / "ME-2026-0000101.pdf"), now=SIGNING, input=password,
     )  # fmt: skip
     assert family.code != 0 and "ne porte pas le code de l'attestation n° 1" in family.err
     assert json.loads(initialised("attestations", "--json", now=SIGNING).out)[0]["state"] == (
@@ -218,8 +219,9 @@ def test_record_signed_takes_a_scan_of_this_attestation_and_nothing_else(
     copy = tmp_path / "scan.pdf"
     copy.write_bytes(scanned(draft.read_bytes(), dpi=300, angle=2.0))
     recorded = initialised(
-        "attestation", "record-signed", "1", "--signer", AGENT, "--file", str(copy), now=SIGNING
-    )
+        "attestation", "record-signed", "1", "--signer", AGENT, "--file", str(copy),
+        now=SIGNING, input=password,
+    )  # fmt: skip
     assert recorded.code == 0, recorded.err
     assert "signée à la main par l.feuga@ville-corbas.fr" in recorded.out
     kept = tmp_path / "kept.pdf"
