@@ -104,8 +104,8 @@ def test_polls_count_in_the_lieus_month_not_utcs(engine, lieu_config):
         date(2026, 10, 1), at("2026-11-01T06:00:00+01:00")
     )
     rows = csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";")
-    corbas = next(r for r in rows if r["insee"] == "69273")
-    assert corbas["disponibilite_extranet"] == "1,000"  # one poll, answered
+    corbas = next(r for r in rows if r["Code INSEE"] == "69273")
+    assert corbas["Disponibilité de l’extranet (%)"] == "100"  # one poll, answered
 
 
 def test_the_months_missed_while_down_are_reported_at_the_next_start(tmp_path, caplog):
