@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -57,10 +57,20 @@ class App:
         from storage.vault import read_master_key_file
 
         vault = keyring.unlock(
-            self.engine, read_master_key_file(self.config.key_file), self.clock.now()
+            self.engine,
+            read_master_key_file(self.config.key_file),
+            self.clock.now(),
+            self.config.keys_dir,
+            self.today,
         )
         anchor_sensitive_events(vault, self.config.key_file)
         return vault
+
+    def today(self) -> date:
+        """The lieu's date (its time zone), from the app's clock."""
+        from intake import deadlines
+
+        return deadlines.local_date(self.clock.now(), self.config.timezone)
 
     @cached_property
     def schema(self) -> FeedSchema:

@@ -1,5 +1,6 @@
-"""Changing the master key: every demande key re-wrapped in one transaction, then the new key
-file put in place of the old one.
+"""Changing the master key: every purge-day key of the key store given the new key's envelope,
+the database's own keys re-wrapped in one transaction, then the new key file put in place of
+the old one, and the old key's envelopes dropped from the key store.
 
 Killed during the transaction, nothing changed and the old key still opens everything.
 Killed after the commit and before the files were swapped, the database already expects the
@@ -41,6 +42,7 @@ def rotate_master_key(app: App, new_key_file: Path, agent: str | None) -> Rotati
     else:
         rotation = keyring.rotate(app.engine, app.vault, new_key, now, actor)
     previous = _install(config.key_file, old_key, new_key_file.read_bytes(), now.date().isoformat())
+    keyring.finish_rotation(config.keys_dir, new_key, old_key)
     with transaction(app.engine) as session:
         head = audit.head(session)
     anchors.append(anchors.anchors_file(config.key_file), head, "rotation-cle", now)

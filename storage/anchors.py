@@ -161,6 +161,12 @@ def check(session: Session, anchors: list[Anchor]) -> list[str]:
     checkpoint = session.get(AuditCheckpoint, 1)
     links = _links(session, {a.seq for a in anchors if 0 < a.seq <= head_seq})
     problems: list[str] = []
+    # A database copy put back (`intake restore`) starts the trail again from the copy's
+    # head: the restore's own event names the head it replaced, and its anchor is the one
+    # from which the trail is checked.
+    restored = [i for i, a in enumerate(anchors) if a.why == "restauration"]
+    if restored:
+        anchors = anchors[restored[-1] :]
     for anchor in anchors:
         where = f"ancre du {anchor.at} ({anchor.why})"
         if anchor.seq == 0:

@@ -53,13 +53,7 @@ class NewDemandes:
         numero = str(row["numero"])
         data_key = self.vault.new_data_key()
         self.rows.append(dict(row))
-        self.keys.append(
-            {
-                "numero": numero,
-                "wrapped_key": self.vault.wrap(data_key, numero),
-                "master_key_id": self.vault.key_id,
-            }
-        )
+        self.keys.append(_wrapped(self.vault, data_key, numero, row.get("purge_due")))
         self.blobs.extend(
             {
                 "numero": numero,
@@ -102,14 +96,11 @@ def put_secrets(
     if not fresh:
         destroy_secrets(session, numero)
     data_key = vault.new_data_key()
+    row = session.get(DemandeRow, numero)  # saved just before: no query
     # Plain INSERTs: a feed of thousands of demandes writes four rows per demande.
     session.execute(
         insert(DemandeKey),
-        {
-            "numero": numero,
-            "wrapped_key": vault.wrap(data_key, numero),
-            "master_key_id": vault.key_id,
-        },
+        _wrapped(vault, data_key, numero, row.purge_due if row is not None else None),
     )
     session.execute(
         insert(DemandeBlob),
@@ -122,6 +113,21 @@ def put_secrets(
             for kind, plaintext in blobs.items()
         ],
     )
+
+
+def _wrapped(vault: Vault, data_key: bytes, numero: str, purge_due: object) -> dict[str, object]:
+    """The `demande_key` row: the data key wrapped by its purge day's key (the master key
+    itself only for a demande without a purge day, which the purge never reaches)."""
+    if isinstance(purge_due, date):
+        wrapped, key_date = vault.wrap(data_key, numero, purge_due), purge_due
+    else:
+        wrapped, key_date = vault.wrap_legacy(data_key, numero), None
+    return {
+        "numero": numero,
+        "wrapped_key": wrapped,
+        "master_key_id": vault.key_id,
+        "key_date": key_date,
+    }
 
 
 def add_secret(
@@ -192,7 +198,11 @@ def destroy_many(session: Session, numeros: Sequence[str]) -> None:
 
 
 def mark_purged(
-    session: Session, numeros: Sequence[str], now: datetime, reason: str, attestation_id: int
+    session: Session,
+    numeros: Sequence[str],
+    now: datetime,
+    reason: str,
+    attestation_id: int | None,
 ) -> None:
     """Turn destroyed demandes into tombstones, in one statement. The fingerprint, a keyed
     digest of the content, goes with the content."""
@@ -238,6 +248,38 @@ def purgeable(
     return [Due(*row) for row in session.exec(query)]
 
 
+def keyless(
+    session: Session, destroyed_through: date | None, held: Sequence[date], limit: int
+) -> list[Due]:
+    """Demandes not yet destroyed whose purge day's key is gone from the key store (destroyed
+    since this database was copied, then the copy put back): what must be destroyed again."""
+    used = session.exec(
+        select(DemandeKey.key_date)
+        .join(DemandeRow, col(DemandeRow.numero) == col(DemandeKey.numero))
+        .where(DemandeRow.status != Status.PURGED, col(DemandeKey.key_date).is_not(None))
+        .distinct()
+    ).all()
+    missing = sorted({d for d in used if d is not None} - set(held))
+    conditions = []
+    if destroyed_through is not None:
+        conditions.append(col(DemandeRow.purge_due) <= destroyed_through)
+    if missing:
+        conditions.append(
+            col(DemandeRow.numero).in_(
+                select(DemandeKey.numero).where(col(DemandeKey.key_date).in_(missing))
+            )
+        )
+    if not conditions:
+        return []
+    query = (
+        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
+        .where(DemandeRow.status != Status.PURGED, or_(*conditions))
+        .order_by(col(DemandeRow.numero))
+        .limit(limit)
+    )
+    return [Due(*row) for row in session.exec(query)]
+
+
 def next_purge_due(session: Session) -> date | None:
     """The earliest purge day of what is not destroyed yet (no lock)."""
     query = select(func.min(DemandeRow.purge_due)).where(DemandeRow.status != Status.PURGED)
@@ -257,7 +299,7 @@ def _data_key(session: Session, vault: Vault, numero: str) -> bytes:
     key = session.get(DemandeKey, numero)
     if key is None:
         raise LookupError(f"aucune clé pour {numero} (données détruites ?)")
-    return vault.unwrap(key.wrapped_key, numero)
+    return vault.unwrap(key.wrapped_key, numero, key.key_date)
 
 
 def listing(

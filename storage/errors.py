@@ -6,3 +6,7 @@ from __future__ import annotations
 
 class StorageError(Exception):
     """A refusal of the storage layer whose message is for the person."""
+
+
+class VaultError(StorageError):
+    """A key or ciphertext that cannot be used; the message never carries data."""

@@ -7,20 +7,29 @@ that nobody will be able to read, nor acknowledge them so that they leave the ex
 The first unlock of a database made before the key was recorded adopts the key if the
 demandes already held were wrapped by it, checks the old unkeyed audit chain and re-chains
 it with HMAC-SHA-256, recording what it found in the trail itself.
+
+Every unlock also re-wraps the data keys still wrapped by the master key (databases made
+before the key store, `key_date` NULL) by the key of their purge day: an Alembic migration
+cannot reach the key store, so this is done here, in batches, idempotently, and recorded. A
+demande whose purge day's key was already destroyed is not re-wrapped: the purge (or
+`intake restore`) destroys it.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from storage import audit
 from storage.db import transaction
-from storage.models import AuditCheckpoint, AuditEvent, DemandeKey, VaultMeta
+from storage.keystore import KeyStore
+from storage.models import AuditCheckpoint, AuditEvent, DemandeKey, DemandeRow, VaultMeta
 from storage.vault import DerivedKeys, Vault, VaultError, master_key_id
 
 SYSTEM_ACTOR = "système:coffre"
@@ -39,31 +48,100 @@ def _mismatch(found: str, expected: str) -> KeyMismatch:
     )
 
 
-def unlock(engine: Engine, master_key: bytes, now: datetime) -> Vault:
-    """The vault for this database, or `KeyMismatch`."""
+def unlock(
+    engine: Engine,
+    master_key: bytes,
+    now: datetime,
+    keys_dir: Path | None = None,
+    today: Callable[[], date] | None = None,
+) -> Vault:
+    """The vault for this database, or `KeyMismatch`. `keys_dir`: the key store's folder
+    (None: keys in memory, for tests); `today`: the lieu's date, past which a purge day's key
+    is never used."""
     key_id = master_key_id(master_key)
+    keys = KeyStore(master_key, key_id, keys_dir, today)
+    vault = None
     with transaction(engine) as session:
         meta = session.get(VaultMeta, 1)
         if meta is not None:
-            return _open(meta, master_key, key_id)
-    with transaction(engine) as session:
-        # The head's lock serialises two workers adopting the key at once.
-        audit.head_for_update(session)
-        meta = session.get(VaultMeta, 1)
-        if meta is not None:
-            return _open(meta, master_key, key_id)
-        return _adopt(session, master_key, key_id, now)
+            vault = _open(meta, master_key, key_id, keys)
+    if vault is None:
+        with transaction(engine) as session:
+            # The head's lock serialises two workers adopting the key at once.
+            audit.head_for_update(session)
+            meta = session.get(VaultMeta, 1)
+            if meta is not None:
+                vault = _open(meta, master_key, key_id, keys)
+            else:
+                vault = _adopt(session, master_key, key_id, now, keys)
+    rewrap_legacy(engine, vault, now)
+    return vault
 
 
-def _open(meta: VaultMeta, master_key: bytes, key_id: str) -> Vault:
+def _open(meta: VaultMeta, master_key: bytes, key_id: str, keys: KeyStore) -> Vault:
     if not hmac.compare_digest(meta.key_id, key_id):
         raise _mismatch(key_id, meta.key_id)
-    probe = Vault(master_key)
+    probe = Vault(master_key, keys=keys)
     derived = DerivedKeys(
         fingerprint=probe.unwrap_secret(meta.fingerprint_key, "fingerprint"),
         audit=probe.unwrap_secret(meta.audit_key, "audit"),
     )
-    return Vault(master_key, derived)
+    return Vault(master_key, derived, keys)
+
+
+def _legacy(session: Session, vault: Vault, after: str) -> list[tuple[DemandeKey, date]]:
+    mark = vault.keys.destroyed_through()
+    query = (
+        select(DemandeKey, DemandeRow.purge_due)
+        .join(DemandeRow, col(DemandeRow.numero) == col(DemandeKey.numero))
+        .where(
+            col(DemandeKey.key_date).is_(None),
+            col(DemandeRow.purge_due).is_not(None),
+            col(DemandeKey.numero) > after,
+        )
+        .order_by(col(DemandeKey.numero))
+        .limit(BATCH)
+    )
+    if mark is not None:
+        query = query.where(col(DemandeRow.purge_due) > mark)
+    return [(key, due) for key, due in session.exec(query).all() if due is not None]
+
+
+def rewrap_legacy(engine: Engine, vault: Vault, now: datetime) -> int:
+    """Data keys wrapped by the master key, re-wrapped by their purge day's key (idempotent:
+    nothing to do costs one query)."""
+    count, after = 0, ""
+    while True:
+        with transaction(engine) as session:
+            batch = _legacy(session, vault, after)
+            if not batch:
+                break
+            session.execute(
+                update(DemandeKey),
+                [
+                    {
+                        "numero": k.numero,
+                        "wrapped_key": vault.wrap(
+                            vault.unwrap(k.wrapped_key, k.numero, None), k.numero, due
+                        ),
+                        "key_date": due,
+                    }
+                    for k, due in batch
+                ],
+            )
+            count += len(batch)
+            after = batch[-1][0].numero
+    if count:
+        with transaction(engine) as session:
+            audit.head_for_update(session)
+            vault.trail.record(
+                session,
+                at=now,
+                actor=SYSTEM_ACTOR,
+                action="cles-par-echeance",
+                detail={"cles_rechiffrees": count},
+            )
+    return count
 
 
 @dataclass(frozen=True)
@@ -73,13 +151,15 @@ class LegacyCheck:
     first_bad: int | None
 
 
-def _adopt(session: Session, master_key: bytes, key_id: str, now: datetime) -> Vault:
+def _adopt(
+    session: Session, master_key: bytes, key_id: str, now: datetime, keys: KeyStore
+) -> Vault:
     others = session.exec(
         select(DemandeKey.master_key_id).where(DemandeKey.master_key_id != key_id).limit(1)
     ).first()
     if others is not None:
         raise _mismatch(key_id, others)
-    vault = Vault(master_key)
+    vault = Vault(master_key, keys=keys)
     session.add(
         VaultMeta(
             id=1,
@@ -142,17 +222,23 @@ def _check_legacy_chain(session: Session, vault: Vault) -> LegacyCheck:
 class Rotation:
     old_key_id: str
     new_key_id: str
-    keys: int
+    keys: int  # data keys still wrapped by the master key itself, re-wrapped
+    purge_keys: int = 0  # purge-day keys of the key store given the new key's envelope
 
 
 def rotate(
     engine: Engine, old: Vault, new_master_key: bytes, now: datetime, actor: str
 ) -> Rotation:
-    """Re-wrap every demande key and the derived keys under a new master key, in one
-    transaction: killed half-way, nothing changed and the old key still opens everything."""
-    new = Vault(new_master_key, old.derived)
-    if new.key_id == old.key_id:
+    """Give every purge-day key of the key store the new master key's envelope (the old one
+    stays until the new key file is in place: `finish_rotation`), then, in one transaction,
+    re-wrap the data keys the master key wraps itself and the derived keys: killed half-way,
+    nothing changed and the old key still opens everything."""
+    new_id = master_key_id(new_master_key)
+    if new_id == old.key_id:
         raise VaultError("la nouvelle clé est identique à la clé actuelle")
+    new_keys = KeyStore(new_master_key, new_id, old.keys.directory, old.keys.today)
+    new = Vault(new_master_key, old.derived, new_keys)
+    purge_keys = old.keys.add_master(new.keys)
     count = 0
     with transaction(engine) as session:
         audit.head_for_update(session)
@@ -163,7 +249,7 @@ def rotate(
         while True:
             batch = session.exec(
                 select(DemandeKey)
-                .where(col(DemandeKey.numero) > after)
+                .where(col(DemandeKey.numero) > after, col(DemandeKey.key_date).is_(None))
                 .order_by(col(DemandeKey.numero))
                 .limit(BATCH)
             ).all()
@@ -174,14 +260,16 @@ def rotate(
                 [
                     {
                         "numero": k.numero,
-                        "wrapped_key": new.wrap(old.unwrap(k.wrapped_key, k.numero), k.numero),
-                        "master_key_id": new.key_id,
+                        "wrapped_key": new.wrap_legacy(
+                            old.unwrap(k.wrapped_key, k.numero, None), k.numero
+                        ),
                     }
                     for k in batch
                 ],
             )
             count += len(batch)
             after = batch[-1].numero
+        session.execute(update(DemandeKey).values(master_key_id=new.key_id))
         meta.key_id = new.key_id
         meta.fingerprint_key = new.wrap_secret(new.derived.fingerprint, "fingerprint")
         meta.audit_key = new.wrap_secret(new.derived.audit, "audit")
@@ -192,6 +280,21 @@ def rotate(
             at=now,
             actor=actor,
             action="rotation-cle",
-            detail={"ancienne": old.key_id, "nouvelle": new.key_id, "cles": count},
+            detail={
+                "ancienne": old.key_id,
+                "nouvelle": new.key_id,
+                "cles": count,
+                "cles_echeance": len(new.keys.days()),
+            },
         )
-    return Rotation(old.key_id, new.key_id, count)
+    return Rotation(old.key_id, new.key_id, count, purge_keys)
+
+
+def finish_rotation(keys_dir: Path | None, new_master_key: bytes, old_master_key: bytes) -> int:
+    """Once the new key file is in place: make sure every purge-day key has the new key's
+    envelope (a rotation killed before it did), then drop the old key's."""
+    new = KeyStore(new_master_key, master_key_id(new_master_key), keys_dir)
+    old = KeyStore(old_master_key, master_key_id(old_master_key), keys_dir)
+    added = old.add_master(new)
+    new.keep_only_own_master()
+    return added

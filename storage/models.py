@@ -98,6 +98,9 @@ class DemandeKey(SQLModel, table=True):
     )
     wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     master_key_id: str = Field(max_length=16)
+    # The purge day whose key (in the key store, outside the database) wraps this one; None:
+    # wrapped by the master key itself (made before the key store, re-wrapped at unlock).
+    key_date: date | None = Field(default=None)
 
 
 class DemandeBlob(SQLModel, table=True):

@@ -1,9 +1,13 @@
-"""Envelope encryption: one AES-256-GCM data key per demande, wrapped by the master key.
+"""Envelope encryption: one AES-256-GCM data key per demande, wrapped by the key of its
+purge day (storage/keystore.py, outside the database), itself wrapped by the master key.
 
-Destroying a demande's wrapped key makes every copy of its ciphertexts,
-backups included, unreadable (crypto-shredding). Each ciphertext is bound
-to its numero and kind (associated data), so no blob can be swapped for
-another's.
+Destroying a purge day's key makes every copy of the data keys it wrapped, database backups
+included, unreadable (crypto-shredding that reaches backups). Each ciphertext is bound to its
+numero and kind, each wrapped data key to its numero and purge day (associated data), so no
+blob can be swapped for another's.
+
+Data keys wrapped directly by the master key (`key_date` NULL: databases made before the key
+store) are still opened, and re-wrapped by their purge day's key at unlock (keyring.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -22,14 +27,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage.audit import Trail
-from storage.errors import StorageError
+from storage.errors import VaultError
+from storage.keystore import KeyStore
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
 
 
-class VaultError(StorageError):
-    """A key or ciphertext that cannot be used; the message never carries data."""
+__all__ = ["DerivedKeys", "Vault", "VaultError"]
 
 
 def generate_master_key_file(path: Path) -> None:
@@ -80,11 +85,17 @@ class DerivedKeys:
 
 
 class Vault:
-    def __init__(self, master_key: bytes, derived: DerivedKeys | None = None) -> None:
+    def __init__(
+        self,
+        master_key: bytes,
+        derived: DerivedKeys | None = None,
+        keys: KeyStore | None = None,
+    ) -> None:
         if len(master_key) != KEY_BYTES:
             raise VaultError("clé maîtresse invalide (32 octets attendus)")
         self._master = AESGCM(master_key)
         self.key_id = master_key_id(master_key)
+        self.keys = keys or KeyStore(master_key, self.key_id)
         self.derived = derived or DerivedKeys.from_master(master_key)
         self._fingerprint_key = self.derived.fingerprint
         self.trail = Trail(self.derived.audit)
@@ -104,11 +115,22 @@ class Vault:
     def new_data_key() -> bytes:
         return AESGCM.generate_key(bit_length=256)
 
-    def wrap(self, data_key: bytes, numero: str) -> bytes:
-        return self._seal(self._master, data_key, f"key:{numero}")
+    def wrap(self, data_key: bytes, numero: str, key_date: date) -> bytes:
+        """`data_key` wrapped by the key of the purge day `key_date`."""
+        purge_key = AESGCM(self.keys.for_wrapping(key_date))
+        return self._seal(purge_key, data_key, f"key:{numero}:{key_date.isoformat()}")
 
-    def unwrap(self, wrapped: bytes, numero: str) -> bytes:
-        return self._open(self._master, wrapped, f"key:{numero}")
+    def unwrap(self, wrapped: bytes, numero: str, key_date: date | None) -> bytes:
+        """The data key, if its purge day's key still exists (`KeyDestroyed` otherwise);
+        `key_date` None: wrapped by the master key (a database made before the key store)."""
+        if key_date is None:
+            return self._open(self._master, wrapped, f"key:{numero}")
+        purge_key = AESGCM(self.keys.for_opening(key_date))
+        return self._open(purge_key, wrapped, f"key:{numero}:{key_date.isoformat()}")
+
+    def wrap_legacy(self, data_key: bytes, numero: str) -> bytes:
+        """Wrapped by the master key itself: only for a demande with no purge day."""
+        return self._seal(self._master, data_key, f"key:{numero}")
 
     def encrypt(self, data_key: bytes, numero: str, kind: str, plaintext: bytes) -> bytes:
         return self._seal(AESGCM(data_key), plaintext, f"{kind}:{numero}")

@@ -1,5 +1,6 @@
-"""The parsers of the trust (`audit`, `vault`), console (`web`, `staff`) and calendar
-(`calendar`, `convention annexe1`) commands; their handlers are imported when they run."""
+"""The parsers of the trust (`audit`, `vault`), console (`web`, `staff`), calendar
+(`calendar`, `convention annexe1`) and backup (`backup`, `restore`) commands; their
+handlers are imported when they run."""
 
 from __future__ import annotations
 
@@ -91,3 +92,42 @@ def configure_annexe1_parser(convention_sub: Any) -> None:
         "annexe1", help="l'annexe 1 à jour (personnes habilitées), à envoyer à la Caf"
     )
     annexe.add_argument("-o", "--output", type=Path, metavar="FICHIER.pdf", help="en PDF")
+
+
+def configure_backup_parsers(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup",
+        help="copie cohérente de la base, service en marche (elle ne contient aucune clé) ; "
+        "avec --cles, copie chiffrée du magasin de clés",
+    )
+    backup.set_defaults(func=Lazy("backup_cmds", "cmd_backup"))
+    backup.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER")
+    backup.add_argument(
+        "--cles",
+        action="store_true",
+        help="copie le magasin de clés (clés d'échéance), chiffrée par une phrase de passe "
+        "demandée (terminal, ou première ligne de l'entrée standard)",
+    )
+    backup.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la fait")
+
+    restore = commands.add_parser(
+        "restore",
+        help="remet une copie de la base et la réconcilie avec le magasin de clés : ce que les "
+        "purges ont détruit depuis est détruit à nouveau",
+    )
+    restore.set_defaults(func=Lazy("backup_cmds", "cmd_restore"))
+    restore.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        metavar="FICHIER",
+        help="copie faite par « intake backup » (SQLite) ; sans fichier : réconcilie "
+        "seulement la base en place (après un pg_restore, par exemple)",
+    )
+    restore.add_argument(
+        "--cles",
+        action="store_true",
+        help="FICHIER est une copie du magasin de clés : remet les clés qui manquent, jamais "
+        "une clé qu'une purge a détruite",
+    )
+    restore.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la fait")

@@ -11,6 +11,7 @@ from intake import __version__
 from intake.cli import french_help
 from intake.cli.admin_parsers import (
     configure_annexe1_parser,
+    configure_backup_parsers,
     configure_calendar_parser,
     configure_console_parsers,
     configure_trust_parsers,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     configure_demo_parsers(commands)
     configure_trust_parsers(commands, _FrenchParser)
     configure_console_parsers(commands, _FrenchParser)
+    configure_backup_parsers(commands)
     french_help.describe(parser)
     return parser
 

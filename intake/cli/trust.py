@@ -55,8 +55,9 @@ def cmd_vault(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
     done = rotate_master_key(app, args.new_key, args.agent)
     print(
-        f"Clé maîtresse changée : {done.rotation.keys} clé(s) de demande rechiffrée(s) en une "
-        f"transaction (empreinte {done.rotation.old_key_id} → {done.rotation.new_key_id}).",
+        f"Clé maîtresse changée : {done.rotation.purge_keys} clé(s) d'échéance du magasin de "
+        f"clés et {done.rotation.keys} clé(s) de demande rechiffrée(s) "
+        f"(empreinte {done.rotation.old_key_id} → {done.rotation.new_key_id}).",
         file=out,
     )
     print(

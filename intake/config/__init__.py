@@ -61,6 +61,7 @@ class Config:
     timezone: ZoneInfo
     database_url: str
     key_file: Path
+    keys_dir: Path  # the key store: one key per purge day, never inside the database
 
     @property
     def lieu(self) -> LieuSection:
@@ -200,4 +201,9 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
         timezone=ZoneInfo(raw.lieu.timezone),
         database_url=resolve_database_url(raw.database.url, base),
         key_file=resolved(base, raw.vault.key_file),
+        keys_dir=(
+            resolved(base, raw.vault.keys_dir)
+            if raw.vault.keys_dir
+            else resolved(base, raw.vault.key_file).parent / "cles"
+        ),
     )

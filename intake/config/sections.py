@@ -58,6 +58,7 @@ class DatabaseSection(_Section):
 
 class VaultSection(_Section):
     key_file: str = "secrets/master.key"
+    keys_dir: str | None = None  # the key store (purge-day keys); default: cles/ beside key_file
 
 
 class ExtranetAccountSection(_Section):

@@ -37,13 +37,17 @@ REASONS = {
 }
 
 METHOD = (
-    "Chaque demande était chiffrée (AES-256-GCM) avec sa propre clé, elle-même chiffrée par la "
-    "clé maîtresse du lieu. Pour chaque demande listée, la clé propre et tous les contenus "
-    "chiffrés (données saisies, XML reçu, PDF, copies refusées) ont été supprimés de la base "
-    "dans une même transaction ; la base SQLite écrase de zéros les pages des clés "
-    "(secure_delete) et "
-    "son journal WAL a été vidé. Sans la clé propre, aucune copie de ces contenus chiffrés ne "
-    "peut plus être lue. Seule reste une trace non personnelle : numéro, commune, dates, motif."
+    "Chaque demande était chiffrée (AES-256-GCM) avec sa propre clé. Cette clé était elle-même "
+    "chiffrée (AES-256-GCM) par la clé de sa date de fin de conservation : une clé par jour, "
+    "gardée hors de la base de données, dans le magasin de clés du lieu (un fichier par jour, "
+    "lisible par le seul service, chiffré par la clé maîtresse). Pour chaque demande listée, "
+    "la clé propre et tous les contenus chiffrés (données saisies, XML reçu, PDF, copies "
+    "refusées) ont été supprimés de la base dans une même transaction, puis les fichiers des "
+    "clés de ces dates ont été supprimés du magasin. Aucune copie de la base (fichier copié, "
+    "pg_dump, intake backup) ne contient ces clés : même avec la clé maîtresse, ce qu'une telle "
+    "copie garde de ces demandes ne peut plus être déchiffré. La base SQLite écrase de zéros "
+    "les pages des clés (secure_delete) et son journal WAL a été vidé. Seule reste une trace "
+    "non personnelle : numéro, commune, dates, motif."
 )
 
 
@@ -180,20 +184,43 @@ def _communes(pdf: FPDF, manifest: Mapping[str, Any]) -> None:
     pdf.ln(3)
 
 
-PLAIN_METHOD = (
-    "Chaque demande était gardée sous clé, avec sa propre clé. Pour chaque demande de la liste "
-    "en annexe, cette clé a été détruite en même temps que tout ce qu'elle protégeait "
-    "(formulaire, fichier reçu, PDF). Sans elle, plus personne ne peut relire ce qui était dans "
-    "le coffre, ni le lieu, ni un tiers qui détiendrait une ancienne sauvegarde. De chaque "
-    "demande, il ne reste que son numéro, sa commune et ses dates. Les copies sorties du "
-    "coffre (exports, PDF) sont listées ci-dessous : elles sont à détruire par ceux qui les "
-    "ont faites."
-)
+def _plain_method(manifest: Mapping[str, Any]) -> str:
+    """What the destruction guarantees, and until when a copy of the key store may undo it."""
+    keys = manifest.get("cles")
+    if not keys:  # drafted before the key store: its data keys were wrapped by the master key
+        return (
+            "Chaque demande était gardée sous clé, avec sa propre clé. Pour chaque demande de la "
+            "liste en annexe, cette clé a été détruite en même temps que tout ce qu'elle "
+            "protégeait (formulaire, fichier reçu, PDF) dans la base en service. De chaque "
+            "demande, il ne reste que son numéro, sa commune et ses dates. Les copies sorties "
+            "du coffre (exports, PDF) sont listées ci-dessous : elles sont à détruire par ceux "
+            "qui les ont faites."
+        )
+    days = keys["echeances_detruites"]
+    span = (
+        f"celle du {_fr(days[0])}"
+        if len(days) == 1
+        else f"{len(days)} clés, des échéances du {_fr(days[0])} au {_fr(days[-1])}"
+    )
+    return (
+        "Chaque demande était gardée sous clé, avec sa propre clé, elle-même fermée par la clé "
+        "de sa date de fin de conservation, gardée hors de la base de données. Pour chaque "
+        "demande de la liste en annexe, sa clé propre et tout ce qu'elle protégeait "
+        "(formulaire, fichier reçu, PDF) ont été supprimés de la base, et la clé de sa date "
+        f"de fin de conservation a été détruite le {_fr(keys['detruites_le'])} ({span}). "
+        "Les sauvegardes de la base ne contiennent pas ces clés : aucune, ancienne ou future, "
+        "ne permet de relire ces demandes. Une copie du magasin de clés faite avant cette "
+        "destruction (intake backup --cles) peut encore exister jusqu'au "
+        f"{_fr(keys['copies_magasin_jusqu_au'])} au plus tard, durée au-delà de laquelle "
+        "ces copies doivent être détruites. De chaque demande, il ne reste que son numéro, sa "
+        "commune et ses dates. Les copies sorties du coffre (exports, PDF) sont listées "
+        "ci-dessous : elles sont à détruire par ceux qui les ont faites."
+    )
 
 
 def _proofs(pdf: FPDF, manifest: Mapping[str, Any], manifest_sha256: str) -> None:
     _paragraph(pdf, "Comment les données ont été détruites", 11, "B")
-    _paragraph(pdf, PLAIN_METHOD, 10)
+    _paragraph(pdf, _plain_method(manifest), 10)
     _paragraph(pdf, "Preuves", 11, "B")
     audit = manifest["journal_audit"]
     _paragraph(

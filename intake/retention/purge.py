@@ -9,9 +9,13 @@ demande goes on its own purge day.
 
 Destroying a demande deletes its data key and its ciphertexts; its row stays as
 the tombstone (numero, commune, dates, reason) and names the one attestation
-that covers it. A purge works in batches, each its own transaction, under a
-draft attestation; a purge interrupted half-way leaves a draft that the next
-purge completes, so every destroyed demande is in exactly one attestation.
+that covers it. Once the rows are committed, the keys of the purge days
+destroyed (storage/keystore.py, outside the database) are deleted too, so that
+no backup of the database can open those demandes again. Killed between the
+two, the next purge deletes the files left (and a key whose day has passed is
+never used). A purge works in batches, each its own transaction, under a draft
+attestation; a purge interrupted half-way leaves a draft that the next purge
+completes, so every destroyed demande is in exactly one attestation.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ log = logging.getLogger(__name__)
 RETENTION_REASON = "conservation-6-mois"
 END_REASON = "fin-de-convention"
 SIGNING_TIME = relativedelta(months=1)  # "dans le mois suivant ce délai"
+# A copy of the key store may be kept no longer than the time between a purge and its
+# attestation: once the attestation is due, no copy holds a key it says is destroyed.
+KEY_COPY_KEPT = SIGNING_TIME
 BATCH = 500
 AUDIT_KEPT = relativedelta(months=12)  # the trail's own retention
 
@@ -165,6 +172,7 @@ class Retention:
             draft = attestation_store.unfinished(session, reason)
             if draft is None:
                 if not store.purgeable(session, limit, 1):
+                    self._destroy_keys(limit)  # a purge killed before it deleted them
                     return PurgeOutcome(0, None, self.next_purge(session))
                 draft = attestation_store.start(session, reason, now)
             draft_id = draft.id
@@ -172,6 +180,7 @@ class Retention:
         purged = 0
         while batch := self._destroy_batch(limit, reason, draft_id):
             purged += batch
+        self._destroy_keys(limit)
         attestation = self._draft(draft_id, reason)
         self._anchor(attestation)
         self._scrub_files()
@@ -203,6 +212,25 @@ class Retention:
                 ],
             )
             return len(rows)
+
+    def _destroy_keys(self, limit: date) -> list[date]:
+        """The purge days' keys up to `limit`, deleted from the key store (after the rows'
+        commit), and the deletion recorded."""
+        gone = self.vault.keys.destroy_through(limit)
+        if gone:
+            with transaction(self.engine) as session:
+                self.vault.trail.record(
+                    session,
+                    at=self.clock.now(),
+                    actor=self.actor,
+                    action="destruction-cles",
+                    detail={
+                        "echeances": len(gone),
+                        "premiere": gone[0].isoformat(),
+                        "derniere": gone[-1].isoformat(),
+                    },
+                )
+        return gone
 
     def _draft(self, attestation_id: int, reason: str) -> int | None:
         """Complete the draft: manifest, its digest, the chain's head, the PDF. A draft that
@@ -298,6 +326,17 @@ class Retention:
                 "destruction_fin": destroyed[-1],
             },
             "signer_avant": attestation.sign_by.isoformat() if attestation.sign_by else None,
+            "cles": {
+                # One key per purge day, kept outside the database: each day's key was deleted
+                # when its demandes were, so no backup of the database can open them.
+                "echeances_detruites": sorted(
+                    {r.purge_due.isoformat() for r in rows if r.purge_due}
+                ),
+                "detruites_le": destroyed[-1],
+                "copies_magasin_jusqu_au": (
+                    date.fromisoformat(destroyed[-1]) + KEY_COPY_KEPT
+                ).isoformat(),
+            },
             "journal_audit": {"sequence": head[0], "empreinte": head[1]},
             "copies": _copies(session, rows, self.config.timezone),
             "demandes": [

@@ -70,7 +70,10 @@ def test_rotation_rewraps_every_key_and_installs_the_new_one(initialised: Intake
 
     run = initialised("vault", "rotate", "--new-key", str(new_key), "--agent", AGENT)
     assert run.code == 0, run.err
-    assert "3 clé(s) de demande rechiffrée(s)" in run.out
+    assert "clé(s) d'échéance du magasin de clés" in run.out
+    purge_keys = list((initialised.folder / "secrets" / "cles").glob("*.cle"))
+    assert purge_keys  # one envelope each, the new key's: the old one was dropped
+    assert all(len(path.read_text().splitlines()) == 1 for path in purge_keys)
     installed = initialised.folder / "secrets" / "master.key"
     assert installed.read_bytes() == new_key.read_bytes()
     (kept,) = installed.parent.glob("master.key.avant-*")
