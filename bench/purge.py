@@ -28,19 +28,25 @@ from intake import deadlines
 from intake.clock import FixedClock
 from intake.retention import Retention
 from storage.db import make_engine, transaction, upgrade
+from storage.keystore import KeyStore
 from storage.models import Attestation, BlobKind, DemandeBlob, DemandeKey, DemandeRow, Status
-from storage.vault import Vault, generate_master_key_file
+from storage.vault import Vault, generate_master_key_file, master_key_id, read_master_key_file
 from tests.support.feeds import numero
 from tests.support.lieu import PARIS
 
 SEED_BATCH = 2000
 
 
-def seed(url: str, count: int, pdf_bytes: int) -> None:
+def vault_of(config: configuration.Config) -> Vault:
+    """The lieu's vault with its key store on disk (one file per purge day)."""
+    master = read_master_key_file(config.key_file)
+    return Vault(master, keys=KeyStore(master, master_key_id(master), config.keys_dir))
+
+
+def seed(url: str, count: int, pdf_bytes: int, vault: Vault) -> None:
     """`count` demandes transmitted in May 2026: all due for destruction in November."""
     engine = make_engine(url)
     upgrade(engine)
-    vault = Vault(os.urandom(32))
     key = vault.new_data_key()
     pdf = os.urandom(pdf_bytes)
     record, xml = os.urandom(1_500), os.urandom(3_000)
@@ -62,11 +68,13 @@ def seed(url: str, count: int, pdf_bytes: int) -> None:
                     "updated_at": transmitted,
                 }
             )
+            due = deadlines.purge_due(transmitted, PARIS)
             keys.append(
                 {
                     "numero": numero(i),
-                    "wrapped_key": vault.wrap(key, numero(i)),
-                    "master_key_id": "k",
+                    "wrapped_key": vault.wrap(key, numero(i), due),
+                    "master_key_id": vault.key_id,
+                    "key_date": due,
                 }
             )
             for kind, data in ((BlobKind.RECORD, record), (BlobKind.XML, xml), (BlobKind.PDF, pdf)):
@@ -115,18 +123,22 @@ def main() -> None:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'intake.db'}"
         print(f"machine : {machine()} ; {args.count} demandes, PDF de {args.pdf_kb} Ko")
-        seed(url, args.count, args.pdf_kb * 1000)
+        config = lieu(folder, url)
+        vault = vault_of(config)
+        seed(url, args.count, args.pdf_kb * 1000, vault)
+        held = len(vault.keys.days())
         size = (folder / "intake.db").stat().st_size / 1e6
         print(f"base avant destruction : {size:.0f} Mo")
         shutil.copyfile(folder / "intake.db", folder / "floor.db")  # the same pages for both
 
-        config = lieu(folder, url)
         engine = make_engine(url)
-        vault = Vault.from_file(config.key_file)
+        vault = vault_of(config)
         retention = Retention(config, engine, vault, FixedClock(NOW), actor="bench")
         with timed() as purging:
             outcome = retention.purge()
         assert outcome.purged == args.count, outcome
+        assert not vault.keys.days(), "purge-day keys left"
+        print(f"clés d'échéance détruites : {held} (fichiers du magasin de clés)")
         with transaction(engine) as session:
             pdf = session.get_one(Attestation, outcome.attestation).pdf
         engine.dispose()

@@ -20,7 +20,9 @@ from sqlalchemy.engine import make_url
 from storage.db import is_sqlite
 from storage.errors import StorageError
 
-PAGES_PER_STEP = 1024  # the live database stays usable between steps
+# One step: in WAL mode the copy reads one snapshot while the service keeps writing (copied
+# in steps, every write of another connection would restart it).
+PAGES_PER_STEP = -1
 
 
 class BackupError(StorageError):

@@ -85,6 +85,15 @@ EXAMPLES = {
     "calendar": ["intake calendar", "intake calendar --json"],
     "audit": ["intake audit verify", "intake audit verify --json"],
     "vault": ["intake vault new-key nouvelle.key", "intake vault rotate --new-key nouvelle.key"],
+    "backup": [
+        "intake backup -o /srv/sauvegardes/intake-2026-12-03.db",
+        "intake backup --cles -o /media/cle-usb/cles-2026-12-03.bin",
+    ],
+    "restore": [
+        "intake restore /srv/sauvegardes/intake-2026-12-03.db --agent l.feuga@ville-corbas.fr",
+        "intake restore --agent l.feuga@ville-corbas.fr   (après pg_restore)",
+        "intake restore --cles /media/cle-usb/cles-2026-12-03.bin",
+    ],
     "web": ["intake web", "intake web --listen 127.0.0.1:8081"],
     "staff": ["intake staff password l.feuga@ville-corbas.fr", "intake staff list"],
     "demo": ["intake demo", "intake demo essai/ --sans-console"],
