@@ -48,6 +48,7 @@ def semantic_problems(raw: RawConfig, base: Path, environ: Mapping[str, str]) ->
     problems += _staff_problems(raw)
     problems += _database_problems(raw)
     problems += _key_file_problems(resolved(base, raw.vault.key_file))
+    problems += _keys_dir_problems(raw, base)
     problems += _optional_section_problems(raw, base, environ)
     problems += _web_problems(raw.web)
     if raw.caf is not None and not EMAIL.fullmatch(raw.caf.email):
@@ -150,6 +151,33 @@ def _key_file_problems(path: Path) -> list[Problem]:
                 key,
                 f"{path} est accessible à d'autres utilisateurs "
                 f"(droits {stat.filemode(info.st_mode)}) ; faites chmod 600",
+            )
+        ]
+    return []
+
+
+def _keys_dir_problems(raw: RawConfig, base: Path) -> list[Problem]:
+    """The key store: absent is fine (made at first use), shared with others is not."""
+    key = "vault.keys_dir"
+    path = (
+        resolved(base, raw.vault.keys_dir)
+        if raw.vault.keys_dir
+        else resolved(base, raw.vault.key_file).parent / "cles"
+    )
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [Problem(key, f"magasin de clés illisible : {path} ({exc.strerror})")]
+    if not stat.S_ISDIR(info.st_mode):
+        return [Problem(key, f"{path} n'est pas un dossier")]
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [
+            Problem(
+                key,
+                f"{path} est accessible à d'autres utilisateurs "
+                f"(droits {stat.filemode(info.st_mode)}) ; faites chmod 700",
             )
         ]
     return []

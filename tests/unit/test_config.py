@@ -106,6 +106,17 @@ def test_missing_and_exposed_key_files(folder: Path):
     assert "introuvable" in problems(folder, TEMPLATE)["vault.key_file"]
 
 
+def test_a_key_store_shared_with_others(folder: Path):
+    keys = folder / "secrets" / "cles"
+    loaded = configuration.load(write(folder, TEMPLATE), {})  # absent: made at first use
+    assert loaded.keys_dir.resolve() == keys.resolve()  # default: beside the master key
+    keys.mkdir()
+    os.chmod(keys, 0o755)
+    assert "chmod 700" in problems(folder, TEMPLATE)["vault.keys_dir"]
+    os.chmod(keys, 0o700)
+    assert configuration.load(write(folder, TEMPLATE), {}).keys_dir.resolve() == keys.resolve()
+
+
 def test_missing_sections_and_bad_toml(folder: Path):
     assert problems(folder, "[lieu]\nid='X'\nname='Y'\n").keys() >= {
         "convention",
