@@ -7,6 +7,8 @@
   it alone retrieved are uncovered from the next day (the admins are alerted that day).
 - The convention renews tacitly each year on its anniversary; notice to end it must be given
   `renewal_notice_months` before.
+- A copy of the key store (`intake backup --cles`) must be destroyed within a month: kept
+  longer, it would reopen demandes an attestation says are destroyed.
 The daemon emails the admins 7 days and 1 day before each date (10 days before an account's
 lock too), once each.
 """
@@ -24,6 +26,7 @@ from intake.config import Config
 from intake.notices import Notices
 from storage import attestations as attestation_store
 from storage import audit
+from storage import backup as backup_store
 from storage import communes as communes_store
 from storage.db import transaction
 from storage.vault import Vault
@@ -32,6 +35,7 @@ TELL_THE_CAF = timedelta(days=15)
 ACCOUNT_LOCK = timedelta(days=45)
 REMINDERS = (7, 1)  # days before a date
 ACCOUNT_REMINDERS = (10, 7, 1)
+KEY_COPIES_SHOWN = timedelta(days=45)  # a copy is kept a month at most
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ def calendar(engine: Engine, config: Config, today: date) -> list[Due]:
         return ended
     items = _staff_changes(config) + _accounts(engine, config, today) + _renewal(config, today)
     items += _uncovered(config)
+    items += _key_copies(engine, config, today)
     return sorted(items, key=lambda d: (d.day, d.key))
 
 
@@ -143,6 +148,27 @@ def _end(engine: Engine, config: Config) -> list[Due]:
             "est à signer et à envoyer à la Caf",
         )
     ]
+
+
+def _key_copies(engine: Engine, config: Config, today: date) -> list[Due]:
+    since = datetime.combine(today - KEY_COPIES_SHOWN, datetime.min.time(), config.timezone)
+    with transaction(engine) as session:
+        made = backup_store.key_copies(session, since)
+    items = []
+    for at, until in made:
+        day = date.fromisoformat(until)
+        if day < today - timedelta(days=7):
+            continue
+        items.append(
+            Due(
+                f"copie-cles:{at.isoformat()}",
+                day,
+                f"copie chiffrée du magasin de clés faite le "
+                f"{deadlines.local_date(at, config.timezone):%d/%m/%Y} : à détruire au plus "
+                "tard ce jour (gardée plus longtemps, elle rouvrirait des demandes détruites)",
+            )
+        )
+    return items
 
 
 def _renewal(config: Config, today: date) -> list[Due]:

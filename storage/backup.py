@@ -8,17 +8,21 @@ format), the password passed through the environment, never on the command line.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
 
 from storage.db import is_sqlite
 from storage.errors import StorageError
+from storage.models import AuditEvent
 
 # One step: in WAL mode the copy reads one snapshot while the service keeps writing (copied
 # in steps, every write of another connection would restart it).
@@ -160,3 +164,19 @@ def _pg(tool: str, engine: Engine, options: list[str], *rest: str) -> None:
     if done.returncode != 0:
         # The tool's message names tables and options, never a demande's content (ciphertext).
         raise BackupError(f"{tool} a échoué ({done.returncode}) : {done.stderr.strip()[:500]}")
+
+
+def key_copies(session: Session, since: datetime) -> list[tuple[datetime, str]]:
+    """The key store copies made since `since` (audit events `sauvegarde-cles`): when, and
+    the day by which each must be destroyed (ISO), oldest first. Reads only."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "sauvegarde-cles", col(AuditEvent.at) >= since)
+        .order_by(col(AuditEvent.seq))
+    )
+    found = []
+    for event in events:
+        until = json.loads(event.detail).get("a_detruire_le")
+        if isinstance(until, str):
+            found.append((event.at, until))
+    return found

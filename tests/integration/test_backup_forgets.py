@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from intake import backups
 from intake.app import App
+from intake.calendar import calendar
 from intake.clock import FixedClock
 from intake.config import Config
 from intake.retention import Retention
@@ -124,6 +125,8 @@ def test_a_key_store_copy_never_brings_back_a_destroyed_key(
     made = backups.backup_keys(before, sealed, "une phrase de passe longue", "système:test")
     assert made.keep_until == date(2026, 7, 20)  # a month: a purge's time to its attestation
     assert made.days == 1
+    (due,) = [d for d in calendar(engine, lieu_config, date(2026, 6, 20)) if "magasin" in d.what]
+    assert due.day == date(2026, 7, 20) and "à détruire" in due.what
     purging = app_at(lieu_config, engine, PURGE)
     Retention(lieu_config, engine, purging.vault, purging.clock, "système:test").purge()
 
