@@ -249,10 +249,8 @@ class KeyStore:
             mark = limit
             if self.directory is None:
                 self._memory_mark = mark
-            elif limit < date.max:
+            else:  # date.max at the convention's end: every key, now and to come
                 _replace(self.directory / MARK, f"{mark.isoformat()}\n".encode("ascii"))
-            else:  # the convention's end: every key, and a mark of "everything"
-                _replace(self.directory / MARK, f"{date.max.isoformat()}\n".encode("ascii"))
         gone = [day for day in self.days() if day <= mark]
         for day in gone:
             self._keys.pop(day, None)

@@ -170,12 +170,15 @@ class Retention:
         now = self.clock.now()
         with transaction(self.engine) as session:
             draft = attestation_store.unfinished(session, reason)
-            if draft is None:
-                if not store.purgeable(session, limit, 1):
-                    self._destroy_keys(limit)  # a purge killed before it deleted them
-                    return PurgeOutcome(0, None, self.next_purge(session))
-                draft = attestation_store.start(session, reason, now)
-            draft_id = draft.id
+            if draft is None and not store.purgeable(session, limit, 1):
+                idle = PurgeOutcome(0, None, self.next_purge(session))
+            else:
+                idle = None
+                draft = draft or attestation_store.start(session, reason, now)
+                draft_id = draft.id
+        if idle is not None:
+            self._destroy_keys(limit)  # a purge killed before it deleted them
+            return idle
         assert draft_id is not None
         purged = 0
         while batch := self._destroy_batch(limit, reason, draft_id):
