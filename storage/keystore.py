@@ -104,8 +104,12 @@ class KeyStore:
         self.directory = directory
         self.today = today
         self._keys: dict[date, bytes] = {}
+        self._ciphers: dict[date, AESGCM] = {}  # built once per day: a wrap costs no more
         self._memory: dict[date, bytes] = {}  # without a folder: the wrapped keys
         self._memory_mark: date | None = None
+        self._mark_seen: tuple[tuple[int, int, int], date] | None = None
+        self._mark_path = str(directory / MARK) if directory is not None else ""
+        self._directory_path = str(directory) if directory is not None else ""
         self._lock = threading.Lock()
         if directory is not None:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -128,17 +132,28 @@ class KeyStore:
         return sorted(found)
 
     def destroyed_through(self) -> date | None:
-        """The latest purge day whose key the purges destroyed."""
+        """The latest purge day whose key the purges destroyed (read again only when the
+        mark's file changed: one `stat` per use)."""
         if self.directory is None:
             return self._memory_mark
+        try:
+            info = os.stat(self._mark_path)
+        except FileNotFoundError:
+            self._mark_seen = None
+            return None
+        seen = (info.st_ino, info.st_mtime_ns, info.st_size)
+        if self._mark_seen is not None and self._mark_seen[0] == seen:
+            return self._mark_seen[1]
         try:
             text = (self.directory / MARK).read_text(encoding="ascii").strip()
         except FileNotFoundError:
             return None
         try:
-            return date.fromisoformat(text)
+            mark = date.fromisoformat(text)
         except ValueError:
             raise KeyStoreError(f"repère illisible dans le magasin de clés : {MARK}") from None
+        self._mark_seen = (seen, mark)
+        return mark
 
     def _held(self, day: date) -> list[tuple[str, bytes]] | None:
         if self.directory is None:
@@ -188,9 +203,12 @@ class KeyStore:
         return self.today is not None and day < self.today()
 
     def for_wrapping(self, day: date) -> bytes:
-        """The key of this purge day, made if there is none yet."""
+        """The key of this purge day, made if there is none yet. Once known, it is used from
+        memory without looking at the file (a `stat` per demande cost a fifth of an ingest):
+        only another process's purge could delete it meanwhile, and a day it destroys is one
+        whose demandes are all due, the new one too (the next purge takes it)."""
         key = self._keys.get(day)
-        if key is not None and self._present(day):
+        if key is not None:
             return key
         with self._lock:
             held = self._held(day)
@@ -212,7 +230,7 @@ class KeyStore:
     def for_opening(self, day: date) -> bytes:
         """The key of this purge day, or `KeyDestroyed`."""
         if self._expired(day) or not self._present(day):
-            self._keys.pop(day, None)
+            self._forget(day)
             raise KeyDestroyed(
                 f"la clé de l'échéance du {day:%d/%m/%Y} a été détruite (ou son échéance est "
                 "passée) : les données qu'elle protégeait ne peuvent plus être lues"
@@ -225,10 +243,31 @@ class KeyStore:
             key = self._keys[day] = self._open_held(day, held)
         return key
 
+    def cipher_for_wrapping(self, day: date) -> AESGCM:
+        cipher = self._ciphers.get(day)
+        if cipher is None:
+            cipher = self._ciphers[day] = AESGCM(self.for_wrapping(day))
+        return cipher
+
+    def cipher_for_opening(self, day: date) -> AESGCM:
+        key = self.for_opening(day)  # every check, every time
+        cipher = self._ciphers.get(day)
+        if cipher is None:
+            cipher = self._ciphers[day] = AESGCM(key)
+        return cipher
+
+    def _forget(self, day: date) -> None:
+        self._keys.pop(day, None)
+        self._ciphers.pop(day, None)
+
     def _present(self, day: date) -> bool:
         if self.directory is None:
             return day in self._memory
-        return self.path(day).exists()
+        try:
+            os.stat(f"{self._directory_path}/{day.isoformat()}{SUFFIX}")
+        except FileNotFoundError:
+            return False
+        return True
 
     def _open_held(self, day: date, held: list[tuple[str, bytes]]) -> bytes:
         for key_id, wrapped in held:
@@ -253,7 +292,7 @@ class KeyStore:
                 _replace(self.directory / MARK, f"{mark.isoformat()}\n".encode("ascii"))
         gone = [day for day in self.days() if day <= mark]
         for day in gone:
-            self._keys.pop(day, None)
+            self._forget(day)
             if self.directory is None:
                 del self._memory[day]
             else:

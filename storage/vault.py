@@ -117,7 +117,7 @@ class Vault:
 
     def wrap(self, data_key: bytes, numero: str, key_date: date) -> bytes:
         """`data_key` wrapped by the key of the purge day `key_date`."""
-        purge_key = AESGCM(self.keys.for_wrapping(key_date))
+        purge_key = self.keys.cipher_for_wrapping(key_date)
         return self._seal(purge_key, data_key, f"key:{numero}:{key_date.isoformat()}")
 
     def unwrap(self, wrapped: bytes, numero: str, key_date: date | None) -> bytes:
@@ -125,7 +125,7 @@ class Vault:
         `key_date` None: wrapped by the master key (a database made before the key store)."""
         if key_date is None:
             return self._open(self._master, wrapped, f"key:{numero}")
-        purge_key = AESGCM(self.keys.for_opening(key_date))
+        purge_key = self.keys.cipher_for_opening(key_date)
         return self._open(purge_key, wrapped, f"key:{numero}:{key_date.isoformat()}")
 
     def wrap_legacy(self, data_key: bytes, numero: str) -> bytes:
