@@ -6,31 +6,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import stat
-import subprocess
-import sys
 
-from tests.e2e.conftest import LAUNCHER, Intake, Run
+from tests.e2e.conftest import Intake
 from tests.support.feeds import SAMPLES
 
 SAMPLE_FEED = str(SAMPLES / "flux-69273-corbas.xml")  # purge days 3, 6 and 10 May 2027
 AGENT = "l.feuga@ville-corbas.fr"
 PURGE_DAY = "2027-05-01T04:00:00+02:00"
 PASSPHRASE = "une phrase de passe assez longue\n"
-
-
-def with_stdin(intake: Intake, stdin: str, *args: str, now: str | None = None) -> Run:
-    env = {**intake.env, **({"INTAKE_TEST_NOW": now} if now else {})}
-    done = subprocess.run(
-        [sys.executable, str(LAUNCHER), *args],
-        cwd=intake.folder,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
 
 
 def test_backup_purge_restore_then_the_attackers_way(initialised: Intake):
@@ -44,7 +27,7 @@ def test_backup_purge_restore_then_the_attackers_way(initialised: Intake):
             0,
         )
         assert db.execute("SELECT count(*) FROM demande_key").fetchone()[0] == 3
-    keys = with_stdin(initialised, PASSPHRASE, "backup", "--cles", "-o", "cles.bin")
+    keys = initialised("backup", "--cles", "-o", "cles.bin", input=PASSPHRASE)
     assert keys.code == 0, keys.err
     assert "À détruire au plus tard le 23/12/2026" in keys.out  # a month from NOW
 
@@ -53,7 +36,7 @@ def test_backup_purge_restore_then_the_attackers_way(initialised: Intake):
     restored = initialised("restore", str(copy), "--agent", AGENT, now=PURGE_DAY)
     assert restored.code == 0, restored.err
     assert "3 demande(s) détruite(s) depuis la copie l'ont été à nouveau" in restored.out
-    again = with_stdin(initialised, PASSPHRASE, "restore", "--cles", "cles.bin", now=PURGE_DAY)
+    again = initialised("restore", "--cles", "cles.bin", now=PURGE_DAY, input=PASSPHRASE)
     assert again.code == 0 and "3 clé(s) non remise(s)" in again.out
 
     live = initialised.folder / "data" / "intake.db"
