@@ -108,7 +108,12 @@ def configure_backup_parsers(commands: Any) -> None:
         help="copie le magasin de clés (clés d'échéance), chiffrée par une phrase de passe "
         "demandée (terminal, ou première ligne de l'entrée standard)",
     )
-    backup.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la fait")
+    backup.add_argument(
+        "--agent",
+        metavar="COURRIEL",
+        help="personne habilitée qui la fait (avec --cles : son mot de passe de la console, "
+        "puis son code, sont demandés avant la phrase de passe)",
+    )
 
     restore = commands.add_parser(
         "restore",
@@ -130,4 +135,9 @@ def configure_backup_parsers(commands: Any) -> None:
         help="FICHIER est une copie du magasin de clés : remet les clés qui manquent, jamais "
         "une clé qu'une purge a détruite",
     )
-    restore.add_argument("--agent", metavar="COURRIEL", help="personne habilitée qui la fait")
+    restore.add_argument(
+        "--agent",
+        metavar="COURRIEL",
+        help="personne habilitée qui la fait (son mot de passe de la console, puis son code, "
+        "sont demandés)",
+    )

@@ -9,8 +9,20 @@ import sys
 from typing import TextIO
 
 from intake import backups
+from intake.app import App
 from intake.cli.common import EXIT_OK, UsageError, actor, load_app
 from intake.clock import Clock
+
+
+def _who(app: App, agent: str | None, action: str) -> str:
+    """The person named by `--agent`, once authenticated as the console does (cli.md, "Who
+    acts": their password, then their code, before the passphrase on standard input); without
+    `--agent`, the Unix user who runs it (the IT person, as for `intake vault rotate`)."""
+    if agent is None:
+        return actor(app.config, None)
+    from intake.cli.identity import authenticate
+
+    return authenticate(app, agent, action).email
 
 
 def _passphrase(confirm: bool) -> str:
@@ -24,8 +36,8 @@ def _passphrase(confirm: bool) -> str:
 
 def cmd_backup(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    who = actor(app.config, args.agent)
     if args.cles:
+        who = _who(app, args.agent, "sauvegarde-cles")
         done = backups.backup_keys(app, args.output, _passphrase(confirm=True), who)
         print(
             f"Copie chiffrée du magasin de clés écrite (0600) : {done.path} "
@@ -40,7 +52,7 @@ def cmd_backup(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             file=out,
         )
         return EXIT_OK
-    copy = backups.backup_database(app, args.output, who)
+    copy = backups.backup_database(app, args.output, actor(app.config, args.agent))
     print(
         f"Copie de la base écrite (0600) : {copy.path} (SHA-256 {copy.sha256}). Elle ne "
         "contient aucune clé : ce que les purges détruiront ne pourra pas en être relu.",
@@ -51,7 +63,7 @@ def cmd_backup(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 def cmd_restore(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    who = actor(app.config, args.agent)
+    who = _who(app, args.agent, "restauration")
     if args.cles:
         if args.file is None:
             raise UsageError("--cles : indiquez le fichier de la copie du magasin de clés")
