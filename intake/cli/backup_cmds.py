@@ -19,7 +19,7 @@ def _who(app: App, agent: str | None, action: str) -> str:
     acts": their password, then their code, before the passphrase on standard input); without
     `--agent`, the Unix user who runs it (the IT person, as for `intake vault rotate`)."""
     if agent is None:
-        return actor(app.config, None)
+        return actor(app.config, None, app.clock.now())
     from intake.cli.identity import authenticate
 
     return authenticate(app, agent, action).email
@@ -52,7 +52,7 @@ def cmd_backup(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             file=out,
         )
         return EXIT_OK
-    copy = backups.backup_database(app, args.output, actor(app.config, args.agent))
+    copy = backups.backup_database(app, args.output, actor(app.config, args.agent, clock.now()))
     print(
         f"Copie de la base écrite (0600) : {copy.path} (SHA-256 {copy.sha256}). Elle ne "
         "contient aucune clé : ce que les purges détruiront ne pourra pas en être relu.",
