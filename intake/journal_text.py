@@ -132,6 +132,31 @@ PHRASES: dict[str, Phrase] = {
         "a changé la clé maîtresse"
         + (f" ({french.plural(_n(d, 'cles'), 'clé')} rechiffrées)" if "cles" in d else "")
     ),
+    "cles-par-echeance": lambda n, d: (
+        f"a rechiffré {french.plural(_n(d, 'cles_rechiffrees'), 'clé')} de demande par la clé "
+        "de leur date de fin de conservation"
+    ),
+    "destruction-cles": lambda n, d: (
+        f"a détruit {french.plural(_n(d, 'echeances'), 'clé')} d’échéance du magasin de clés"
+        + (f" (du {_day(d['premiere'])} au {_day(d['derniere'])})" if "premiere" in d else "")
+    ),
+    "sauvegarde": lambda n, d: "a fait une copie de la base de données",
+    "sauvegarde-cles": lambda n, d: (
+        "a fait une copie chiffrée du magasin de clés"
+        + (
+            f", à détruire au plus tard le {_day(d['a_detruire_le'])}"
+            if "a_detruire_le" in d
+            else ""
+        )
+    ),
+    "restauration": lambda n, d: (
+        "a remis en place une copie de la base"
+        + (
+            f" ; {french.plural(_n(d, 'redetruites'), 'demande')} détruite(s) à nouveau"
+            if d.get("redetruites")
+            else ""
+        )
+    ),
     "elagage-journal": lambda n, d: (
         f"a élagué le journal ({french.plural(_n(d, 'evenements'), 'événement')} retirés)"
     ),
