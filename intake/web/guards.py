@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from intake.depot import MAX_DEPOT
+
 log = logging.getLogger("intake.web")
 
 SECURITY_HEADERS = {
@@ -38,10 +40,16 @@ FORM_LIMIT = 64 * 1024  # a form of the console is a few hundred bytes
 MAX_UPLOAD = 20 * 1024 * 1024  # a certificate or a scanned attestation
 UPLOAD_LIMIT = MAX_UPLOAD + FORM_LIMIT  # the file, its form fields and the multipart framing
 UPLOAD_ROUTES = re.compile(r"/attestations/[1-9][0-9]{0,8}/(signature|scan)")
+DEPOT_LIMIT = MAX_DEPOT + FORM_LIMIT
+DEPOT_ROUTE = "/depot"
 
 TOO_LARGE = (
     "la requête est trop volumineuse : {limit} au plus pour cette page. Un certificat ou "
     "une copie numérisée doit peser moins de 20 Mo."
+)
+DEPOT_TOO_LARGE = (
+    "le dépôt est trop volumineux : {limit} au plus. Déposez le flux et ses PDF en plusieurs "
+    "fois, un flux à la fois."
 )
 INTERNAL = (
     "erreur interne : la page n'a pas pu être produite. L'erreur est inscrite au journal du "
@@ -74,6 +82,8 @@ class BodyTooLarge(HTTPException):
 
 
 def body_limit(path: str) -> int:
+    if path == DEPOT_ROUTE:
+        return DEPOT_LIMIT
     return UPLOAD_LIMIT if UPLOAD_ROUTES.fullmatch(path) else FORM_LIMIT
 
 
@@ -83,7 +93,8 @@ def _size(limit: int) -> str:
 
 def too_large(path: str) -> str:
     """The 413 page's words for a request to `path`."""
-    return TOO_LARGE.format(limit=_size(body_limit(path)))
+    words = DEPOT_TOO_LARGE if path == DEPOT_ROUTE else TOO_LARGE
+    return words.format(limit=_size(body_limit(path)))
 
 
 Render = Callable[[Request, int, str], Response]  # an error page: (request, status, message)
