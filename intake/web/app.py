@@ -21,7 +21,7 @@ from intake.app import App
 from intake.errors import IntakeError
 from intake.followup import FollowUpError
 from intake.retention.signing import SignatureRefused
-from intake.web import auth, depot_pages, pages, staff_pages
+from intake.web import auth, depot_pages, notice, pages, staff_pages
 from intake.web.auth import BadCsrf, NeedSignIn
 from intake.web.guards import BodyLimit, Guarded, too_large
 from intake.web.render import page
@@ -103,8 +103,11 @@ def create_app(intake: App) -> FastAPI:
     @web.exception_handler(NeedSignIn)
     def need_sign_in(request: Request, exc: NeedSignIn) -> Response:
         # The cookie is left alone: a session awaiting its TOTP code goes on; an expired one
-        # is already deleted on the server.
-        return RedirectResponse("/connexion", status_code=303)
+        # is already deleted on the server. Signing in again leads back to the page.
+        target = notice.sign_in_url(notice.back_to(request))
+        if exc.expired:
+            return notice.redirect(request, target, "session-expiree")
+        return RedirectResponse(target, status_code=303)
 
     @web.exception_handler(BadCsrf)
     def bad_csrf(request: Request, exc: BadCsrf) -> Response:

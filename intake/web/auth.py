@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from intake.accounts import Accounts, Person, SignInRefused, csrf_matches
 from intake.app import App
+from intake.web.notice import safe_next
 from intake.web.render import page
 
 COOKIE = "intake_session"
@@ -21,7 +23,11 @@ LOGIN_CSRF_COOKIE = "intake_csrf"  # before sign-in: a double-submitted token
 
 
 class NeedSignIn(Exception):
-    """No valid session: the person is sent to /connexion."""
+    """No valid session: the person is sent to /connexion (told so if theirs expired)."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__()
+        self.expired = expired
 
 
 class BadCsrf(Exception):
@@ -38,9 +44,11 @@ def accounts(request: Request) -> Accounts:
 
 
 def signed_in(request: Request) -> Person:
-    person = accounts(request).person(request.cookies.get(COOKIE))
+    token = request.cookies.get(COOKIE)
+    person = accounts(request).person(token)
     if person is None or person.stage != "ok":
-        raise NeedSignIn
+        # A cookie that names no live session: it timed out (or was ended elsewhere).
+        raise NeedSignIn(expired=bool(token) and person is None)
     return person
 
 
@@ -69,10 +77,15 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
 router = APIRouter()
 
 
+Next = Annotated[str, Query(alias="suite", max_length=2000)]
+
+
 @router.get("/connexion")
-def sign_in_form(request: Request) -> Response:
+def sign_in_form(request: Request, suite: Next = "/") -> Response:
     token = secrets.token_urlsafe(32)
-    response = page(request, "connexion.html", csrf=token, error=None)
+    response = page(
+        request, "connexion.html", csrf=token, error=None, email="", suite=safe_next(suite)
+    )
     set_cookie(request, response, LOGIN_CSRF_COOKIE, token)
     return response
 
@@ -83,27 +96,39 @@ def sign_in(
     email: Annotated[str, Form(max_length=254)] = "",
     mot_de_passe: Annotated[str, Form(max_length=1024)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
+    suite: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
         raise BadCsrf
+    back = safe_next(suite)
     try:
         opened = accounts(request).sign_in(
             email, mot_de_passe, request.cookies.get(COOKIE), source=source(request)
         )
     except SignInRefused as refused:
-        return page(request, "connexion.html", csrf=csrf, error=str(refused), status_code=401)
-    target = "/" if opened.person.stage == "ok" else "/connexion/code"
+        return page(
+            request,
+            "connexion.html",
+            csrf=csrf,
+            error=str(refused),
+            email=email,  # kept; the password never is
+            suite=back,
+            status_code=401,
+        )
+    target = back
+    if opened.person.stage != "ok":
+        target = "/connexion/code" + ("" if back == "/" else f"?suite={quote(back, safe='/')}")
     response = RedirectResponse(target, status_code=303)
     set_cookie(request, response, COOKIE, opened.token)
     return response
 
 
 @router.get("/connexion/code")
-def code_form(request: Request) -> Response:
+def code_form(request: Request, suite: Next = "/") -> Response:
     person = accounts(request).person(request.cookies.get(COOKIE))
     if person is None or person.stage != "code":
         return RedirectResponse("/connexion", status_code=303)
-    return page(request, "code.html", csrf=person.csrf, error=None)
+    return page(request, "code.html", csrf=person.csrf, error=None, suite=safe_next(suite))
 
 
 @router.post("/connexion/code")
@@ -111,6 +136,7 @@ def confirm_code(
     request: Request,
     code: Annotated[str, Form(max_length=20)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
+    suite: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     token = request.cookies.get(COOKIE, "")
     service = accounts(request)
@@ -122,8 +148,15 @@ def confirm_code(
     try:
         opened = service.confirm_code(token, code, source=source(request))
     except SignInRefused as refused:
-        return page(request, "code.html", csrf=person.csrf, error=str(refused), status_code=401)
-    response = RedirectResponse("/", status_code=303)
+        return page(
+            request,
+            "code.html",
+            csrf=person.csrf,
+            error=str(refused),
+            suite=safe_next(suite),
+            status_code=401,
+        )
+    response = RedirectResponse(safe_next(suite), status_code=303)
     set_cookie(request, response, COOKIE, opened.token)
     return response
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from intake import deadlines, followup
 from intake.access import open_demande
@@ -18,6 +18,7 @@ from intake.exports import EXPORT_WARNING, Selection, export, last_export
 from intake.followup import FOLLOW_UP
 from intake.listing import STAGES, Filters, demandes_page
 from intake.vocabulary import STATUS
+from intake.web import notice
 from intake.web.auth import checked, intake, signed_in
 from intake.web.render import page
 
@@ -89,6 +90,20 @@ def demandes(
 
 @router.get("/demandes/{numero}")
 def demande(request: Request, person: SignedIn, numero: str) -> Response:
+    return _demande_page(request, person, numero)
+
+
+def _demande_page(
+    request: Request,
+    person: Person,
+    numero: str,
+    *,
+    status_code: int = 200,
+    kept: dict[str, str] | None = None,
+    form_error: tuple[str, str] | None = None,
+) -> Response:
+    """The demande, read (and audited) again; with the follow-up form's error next to its
+    field and what was typed in it when that form was refused."""
     app = intake(request)
     opened = open_demande(
         app.engine, app.vault, app.config, numero[:15], person.email, app.clock.now()
@@ -97,12 +112,15 @@ def demande(request: Request, person: SignedIn, numero: str) -> Response:
     return page(
         request,
         "demande.html",
+        status_code=status_code,
         person=person,
         opened=opened,
         d=opened.demande,
         follow_up=follow_up,
         commune_name=app.config.commune_name(opened.row.commune),
         quarantine=(opened.quarantine_xml or b"").decode("utf-8", "replace"),
+        kept=kept or {},
+        form_error=form_error,
     )
 
 
@@ -127,7 +145,7 @@ def treated(request: Request, person: Checked, numero: str) -> Response:
     followup.mark_treated(
         app.engine, app.vault, app.config, numero[:15], person.email, app.clock.now()
     )
-    return RedirectResponse(f"/demandes/{numero[:15]}", status_code=303)
+    return notice.redirect(request, f"/demandes/{numero[:15]}", "traitee", numero[:15])
 
 
 @router.post("/demandes/{numero}/suivi")
@@ -142,20 +160,32 @@ def follow_up(
     raison: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
     app = intake(request)
-    followup.record_follow_up(
-        app.engine,
-        app.vault,
-        app.config,
-        numero[:15],
-        person.email,
-        app.clock.now(),
-        outcome=issue,
-        contacted_on=_optional_date(date_contact),
-        means=moyen or None,
-        directed_to=orientation,
-        reason=raison or None,
-    )
-    return RedirectResponse(f"/demandes/{numero[:15]}", status_code=303)
+    try:
+        followup.record_follow_up(
+            app.engine,
+            app.vault,
+            app.config,
+            numero[:15],
+            person.email,
+            app.clock.now(),
+            outcome=issue,
+            contacted_on=_optional_date(date_contact),
+            means=moyen or None,
+            directed_to=orientation,
+            reason=raison or None,
+        )
+    except followup.FollowUpError as refused:
+        kept = {"issue": issue, "date_contact": date_contact, "moyen": moyen,
+                "orientation": orientation, "raison": raison}  # fmt: skip
+        field = _FOLLOW_UP_FIELDS.get(issue, "issue")
+        return _demande_page(
+            request, person, numero, status_code=422, kept=kept, form_error=(field, str(refused))
+        )
+    return notice.redirect(request, f"/demandes/{numero[:15]}", "suivi", numero[:15])
+
+
+# The field a refused follow-up is shown next to, by the outcome chosen.
+_FOLLOW_UP_FIELDS = {"contactee": "date_contact", "orientee": "orientation", "sans-suite": "raison"}
 
 
 @router.get("/export")

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from intake import french, vocabulary
 from intake.vocabulary import ACTIONS, MEANS, NO_FOLLOW_UP, OUTCOMES
+from intake.web import notice
 
 templates = Jinja2Templates(directory=str(resources.files("intake.web") / "templates"))
 
@@ -49,9 +50,12 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     def moment(value: datetime | None) -> str:
         return french.instant(value, tz)
 
-    return templates.TemplateResponse(
+    context.setdefault("notice", notice.pending(request))
+    response = templates.TemplateResponse(
         request,
         name,
         {"lieu": app.config.lieu.name, "moment": moment, **context},
         status_code=status_code,
     )
+    notice.forget(request, response)  # shown once
+    return response

@@ -7,12 +7,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from intake.accounts import Person
 from intake.journal import JournalFilters, describe, journal_csv, journal_page, staff_names
+from intake.web import notice
 from intake.web.auth import checked, intake, signed_in
 from intake.web.guards import MAX_UPLOAD
 from intake.web.render import page
@@ -138,7 +139,7 @@ async def sign(request: Request, person: Checked, number: int) -> Response:
     phrase = await _field(request, "phrase", 1024)
     service = intake(request).attestations
     await run_in_threadpool(service.sign, number, person.email, data, phrase or None)
-    return RedirectResponse("/attestations", status_code=303)
+    return notice.redirect(request, "/attestations", "signee", str(number))
 
 
 @router.post("/attestations/{number:id}/scan")
@@ -146,7 +147,7 @@ async def record_scan(request: Request, person: Checked, number: int) -> Respons
     data = await _upload(request, "scan")
     service = intake(request).attestations
     await run_in_threadpool(service.record_signed, number, person.email, data)
-    return RedirectResponse("/attestations", status_code=303)
+    return notice.redirect(request, "/attestations", "scan", str(number))
 
 
 @router.get("/rapports")

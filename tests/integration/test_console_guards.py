@@ -193,7 +193,8 @@ def test_a_multipart_body_is_not_parsed_before_the_session_is_checked(
         files={"certificat": ("a.p12", b"\0" * (2 * 1024 * 1024), "application/x-pkcs12")},
         follow_redirects=False,
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/connexion")
+    location = (response.status_code, response.headers["location"])
+    assert location == (303, "/connexion?suite=/attestations")
     assert parsed == []
 
 

@@ -78,7 +78,9 @@ def test_every_page_asks_to_sign_in_first(lieu: App):
     web = client(lieu)
     for path in PAGES:
         response = web.get(path, follow_redirects=False)
-        assert (response.status_code, response.headers["location"]) == (303, "/connexion"), path
+        # and back to the page asked for once signed in (tests/integration/test_console_feedback)
+        expected = "/connexion" if path == "/" else f"/connexion?suite={path}"
+        assert (response.status_code, response.headers["location"]) == (303, expected), path
     for path in (f"/demandes/{NUMERO}/traitee", "/export", "/deconnexion"):
         assert web.post(path, follow_redirects=False).status_code == 303
 
@@ -248,7 +250,8 @@ def test_mark_treated_and_record_the_follow_up(lieu: App):
     follow = {"csrf": token, "issue": "orientee", "orientation": "Crèche Les Lutins"}
     assert web.post(f"/demandes/{NUMERO}/suivi", data=follow).status_code == 200
     bad = web.post(f"/demandes/{NUMERO}/suivi", data={"csrf": token, "issue": "contactee"})
-    assert bad.status_code == 400 and "date et le moyen" in bad.text
+    # shown next to its field, the input kept (tests/integration/test_console_feedback.py)
+    assert bad.status_code == 422 and "date et le moyen" in bad.text
     page = web.get(f"/demandes/{NUMERO}").text
     assert "orientée vers : Crèche Les Lutins" in page and "traitée le" in page
     assert "traitées" in web.get("/demandes?traitement=traitees").text
