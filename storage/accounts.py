@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
-from storage.models import SignInThrottle, StaffAccount, WebSession
+from storage.models import PasswordLink, SignInThrottle, StaffAccount, WebSession
 
 
 def account(session: Session, email: str) -> StaffAccount | None:
@@ -20,7 +20,7 @@ def accounts(session: Session) -> dict[str, StaffAccount]:
     return {a.email: a for a in session.exec(select(StaffAccount))}
 
 
-def save(session: Session, row: StaffAccount | WebSession | SignInThrottle) -> None:
+def save(session: Session, row: StaffAccount | WebSession | SignInThrottle | PasswordLink) -> None:
     session.add(row)
 
 
@@ -87,3 +87,23 @@ def forget_quiet_throttles(session: Session, before: datetime) -> None:
     keys = list(session.exec(quiet))
     if keys:
         forget_throttles(session, keys)
+
+
+def throttle(session: Session, key: str) -> SignInThrottle | None:
+    return session.get(SignInThrottle, key)
+
+
+def session_counts(session: Session) -> dict[str, int]:
+    """Open sessions per person (casefolded address)."""
+    query = select(WebSession.email, func.count()).group_by(col(WebSession.email))
+    return {email: count for email, count in session.exec(query)}
+
+
+def password_link_for_update(session: Session, token_hash: str) -> PasswordLink | None:
+    query = select(PasswordLink).where(col(PasswordLink.token_hash) == token_hash)
+    return session.exec(query.with_for_update().execution_options(populate_existing=True)).first()
+
+
+def forget_password_links(session: Session, email: str) -> None:
+    """Every link of a person: a new one, or a password set, makes the others worthless."""
+    session.exec(delete(PasswordLink).where(col(PasswordLink.email) == email.casefold()))

@@ -351,6 +351,19 @@ class SignInThrottle(SQLModel, table=True):
     blocked_until: datetime | None = Field(default=None, sa_column=_instant())
 
 
+class PasswordLink(SQLModel, table=True):
+    """A one-time link to set one's console password, sent by an administrator. Only the
+    SHA-256 of its token is kept; it is deleted when used, and worthless once expired."""
+
+    __tablename__ = "password_link"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(max_length=254, index=True)  # casefolded
+    created_by: str = Field(max_length=254)
+    created_at: datetime = Field(sa_column=_instant(nullable=False))
+    expires_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
 class WebSession(SQLModel, table=True):
     """A signed-in browser. Only the SHA-256 of the cookie's token is kept."""
 

@@ -51,18 +51,23 @@ def cmd_staff(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
                 file=out,
             )
         else:
+            from intake.account_admin import account_states
+
             tz = app.config.timezone
-            for line in accounts.listing():
+            for line in account_states(app.config, app.engine, clock.now()):
                 seen = (
                     f"dernière connexion le {line.last_sign_in_at.astimezone(tz):%d/%m/%Y à %H:%M}"
                     if line.last_sign_in_at
                     else "jamais connecté(e)"
                 )
-                state = (
-                    ("compte actif" + (", code à usage unique" if line.totp else ""))
-                    if (line.has_password)
-                    else "pas de mot de passe"
+                state = {"sans mot de passe": "pas de mot de passe", "actif": "compte actif"}.get(
+                    line.state, ""
                 )
+                if line.slowed_until is not None and line.has_password:
+                    until = line.slowed_until.astimezone(tz)
+                    state = f"connexions ralenties jusqu'à {until:%H:%M} (intake staff password)"
+                if line.totp and line.has_password:
+                    state += ", code à usage unique"
                 print(f"{line.member.name} <{line.member.email}> : {state}, {seen}", file=out)
     except AccountError as exc:
         raise UsageError(str(exc)) from None
