@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -22,6 +23,7 @@ from intake.access import AccessDenied, record_refusal
 from intake.accounts import MIN_PASSWORD, AccountError, Accounts
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.habilitation import outside_period
 from notifier import outbox
 from notifier.render import render
 from storage import accounts as store
@@ -56,11 +58,8 @@ class AccountState:
             return "ralenti"
         return "actif"
 
-    def habilitated(self, today: date) -> bool:
-        member = self.member
-        return (member.since is None or member.since <= today) and (
-            member.until is None or today <= member.until
-        )
+    def habilitated(self, now: datetime, zone: ZoneInfo) -> bool:
+        return outside_period(self.member, now, zone) is None
 
 
 def _digest(token: str) -> str:
@@ -103,7 +102,12 @@ class AccountAdmin:
 
     def _admin(self, actor: str, action: str) -> StaffSection:
         member = self.config.staff_member(actor)
-        if member is None or "admin" not in member.duties:
+        now = self.clock.now()
+        if (
+            member is None
+            or "admin" not in member.duties
+            or outside_period(member, now, self.config.timezone) is not None
+        ):
             record_refusal(
                 self.engine, self.vault, self.config, actor, self.clock.now(),
                 action=action, motif="role",

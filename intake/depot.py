@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from intake.access import AccessDenied, authorize, authorize_audited
+from intake.access import AccessDenied, authorize_audited
 from intake.errors import IntakeError
 from intake.feed import Accepted, FeedHeader, Refused, RuleContext, read_feed
 from intake.feed.model import DocumentPdf
@@ -79,7 +79,9 @@ class _NoPdf:
 
 def deposit(app: App, agent: str, uploads: Sequence[tuple[str, BinaryIO]]) -> Deposit:
     """Ingest the uploaded feeds for `agent` (a member of [[staff]], signed in)."""
-    member = authorize(app.config, agent)
+    member = authorize_audited(
+        app.engine, app.vault, app.config, agent, app.clock.now(), action="depot"
+    )  # a person of [[staff]], habilitated today
     with _private_folder() as folder:
         names = _unpack(uploads, folder)
         feeds = sorted(n for n in names if n.casefold().endswith(".xml"))

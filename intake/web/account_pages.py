@@ -40,11 +40,17 @@ def qr_svg(text: str) -> str:
 def _overview(request: Request, person: Person, **extra: object) -> Response:
     app = intake(request)
     states = admin_service(request).overview(person.email)
-    today = app.clock.now().astimezone(app.config.timezone).date()
     return page(
-        request, "comptes.html", person=person, states=states, today=today, duties=DUTIES,
-        can_send=bool(app.config.raw.web.base_url), **extra,
-    )  # fmt: skip
+        request,
+        "comptes.html",
+        person=person,
+        states=states,
+        now=app.clock.now(),
+        zone=app.config.timezone,
+        duties=DUTIES,
+        can_send=bool(app.config.raw.web.base_url),
+        **extra,
+    )
 
 
 @router.get("/comptes")

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
+from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
 from intake.web.notice import COOKIE, safe_next
@@ -156,3 +158,19 @@ def test_errors_are_french_pages_in_the_console(lieu: App, method: str, path: st
     assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")
     assert '<html lang="fr">' in response.text and "Se déconnecter" in response.text
+
+
+def test_the_way_back_goes_through_the_code_step(lieu: App, clock: FixedClock):
+    uri = Accounts(lieu.config, lieu.engine, lieu.vault, clock).enable_totp(AGENT)
+    web = web_client(lieu)
+
+    first = sign_in(web, "/export")
+
+    assert first.headers["location"] == "/connexion/code?suite=/export"
+    form = web.get(first.headers["location"]).text
+    assert 'name="suite" value="/export"' in form
+    code = pyotp.parse_uri(uri).at(clock.now())
+    data = {"code": code, "csrf": CSRF.search(form).group(1), "suite": "//evil.example"}
+    assert (
+        web.post("/connexion/code", data=data, follow_redirects=False).headers["location"] == "/"
+    )  # a forged way back is dropped at this step too
