@@ -167,6 +167,12 @@ PHRASES: dict[str, Phrase] = {
     "annexe1": lambda n, d: f"a enregistré la version {d.get('version', '')} de l’annexe 1",
     "rapport": lambda n, d: f"a consulté le rapport mensuel de {_month(d.get('mois', ''))}",
     "compte-arrete": lambda n, d: f"a trouvé le compte extranet arrêté{_rule(d)}",
+    "compte-debloque": lambda n, d: f"a débloqué le compte de {d.get('compte', '')}",
+    "lien-mot-de-passe": lambda n, d: (
+        f"a envoyé à {d.get('compte', '')} un lien pour choisir son mot de passe"
+    ),
+    "totp-enrole": lambda n, d: f"a activé le code à usage unique de {d.get('compte', '')}",
+    "sessions-fermees": lambda n, d: f"a fermé les sessions de {d.get('compte', '')}",
 }
 
 

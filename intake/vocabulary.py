@@ -100,6 +100,10 @@ ACTIONS = {
     "annexe1": "annexe 1 enregistrée",
     "rapport": "rapport mensuel",
     "compte-arrete": "compte extranet arrêté",
+    "compte-debloque": "compte débloqué par un administrateur",
+    "lien-mot-de-passe": "lien de mot de passe envoyé",
+    "totp-enrole": "code à usage unique activé par un administrateur",
+    "sessions-fermees": "sessions fermées par un administrateur",
 }
 MOTIFS = {
     "commune": "commune hors de ses attributions",
@@ -123,6 +127,12 @@ ACCESSES = {  # what an « acces-refuse » event was refused
     "attestation": "une attestation",
     "signature-attestation": "la signature d’une attestation",
     "rapport": "un rapport",
+    "depot": "le dépôt d’un flux",
+    "comptes": "la page des comptes",
+    "compte-debloque": "le déblocage d’un compte",
+    "lien-mot-de-passe": "l’envoi d’un lien de mot de passe",
+    "totp-enrole": "l’activation d’un code à usage unique",
+    "sessions-fermees": "la fermeture de sessions",
 }
 SIGNATURES = {"pades": "électronique (PAdES)", "manuscrite": "manuscrite", "papier": "manuscrite"}
 

@@ -31,6 +31,7 @@ from tests.support.console import (
     web_client,
 )
 from tests.support.lieu import NOW
+from tests.support.vocabulary import raw_words, visible_text
 
 NEW_PASSWORD = "un tout autre mot de passe"
 LINK = re.compile(r"https://intake\.ville-corbas\.fr(/mot-de-passe/[A-Za-z0-9_-]+)")
@@ -180,3 +181,18 @@ def test_the_actions_need_the_forms_token(lieu: App):
     refused = admin.post("/comptes/sessions", data={"csrf": "faux", "compte": BRON})
     assert refused.status_code == 403
     assert audit_events(lieu, "sessions-fermees") == []
+
+
+def test_the_accounts_page_and_the_journal_speak_french(lieu: App):
+    slow_down(lieu, BRON)
+    admin = signed_in_client(lieu, DSI)
+    for action in ("debloquer", "lien", "totp", "sessions"):
+        act(admin, action, BRON)
+    assert raw_words(visible_text(admin.get("/comptes").text)) == []
+    assert raw_words(visible_text(admin.get("/depot").text)) == []
+    journal = " ".join(visible_text(admin.get("/journal").text).split())
+    for said in (f"a débloqué le compte de {BRON}",
+                 f"a envoyé à {BRON} un lien pour choisir son mot de passe",
+                 f"a activé le code à usage unique de {BRON}",
+                 f"a fermé les sessions de {BRON}"):  # fmt: skip
+        assert f"DSI {said}" in journal

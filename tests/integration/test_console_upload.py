@@ -174,7 +174,8 @@ def test_nothing_but_pdfs_is_refused_with_what_to_do(lieu: App):
 
 def test_the_deadline_email_links_to_the_upload_page():
     context = dict(
-        lieu="Corbas", numero=numero(1), commune="69273", commune_name="Corbas", due="3/12",
+        lieu="Corbas", numero=numero(1), commune="69273", commune_name="Corbas",
+        due="3/12", due_day="3 décembre 2026",
         days=15, remaining=2, overdue=False, reason=None,
     )  # fmt: skip
     with_console = render("deadline", console="https://intake.example", **context)
