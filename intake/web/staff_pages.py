@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from intake.accounts import Person
 from intake.journal import JournalFilters, describe, journal_csv, journal_page, staff_names
+from intake.retention.signing import SignatureRefused
 from intake.web import notice
 from intake.web.auth import checked, intake, signed_in
 from intake.web.guards import MAX_UPLOAD
@@ -91,13 +92,23 @@ def journal_export(request: Request, person: SignedIn, filters: Filtered) -> Res
 
 @router.get("/attestations")
 def attestations(request: Request, person: SignedIn) -> Response:
+    return _attestations_page(request, person)
+
+
+def _attestations_page(
+    request: Request, person: Person, refused: tuple[int, str, str] | None = None
+) -> Response:
+    """The list; after a refused signature or copy, its reason next to the file field of that
+    attestation's form (`refused`: attestation, field, message)."""
     app = intake(request)
     return page(
         request,
         "attestations.html",
+        status_code=422 if refused else 200,
         person=person,
         attestations=app.attestations.visible(person.email),
         signatory="signatory" in person.member.duties,
+        refused=refused,
     )
 
 
@@ -138,7 +149,12 @@ async def sign(request: Request, person: Checked, number: int) -> Response:
     data = await _upload(request, "certificat")
     phrase = await _field(request, "phrase", 1024)
     service = intake(request).attestations
-    await run_in_threadpool(service.sign, number, person.email, data, phrase or None)
+    try:
+        await run_in_threadpool(service.sign, number, person.email, data, phrase or None)
+    except SignatureRefused as why:
+        return await run_in_threadpool(
+            _attestations_page, request, person, (number, "certificat", str(why))
+        )
     return notice.redirect(request, "/attestations", "signee", str(number))
 
 
@@ -146,7 +162,12 @@ async def sign(request: Request, person: Checked, number: int) -> Response:
 async def record_scan(request: Request, person: Checked, number: int) -> Response:
     data = await _upload(request, "scan")
     service = intake(request).attestations
-    await run_in_threadpool(service.record_signed, number, person.email, data)
+    try:
+        await run_in_threadpool(service.record_signed, number, person.email, data)
+    except SignatureRefused as why:
+        return await run_in_threadpool(
+            _attestations_page, request, person, (number, "scan", str(why))
+        )
     return notice.redirect(request, "/attestations", "scan", str(number))
 
 

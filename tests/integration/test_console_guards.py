@@ -166,7 +166,7 @@ def test_an_upload_route_has_its_own_larger_limit(two_attestations: App):
         data=data,
         files={"certificat": ("moi.p12", b"\0" * 1024 * 1024, "application/x-pkcs12")},
     )
-    assert small.status_code == 400 and "PKCS#12 illisible" in small.text  # read, then refused
+    assert small.status_code == 422 and "PKCS#12 illisible" in small.text  # read, then refused
     big = web.post(
         "/attestations/2/signature",
         data=data,
@@ -267,13 +267,14 @@ def test_a_refused_signature_is_audited(two_attestations: App, clock: FixedClock
         data={"csrf": token, "phrase": "s3"},
         files={"certificat": ("moi.p12", p12_of(BRON, clock), "application/x-pkcs12")},
     )
-    assert refused.status_code == 400 and "pas signataire" in refused.text
+    # the reason next to the form, on the list (tests/integration/test_console_feedback.py)
+    assert refused.status_code == 422 and "pas signataire" in refused.text
     scan = bron.post(
         "/attestations/1/scan",
         data={"csrf": token},
         files={"scan": ("scan.pdf", b"%PDF-1.4 scan", "application/pdf")},
     )
-    assert scan.status_code == 400
+    assert scan.status_code == 422
     agent = signed_in_client(app, AGENT)  # a signatory, with the DSI's certificate
     token = csrf_token(agent, "/attestations")
     theirs = agent.post(
@@ -281,7 +282,9 @@ def test_a_refused_signature_is_audited(two_attestations: App, clock: FixedClock
         data={"csrf": token, "phrase": "s3"},
         files={"certificat": ("dsi.p12", p12_of(DSI, clock), "application/x-pkcs12")},
     )
-    assert theirs.status_code == 400 and "pas celui de" in theirs.text
+    assert theirs.status_code == 422 and "pas celui de" in theirs.text
+    assert 'aria-describedby="erreur-certificat-1"' in theirs.text
+    assert 'class="champ-erreur" id="erreur-certificat-1"' in theirs.text
     refusals = [(e.actor, json.loads(e.detail)) for e in audit_events(app, "acces-refuse")]
     assert [(actor, d["demande"], d["motif"], d["attestation"]) for actor, d in refusals] == [
         (BRON, "signature-attestation", "role", 1),

@@ -313,7 +313,8 @@ def test_attestations_are_listed_and_signed_by_a_signatory(tmp_path: Path, clock
         data={"csrf": token, "phrase": "mauvaise"},
         files={"certificat": ("moi.p12", p12, "application/x-pkcs12")},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 422  # the reason by the certificate's field, the list kept
+    assert 'id="erreur-certificat-1"' in refused.text
     signed = web.post(
         "/attestations/1/signature",
         data={"csrf": token, "phrase": "s3cret"},
@@ -341,7 +342,7 @@ def test_a_scan_upload_takes_this_attestation_only(tmp_path: Path, clock: FixedC
         data={"csrf": token},
         files={"scan": ("scan.pdf", family, "application/pdf")},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 422 and 'id="erreur-scan-1"' in refused.text
     assert "ne porte pas le code de l&#39;attestation n° 1" in refused.text
     assert web.get("/attestations/1/pdf").content == draft  # nothing kept
     copy = scanned(draft, dpi=150, angle=-2.5, kind="jpeg")
