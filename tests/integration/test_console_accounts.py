@@ -8,9 +8,7 @@ import hashlib
 import io
 import re
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -25,7 +23,6 @@ from tests.support.console import (
     DSI,
     PASSWORD,
     audit_events,
-    console_lieu,
     csrf_token,
     signed_in_client,
     web_client,
@@ -35,16 +32,6 @@ from tests.support.vocabulary import raw_words, visible_text
 
 NEW_PASSWORD = "un tout autre mot de passe"
 LINK = re.compile(r"https://intake\.ville-corbas\.fr(/mot-de-passe/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def lieu(tmp_path: Path, clock: FixedClock) -> App:
-    return console_lieu(tmp_path, clock)
 
 
 def act(web: TestClient, action: str, email: str):

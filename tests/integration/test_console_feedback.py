@@ -5,7 +5,6 @@ back to the page (never to another site), and French error pages."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -19,7 +18,6 @@ from tests.support.console import (
     AGENT,
     CSRF,
     PASSWORD,
-    console_lieu,
     csrf_token,
     signed_in_client,
     web_client,
@@ -27,16 +25,6 @@ from tests.support.console import (
 from tests.support.lieu import NOW
 
 NUMERO = "ME-2026-0000102"
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def lieu(tmp_path: Path, clock: FixedClock) -> App:
-    return console_lieu(tmp_path, clock)
 
 
 def sign_in(web: TestClient, suite: str | None = None):

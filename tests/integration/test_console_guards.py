@@ -37,16 +37,6 @@ SECRET = "Secr3t-Valeur-Soumise"  # a value the attacker submits: it must never 
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def lieu(tmp_path: Path, clock: FixedClock) -> App:
-    return console_lieu(tmp_path, clock)
-
-
-@pytest.fixture
 def two_attestations(tmp_path: Path, clock: FixedClock) -> App:
     """N° 1 covers Corbas and Bron (both transmitted on 3 November), n° 2 Corbas only."""
     lieu = console_lieu(tmp_path, clock, extra='\n[retention]\npolicy = "daily"\n')

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyotp
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -28,16 +27,6 @@ from tests.support.lieu import NOW
 NUMERO = "ME-2026-0000102"  # Thảo Nguyễn's family, Corbas
 PAGES = ["/", "/demandes", f"/demandes/{NUMERO}", f"/demandes/{NUMERO}/pdf", "/export",
          "/journal", "/journal.csv", "/attestations", "/rapports"]  # fmt: skip
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def lieu(tmp_path: Path, clock: FixedClock) -> App:
-    return console_lieu(tmp_path, clock)
 
 
 def client(app: App, base_url: str = "http://127.0.0.1") -> TestClient:

@@ -24,22 +24,11 @@ from intake.web.app import create_app
 from storage.db import transaction
 from storage.models import AuditEvent, OutboxMessage
 from storage.vault import Vault
-from tests.support.console import AGENT, BRON, CSRF, DSI, PASSWORD, console_config, console_lieu
-from tests.support.lieu import NOW
+from tests.support.console import AGENT, BRON, CSRF, DSI, PASSWORD, console_config
 
 WRONG = "pas le bon mot de passe"
 HERE = "192.0.2.10"
 ELSEWHERE = "198.51.100.20"
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def lieu(tmp_path: Path, clock: FixedClock) -> App:
-    return console_lieu(tmp_path, clock)
 
 
 def service(app: App, clock: FixedClock) -> Accounts:
