@@ -18,7 +18,7 @@ from notifier import outbox
 from storage import attestations as attestation_store
 from storage import communes as communes_store
 from storage import demandes as store
-from storage import heartbeats
+from storage import heartbeats, queue
 from storage.db import transaction
 
 
@@ -77,10 +77,10 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
         states = {s.insee: s for s in communes_store.all_states(session)}
         pending = store.pending_by_commune(session, today)
         counts = {
-            name: store.count_by_commune(session, criteria(filters, mine, now, config))
+            name: queue.count_by_commune(session, criteria(filters, mine, now, config))
             for name, filters in (("treat", TO_TREAT), ("retrieve", TO_RETRIEVE), ("late", LATE))
         }
-        queue = outbox.counts(session)
+        emails = outbox.counts(session)
         unsigned = attestation_store.count_unsigned(session)
         workers = heartbeats.all_workers(session)
     lines = []
@@ -115,8 +115,8 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
     return Dashboard(
         alerts=(*overdue(engine, config, now), *uncovered),
         communes=lines,
-        queued_emails=queue.queued,
-        failed_emails=queue.failed,
+        queued_emails=emails.queued,
+        failed_emails=emails.failed,
         unsigned_attestations=unsigned,
         service=service_state(workers, now),
         last_beat=workers[0].beat_at if workers else None,

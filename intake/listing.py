@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from intake import deadlines, vocabulary
 from intake.config import Config, StaffSection
-from storage import demandes as store
+from storage import queue
 from storage.db import transaction
 from storage.models import Status
 
@@ -31,14 +31,14 @@ class Filters:
 
 def criteria(
     filters: Filters, communes: frozenset[str], now: datetime, config: Config
-) -> store.Criteria:
+) -> queue.Criteria:
     """The query of a list, and of the dashboard's count that links to it. « À traiter »:
     received (so held and readable), not past its destruction day, not yet treated; never a
     destroyed demande, nor one refused by a rule (those are « à récupérer »)."""
     today = deadlines.local_date(now, config.timezone)
     start, end = deadlines.day_range(filters.since, filters.until, config.timezone)
     stage = filters.status if filters.status in STAGES else None
-    return store.Criteria(
+    return queue.Criteria(
         communes=communes,
         commune=filters.commune,
         status=None if stage else filters.status,
@@ -90,7 +90,7 @@ def demandes_page(
         return Page([], 0, 1, 1)  # another commune's demandes: none for this person
     number = max(1, number)
     with transaction(engine) as session:
-        rows, total = store.page(
+        rows, total = queue.page(
             session,
             criteria(filters, communes, now, config),
             newest_first=filters.newest_first,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, case, insert, text, update
+from sqlalchemy import ColumnElement, insert, text, update
 from sqlmodel import Session, col, delete, func, or_, select
 
 from storage import audit
@@ -321,96 +321,6 @@ def listing(
 
 
 @dataclass(frozen=True)
-class Criteria:
-    """Which demandes a list shows; the dashboard counts with the same criteria, so that a
-    count and the list it links to never disagree."""
-
-    communes: frozenset[str]
-    commune: str | None = None
-    status: str | None = None
-    treated: bool | None = None
-    to_treat_on: date | None = None  # « à traiter »: held, readable that day, not treated
-    owed: bool = False  # still to retrieve from the extranet (announced or in quarantine)
-    late_on: date | None = None  # still owed and past its retrieval deadline that day
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def _where(criteria: Criteria) -> list[ColumnElement[bool]]:
-    conditions = [col(DemandeRow.commune).in_(sorted(criteria.communes))]
-    if criteria.commune:
-        conditions.append(DemandeRow.commune == criteria.commune)
-    if criteria.status:
-        conditions.append(DemandeRow.status == criteria.status)
-    if criteria.treated is not None:
-        treated_at = col(DemandeRow.treated_at)
-        conditions.append(treated_at.is_not(None) if criteria.treated else treated_at.is_(None))
-    if criteria.to_treat_on is not None:
-        conditions += [
-            DemandeRow.status == Status.RECEIVED,
-            col(DemandeRow.treated_at).is_(None),
-            or_(
-                col(DemandeRow.purge_due).is_(None),
-                col(DemandeRow.purge_due) > criteria.to_treat_on,
-            ),
-        ]
-    if criteria.owed or criteria.late_on is not None:
-        conditions.append(_owed())
-    if criteria.late_on is not None:
-        conditions.append(col(DemandeRow.retrieval_due) < criteria.late_on)
-    if criteria.since is not None:
-        conditions.append(col(DemandeRow.transmitted_at) >= criteria.since)
-    if criteria.until is not None:
-        conditions.append(col(DemandeRow.transmitted_at) < criteria.until)
-    return conditions
-
-
-def _deadline_first() -> list[Any]:
-    """The nearest deadline first: retrieval for what is still owed, destruction for what is
-    held; tombstones last."""
-    deadline = case((_owed(), col(DemandeRow.retrieval_due)), else_=col(DemandeRow.purge_due))
-    return [
-        case((DemandeRow.status == Status.PURGED, 1), else_=0),
-        deadline.is_(None),
-        deadline,
-        col(DemandeRow.numero),
-    ]
-
-
-def page(
-    session: Session,
-    criteria: Criteria,
-    *,
-    newest_first: bool = False,
-    offset: int = 0,
-    limit: int = 50,
-) -> tuple[list[DemandeRow], int]:
-    """One page of the demandes matching `criteria`, the nearest deadline first (or the
-    newest transmission first), and how many match. Reads only: locks nothing."""
-    conditions = _where(criteria)
-    total = session.exec(select(func.count()).select_from(DemandeRow).where(*conditions)).one()
-    order = (
-        [col(DemandeRow.transmitted_at).desc(), col(DemandeRow.numero).desc()]
-        if newest_first
-        else _deadline_first()
-    )
-    rows = session.exec(
-        select(DemandeRow).where(*conditions).order_by(*order).offset(offset).limit(limit)
-    )
-    return list(rows), int(total)
-
-
-def count_by_commune(session: Session, criteria: Criteria) -> dict[str, int]:
-    """How many demandes match `criteria` in each commune (the dashboard's figures)."""
-    rows = session.exec(
-        select(DemandeRow.commune, func.count())
-        .where(*_where(criteria))
-        .group_by(DemandeRow.commune)
-    ).all()
-    return {insee: int(n) for insee, n in rows}
-
-
-@dataclass(frozen=True)
 class Pending:
     """Demandes the extranet still holds for the lieu in one commune."""
 
@@ -419,7 +329,7 @@ class Pending:
     next_due: date | None
 
 
-def _owed() -> ColumnElement[bool]:
+def owed() -> ColumnElement[bool]:
     """Still owed by the extranet: announced, or refused by a rule and so never acknowledged
     (kept in quarantine). What the deadline alerts, the status and the reports count."""
     return col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED])
@@ -428,7 +338,7 @@ def _owed() -> ColumnElement[bool]:
 def pending_by_commune(session: Session, today: date) -> dict[str, Pending]:
     """Per commune: announced or refused demandes still to retrieve, how many are late, and
     the nearest deadline. Reads only."""
-    waiting = _owed()
+    waiting = owed()
     rows = session.exec(
         select(DemandeRow.commune, func.count(), func.min(DemandeRow.retrieval_due))
         .where(waiting)
@@ -451,7 +361,7 @@ def count_overdue(session: Session, today: date) -> int:
         select(func.count())
         .select_from(DemandeRow)
         .where(
-            _owed(),
+            owed(),
             col(DemandeRow.retrieval_due) < today,
         )
     )
@@ -501,7 +411,7 @@ def month_rows(session: Session, since: datetime, due_from: date) -> Iterator[De
             col(DemandeRow.purged_at) >= since,
             col(DemandeRow.treated_at) >= since,
             col(DemandeRow.retrieval_due) >= due_from,
-            _owed(),
+            owed(),
         )
     )
     yield from session.exec(query)
@@ -531,7 +441,7 @@ def still_owed(session: Session) -> Iterator[DemandeRow]:
     """Demandes the extranet still holds for the lieu (announced, or refused and kept in
     quarantine), with a retrieval deadline (no lock)."""
     query = select(DemandeRow).where(
-        _owed(),
+        owed(),
         col(DemandeRow.retrieval_due).is_not(None),
     )
     yield from session.exec(query)
