@@ -127,7 +127,7 @@ def render(
     _communes(pdf, manifest)
     _proofs(pdf, manifest, manifest_sha256)
     _copies(pdf, manifest.get("copies", []))
-    _method(pdf)
+    _method(pdf, manifest)
     _items(pdf, manifest["demandes"])
     _signature_block(pdf, manifest, signatories)
     # The last page's code says it is the signature page (drawn over the ordinary one).
@@ -208,13 +208,30 @@ def _plain_method(manifest: Mapping[str, Any]) -> str:
         "demande de la liste en annexe, sa clé propre et tout ce qu'elle protégeait "
         "(formulaire, fichier reçu, PDF) ont été supprimés de la base, et la clé de sa date "
         f"de fin de conservation a été détruite le {_fr(keys['detruites_le'])} ({span}). "
-        "Les sauvegardes de la base ne contiennent pas ces clés : aucune, ancienne ou future, "
-        "ne permet de relire ces demandes. Une copie du magasin de clés faite avant cette "
+        f"{_backups(keys)}Une copie du magasin de clés faite avant cette "
         "destruction (intake backup --cles) peut encore exister jusqu'au "
         f"{_fr(keys['copies_magasin_jusqu_au'])} au plus tard, durée au-delà de laquelle "
         "ces copies doivent être détruites. De chaque demande, il ne reste que son numéro, sa "
         "commune et ses dates. Les copies sorties du coffre (exports, PDF) sont listées "
         "ci-dessous : elles sont à détruire par ceux qui les ont faites."
+    )
+
+
+def _backups(keys: Mapping[str, Any]) -> str:
+    """What database backups can no longer open: all of them, unless some demandes were stored
+    before this database's keys moved to the key store (their older backups still can)."""
+    since = keys.get("cle_maitresse_jusqu_au")
+    if not since:
+        return (
+            "Les sauvegardes de la base ne contiennent pas ces clés : aucune, ancienne ou "
+            "future, ne permet de relire ces demandes. "
+        )
+    return (
+        f"Les sauvegardes de la base faites depuis le {_fr(since)} (mise en place du magasin "
+        "de clés) ne contiennent pas ces clés et ne permettent pas de relire ces demandes. "
+        "Une sauvegarde plus ancienne garde encore la clé de certaines d'entre elles, fermée "
+        "par la clé maîtresse : elle doit être détruite, ou la clé maîtresse changée (intake "
+        "vault rotate) et l'ancienne détruite. "
     )
 
 
@@ -265,9 +282,17 @@ def _copies(pdf: FPDF, copies: Sequence[Mapping[str, str]]) -> None:
     pdf.ln(2)
 
 
-def _method(pdf: FPDF) -> None:
+def _method(pdf: FPDF, manifest: Mapping[str, Any]) -> None:
     _paragraph(pdf, "Annexe 1 : méthode technique", 11, "B")
-    _paragraph(pdf, METHOD, 9)
+    since = (manifest.get("cles") or {}).get("cle_maitresse_jusqu_au")
+    caveat = (
+        f" Exception : avant le {_fr(since)}, la clé propre de certaines de ces demandes était "
+        "chiffrée par la clé maîtresse elle-même ; une copie de la base antérieure à cette date "
+        "la garde encore ainsi."
+        if since
+        else ""
+    )
+    _paragraph(pdf, METHOD + caveat, 9)
 
 
 # The signature block fills 225-280 mm of the last page; this many rows at least go with it,

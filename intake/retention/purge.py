@@ -37,7 +37,7 @@ from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config
 from intake.habilitation import habilitated
-from storage import anchors, audit
+from storage import anchors, audit, keyring
 from storage import attestations as attestation_store
 from storage import demandes as store
 from storage.db import is_sqlite, transaction
@@ -339,6 +339,7 @@ class Retention:
                 "copies_magasin_jusqu_au": (
                     date.fromisoformat(destroyed[-1]) + KEY_COPY_KEPT
                 ).isoformat(),
+                "cle_maitresse_jusqu_au": _older_than_key_store(session, rows, tz),
             },
             "journal_audit": {"sequence": head[0], "empreinte": head[1]},
             "copies": _copies(session, rows, self.config.timezone),
@@ -393,3 +394,17 @@ def prune_audit(engine: Engine, vault: Vault, now: datetime, actor: str) -> int:
     """Audit events older than `AUDIT_KEPT` go, behind a checkpoint sealed by the master key."""
     with transaction(engine) as session:
         return vault.trail.prune(session, before=now - AUDIT_KEPT, now=now, actor=actor)
+
+
+def _older_than_key_store(session: Session, rows: Sequence[Any], zone: ZoneInfo) -> str | None:
+    """The day this database's data keys were re-wrapped by purge-day keys, when some of these
+    demandes were stored before it: a database backup from before that day holds their keys
+    wrapped by the master key, and the attestation must not claim otherwise."""
+    converted = audit.last_event_at(session, actor=keyring.SYSTEM_ACTOR, action="cles-par-echeance")
+    # Transmitted before the conversion is the cautious test: stored later, it never was
+    # under the master key alone, and the attestation then only says a little too much.
+    if converted is None or not any(
+        r.transmitted_at is None or r.transmitted_at < converted for r in rows
+    ):
+        return None
+    return converted.astimezone(zone).date().isoformat()

@@ -82,3 +82,27 @@ def test_a_legacy_key_of_a_destroyed_day_is_left_to_the_purge(engine: Engine, li
         (key,) = session.exec(select(DemandeKey)).all()
     assert key.key_date is None  # no key made for a destroyed day: the purge destroys it
     assert not list(lieu_config.keys_dir.glob("*.cle"))
+
+
+def test_the_attestation_of_converted_demandes_says_older_backups_still_open_them(
+    engine: Engine, lieu_config: Config
+):
+    """Their keys sat under the master key in every backup made before the conversion: the
+    attestation must not claim that no backup, however old, can read them."""
+    import json
+
+    from intake.retention import Retention
+    from storage.models import Attestation
+
+    first = app_at(lieu_config, engine)
+    hold(engine, first.vault, NUMEROS[0], datetime.fromisoformat("2026-01-10T09:00+01:00"), PARIS)
+    make_legacy(first)
+    converted = app_at(lieu_config, engine)
+    converted.vault  # noqa: B018 - the unlock converts, on 20 June
+    purging = App(lieu_config, FixedClock(datetime.fromisoformat("2026-07-01T04:00+02:00")))
+    purging.__dict__["engine"] = engine
+    Retention(lieu_config, engine, purging.vault, purging.clock, "système:test").purge()
+    with transaction(engine) as session:
+        attestation = session.exec(select(Attestation)).one()
+    assert attestation.manifest is not None
+    assert json.loads(attestation.manifest)["cles"]["cle_maitresse_jusqu_au"] == "2026-06-20"

@@ -36,3 +36,18 @@ def test_the_keys_destroyed_their_day_and_how_long_a_key_store_copy_may_live():
 def test_an_attestation_drafted_before_the_key_store_claims_nothing_of_backups():
     text = text_of(manifest(3))
     assert "sauvegarde" not in text.split("Annexe 1")[0]
+
+
+def test_demandes_older_than_the_key_store_leave_older_backups_able_to_read():
+    content = manifest(3)
+    content["cles"] = {
+        "echeances_detruites": ["2026-11-01"],
+        "detruites_le": "2026-11-01",
+        "copies_magasin_jusqu_au": "2026-12-01",
+        "cle_maitresse_jusqu_au": "2026-06-20",
+    }
+    text = text_of(content)
+    assert "aucune, ancienne ou future" not in text
+    assert "Les sauvegardes de la base faites depuis le 20/06/2026" in text
+    assert "Une sauvegarde plus ancienne garde encore la clé" in text
+    assert "Exception : avant le 20/06/2026" in text
