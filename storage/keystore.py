@@ -57,18 +57,24 @@ def _sync_dir(directory: Path) -> None:
         os.close(descriptor)
 
 
-def write_new(path: Path, content: bytes) -> None:
-    """`content` at `path`, created whole (0600, never through a symbolic link), or
-    `FileExistsError` if something is already there."""
+def _temporary_copy(path: Path, content: bytes) -> Path:
+    """`content` synced in a new 0600 file beside `path` (never through a link), to be put in
+    place by the caller."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     descriptor = os.open(
         temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
     )
-    try:
-        os.write(descriptor, content)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    with os.fdopen(descriptor, "wb") as file:  # write() loops on short writes
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
+    return temporary
+
+
+def write_new(path: Path, content: bytes) -> None:
+    """`content` at `path`, created whole (0600, never through a symbolic link), or
+    `FileExistsError` if something is already there."""
+    temporary = _temporary_copy(path, content)
     try:
         os.link(temporary, path)  # atomic, and refuses to replace
     finally:
@@ -78,16 +84,7 @@ def write_new(path: Path, content: bytes) -> None:
 
 def _replace(path: Path, content: bytes) -> None:
     """`content` in place of `path`'s, atomically (0600)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    descriptor = os.open(
-        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-    )
-    try:
-        os.write(descriptor, content)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, path)
+    os.replace(_temporary_copy(path, content), path)
     _sync_dir(path.parent)
 
 
