@@ -30,13 +30,18 @@ GENESIS = "0" * 64
 VERIFY_BATCH = 5000
 
 
+# The encoders of `json.dumps(…, ensure_ascii=False, separators=(",", ":"))`, made once: a
+# purge or an ingest appends one event per demande, and `dumps` with options builds a new
+# encoder at each call. Same bytes.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _canonical(
     seq: int, at: datetime, actor: str, action: str, numero: str | None, detail: str, prev: str
 ) -> bytes:
-    return json.dumps(
-        [seq, at.isoformat(timespec="microseconds"), actor, action, numero, detail, prev],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    return _CANONICAL.encode(
+        [seq, at.isoformat(timespec="microseconds"), actor, action, numero, detail, prev]
     ).encode("utf-8")
 
 
@@ -126,13 +131,7 @@ def _append(session: Session, trail: Trail, actor: str, events: Sequence[Event])
     seq, previous = head.seq, head.hash
     for when, action, numero, detail in events:
         at = when.astimezone(UTC)  # hashed as stored: a local offset would not survive the base
-        detail_text = json.dumps(
-            dict(detail or {}),
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )
+        detail_text = _DETAIL.encode(dict(detail or {}))
         seq += 1
         digest = trail.link(seq, at, actor, action, numero, detail_text, previous)
         rows.append(

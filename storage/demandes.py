@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, insert, text, update
+from sqlalchemy import ColumnElement, insert, text, tuple_, update
 from sqlmodel import Session, col, delete, func, or_, select
 
 from storage import audit
@@ -232,17 +232,29 @@ class Due:
 
 
 def purgeable(
-    session: Session, cutoff: date, limit: int | None = None, *, lock: bool = True
+    session: Session,
+    cutoff: date,
+    limit: int | None = None,
+    *,
+    lock: bool = True,
+    after: tuple[date, str] | None = None,
 ) -> list[Due]:
     """Demandes not yet destroyed whose purge day is on or before `cutoff`, oldest first: the
     one query of both the purge and its plan (`purge --dry-run`). With `lock`, the rows are
-    locked for the transaction (FOR UPDATE; rows another worker is purging are skipped)."""
+    locked for the transaction (FOR UPDATE; rows another worker is purging are skipped).
+    `after` (the purge day and numero of the previous batch's last row) starts the scan
+    there: without it, each batch of a large purge walked again over every tombstone the
+    batches before it had left at the start of the index."""
     query = (
         select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
         .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= cutoff)
         .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
         .limit(limit)
     )
+    if after is not None:
+        query = query.where(
+            tuple_(col(DemandeRow.purge_due), col(DemandeRow.numero)) > tuple_(*after)
+        )
     if lock:
         query = query.with_for_update(skip_locked=True)
     return [Due(*row) for row in session.exec(query)]

@@ -14,6 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from fpdf import FPDF
@@ -54,8 +55,15 @@ METHOD = (
 def _fr(day: str | date | None) -> str:
     if day is None:
         return "-"
-    value = date.fromisoformat(day) if isinstance(day, str) else day
-    return value.strftime("%d/%m/%Y")
+    if isinstance(day, str):
+        return _fr_iso(day)
+    return day.strftime("%d/%m/%Y")
+
+
+@lru_cache(maxsize=4096)
+def _fr_iso(day: str) -> str:
+    """A manifest's ISO day in French: a 100,000-demande list holds a few hundred days."""
+    return date.fromisoformat(day).strftime("%d/%m/%Y")
 
 
 # Room for the page count: a purge of 100,000 demandes fills some 1,500 pages, and fpdf2's

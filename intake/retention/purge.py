@@ -180,9 +180,11 @@ class Retention:
             self._destroy_keys(limit)  # a purge killed before it deleted them
             return idle
         assert draft_id is not None
-        purged = 0
-        while batch := self._destroy_batch(limit, reason, draft_id):
-            purged += batch
+        purged, after = 0, None
+        while batch := self._destroy_batch(limit, reason, draft_id, after):
+            purged += len(batch)
+            last = batch[-1]
+            after = (last.purge_due, last.numero)
         self._destroy_keys(limit)
         attestation = self._draft(draft_id, reason)
         self._anchor(attestation)
@@ -192,12 +194,15 @@ class Retention:
         log.info("purge : %d demande(s) détruite(s), attestation %s", purged, attestation)
         return PurgeOutcome(purged, attestation, next_purge)
 
-    def _destroy_batch(self, limit: date, reason: str, attestation_id: int) -> int:
+    def _destroy_batch(
+        self, limit: date, reason: str, attestation_id: int, after: tuple[date, str] | None
+    ) -> list[store.Due]:
+        """The next batch after `after` destroyed in one transaction; its rows."""
         now = self.clock.now()
         with transaction(self.engine) as session:
-            rows = store.purgeable(session, limit, BATCH)
+            rows = store.purgeable(session, limit, BATCH, after=after)
             if not rows:
-                return 0
+                return []
             numeros = [r.numero for r in rows]
             store.destroy_many(session, numeros)
             store.mark_purged(session, numeros, now, reason, attestation_id)
@@ -214,7 +219,7 @@ class Retention:
                     for row in rows
                 ],
             )
-            return len(rows)
+            return rows
 
     def _destroy_keys(self, limit: date) -> list[date]:
         """The purge days' keys up to `limit`, deleted from the key store (after the rows'
