@@ -108,7 +108,8 @@ class App:
     ) -> Poller:
         config = self.config
         from intake.pipeline import Poller
-        from intake.sources.extranet import ExtranetClient, TransientError
+        from intake.sources.extranet import ExtranetClient
+        from intake.sources.extranet_errors import TransientError
 
         extranet = config.raw.extranet
         assert extranet is not None

@@ -112,7 +112,7 @@ def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int
 
 
 def _extranet_sign_in_problems(app: App) -> list[configuration.Problem]:
-    from intake.sources.extranet import ExtranetError
+    from intake.sources.extranet_errors import ExtranetError
 
     problems = []
     for poller in app.pollers():

@@ -19,10 +19,10 @@ from intake.feed.model import DocumentPdf
 from intake.feed.pdf import PdfMissingError
 from intake.notices import Notices
 from intake.pipeline.ingest import Ingestor, Line, Result
-from intake.sources.extranet import (
+from intake.sources.extranet import ExtranetClient
+from intake.sources.extranet_errors import (
     ACCOUNT_CODES,
     AccountError,
-    ExtranetClient,
     ExtranetError,
     TransientError,
     UnknownDemande,

@@ -40,6 +40,16 @@ from tenacity import (
 from intake.clock import SystemClock
 from intake.feed.model import DocumentPdf
 from intake.feed.pdf import MAX_PDF_BYTES
+from intake.sources.extranet_errors import (
+    ACCOUNT_CODES,
+    MESSAGES,
+    AccountError,
+    CommuneRefused,
+    ExtranetError,
+    SessionExpired,
+    TransientError,
+    UnknownDemande,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,60 +58,6 @@ FEED = "/api/v1/communes/{insee}/demandes"
 PDF = "/api/v1/demandes/{numero}/pdf"
 ACKNOWLEDGE = "/api/v1/demandes/{numero}/accuse-reception"
 MAX_FEED_BYTES = 256 * 1024 * 1024
-
-
-# --- errors, as the protocol's table sorts them -------------------------------------------------
-
-
-class ExtranetError(Exception):
-    """Any failure; `code` is the extranet's error code when it gave one."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code or (f"http-{status}" if status else "injoignable")
-        self.status = status
-        self.retry_after = retry_after
-
-
-class TransientError(ExtranetError):
-    """5xx, time-out, reset, truncated body, 429, 503: worth another try."""
-
-
-class AccountError(ExtranetError):
-    """identifiants-invalides, mot-de-passe-a-changer, compte-bloque: stop using the account."""
-
-
-class CommuneRefused(ExtranetError):
-    """commune-non-habilitee: the account is not habilitated for this commune."""
-
-
-class UnknownDemande(ExtranetError):
-    """demande-inconnue."""
-
-
-class _SessionExpired(ExtranetError):
-    pass
-
-
-ACCOUNT_CODES = frozenset({"identifiants-invalides", "mot-de-passe-a-changer", "compte-bloque"})
-
-MESSAGES = {
-    "identifiants-invalides": "identifiant ou mot de passe refusé par l'extranet",
-    "mot-de-passe-a-changer": "l'extranet demande de changer le mot de passe sur le site",
-    "compte-bloque": "le compte est bloqué sur l'extranet",
-    "commune-non-habilitee": "le compte n'est pas habilité pour cette commune",
-    "demande-inconnue": "demande inconnue de l'extranet",
-    "trop-de-requetes": "l'extranet limite le nombre de requêtes",
-    "maintenance": "l'extranet est en maintenance",
-    "session-expiree": "session expirée",
-}
 
 
 @dataclass(frozen=True)
@@ -287,12 +243,12 @@ class ExtranetClient:
         def attempt() -> tuple[requests.Response, bytes]:
             try:
                 return self._checked(method, path, limit, **kwargs)
-            except _SessionExpired:
+            except SessionExpired:
                 log.info("session expired; signing in again once")
             self.sign_in()
             try:
                 return self._checked(method, path, limit, **kwargs)
-            except _SessionExpired as exc:
+            except SessionExpired as exc:
                 raise TransientError(str(exc), code=exc.code, status=exc.status) from None
 
         return self._retrying(attempt) if retry else attempt()
@@ -396,7 +352,7 @@ class ExtranetClient:
         message = MESSAGES.get(code or "", f"erreur HTTP {status}")
         retry_after = _retry_after(response, self._now)
         if status == 401 and code == "session-expiree":
-            return _SessionExpired(message, code=code, status=status)
+            return SessionExpired(message, code=code, status=status)
         if code in ACCOUNT_CODES or status in (401, 423):
             return AccountError(message, code=code or "identifiants-invalides", status=status)
         if status == 403 and code == "commune-non-habilitee":

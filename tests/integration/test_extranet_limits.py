@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from intake.feed.model import DocumentPdf
-from intake.sources.extranet import ExtranetClient, ExtranetError, Limits, RetryPolicy
+from intake.sources.extranet import ExtranetClient, Limits, RetryPolicy
+from intake.sources.extranet_errors import ExtranetError
 
 ONCE = RetryPolicy(attempts=1)
 TOKEN_ANSWER = b'{"jeton": "t", "expireLe": "2026-11-23T12:00:00+01:00"}'
@@ -196,7 +197,7 @@ def test_a_stop_request_ends_a_dripping_download_at_once(hostile):
 
 
 def test_a_session_that_expires_twice_in_a_row_is_a_transient_fault(hostile):
-    from intake.sources.extranet import TransientError
+    from intake.sources.extranet_errors import TransientError
 
     def expired(handler: BaseHTTPRequestHandler) -> None:
         _answer(handler, 401, b'{"code": "session-expiree"}')
