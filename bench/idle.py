@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from bench.common import machine
-from intake.sandbox.server import Account, SandboxState, start
+from intake.sandbox.server import start
+from intake.sandbox.state import Account, SandboxState
 
 ACCOUNT = "l.feuga@ville-corbas.fr"  # the habilitated person of the template configuration
 # What an idle worker cannot do without: the database (SQLAlchemy, SQLModel, pydantic), the

@@ -21,7 +21,8 @@ import requests
 from bench.common import NOW, machine, peak_rss_mib, timed
 from intake.feed import FeedSchema
 from intake.pipeline import Poller
-from intake.sandbox.server import Account, SandboxState, start
+from intake.sandbox.server import start
+from intake.sandbox.state import Account, SandboxState
 from intake.sources.extranet import ACKNOWLEDGE, FEED, PDF, SESSION, ExtranetClient, RetryPolicy
 from storage.db import make_engine, upgrade
 from storage.vault import Vault

@@ -32,13 +32,8 @@ from intake.clock import FixedClock
 from intake.daemon import ACTOR, Daemon
 from intake.reports import MONTH
 from intake.sandbox.certificates import signatory
-from intake.sandbox.server import (
-    Account,
-    SandboxState,
-    free_port,
-    notification_email,
-    start,
-)
+from intake.sandbox.server import free_port, start
+from intake.sandbox.state import Account, SandboxState, notification_email
 from intake.sources import mailbox
 from intake.web.server import serve
 from storage.db import transaction

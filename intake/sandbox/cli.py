@@ -11,7 +11,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from intake.sandbox.server import Account, SandboxState, serve
+from intake.sandbox.server import serve
+from intake.sandbox.state import Account, SandboxState
 
 DEFAULT_ACCOUNT = "l.feuga@ville-corbas.fr:bac-a-sable"
 

@@ -175,7 +175,8 @@ def give_password(intake: Intake, email: str = STAFF, password: str = CONSOLE_PA
 @pytest.fixture
 def sandbox():
     """The sandbox extranet in this process, its clock at the suite's NOW."""
-    from intake.sandbox.server import Account, SandboxState, start
+    from intake.sandbox.server import start
+    from intake.sandbox.state import Account, SandboxState
 
     state = SandboxState(
         accounts={ACCOUNT: Account(ACCOUNT, "bac-a-sable", frozenset({"69273"}))},

@@ -87,7 +87,8 @@ def test_a_kill_between_commit_and_acknowledgement_is_repaired(initialised: Inta
 def test_two_accounts_retrieve_annexe_1_each_with_its_own_password(initialised: Intake):
     """Corbas through Laetitia Feuga's account, Bron through the Bron agent's: each person
     signs in with her own identifiers, never a shared account."""
-    from intake.sandbox.server import Account, SandboxState, start
+    from intake.sandbox.server import start
+    from intake.sandbox.state import Account, SandboxState
     from tests.support.lieu import NOW
 
     bron = "accueil@ville-bron.fr"

@@ -22,7 +22,7 @@ from intake.clock import FixedClock
 from intake.notices import Notices
 from intake.pipeline import Line, MailboxPass, Poller, Result
 from intake.pipeline import mailbox as mailbox_pass
-from intake.sandbox.server import SandboxState, notification_email
+from intake.sandbox.state import SandboxState, notification_email
 from intake.sources.dropbox import Dropbox
 from intake.sources.extranet import Feed
 from intake.sources.mailbox import Fetched, MailboxSettings

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 
 from intake.clock import FixedClock
 from intake.pipeline import Ingestor, Poller, Result
-from intake.sandbox.server import Account, SandboxState, start
+from intake.sandbox.server import start
+from intake.sandbox.state import Account, SandboxState
 from intake.sources.extranet import ExtranetClient, RetryPolicy
 from storage import communes as communes_store
 from storage.db import transaction

@@ -14,7 +14,7 @@ from sqlmodel import select
 from intake.notices import Notices
 from intake.pipeline import MailboxPass
 from intake.sandbox.families import make_demande
-from intake.sandbox.server import notification_email
+from intake.sandbox.state import notification_email
 from intake.sources.mailbox import MailboxSettings
 from storage import demandes as store
 from storage.db import transaction
@@ -115,7 +115,8 @@ def test_the_sandbox_mails_into_dovecot_and_the_worker_reads_then_retrieves(
     from datetime import timedelta
 
     from intake.pipeline import Poller
-    from intake.sandbox.server import Account, SandboxState, start
+    from intake.sandbox.server import start
+    from intake.sandbox.state import Account, SandboxState
     from intake.sources.extranet import ExtranetClient, RetryPolicy
 
     if not dovecot.available():

@@ -10,7 +10,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from intake.sandbox.server import Account, SandboxState, start
+from intake.sandbox.server import start
+from intake.sandbox.state import Account, SandboxState
 from intake.sources.extranet import ExtranetClient, RetryPolicy
 from tests.support.smtp import SmtpServer
 
