@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -14,22 +13,13 @@ from intake import coverage, deadlines
 from intake.config import Config, StaffSection
 from intake.listing import Filters, criteria
 from intake.obligations import CRITICAL, Overdue, overdue
+from intake.status import service_state
 from notifier import outbox
 from storage import attestations as attestation_store
 from storage import communes as communes_store
 from storage import demandes as store
 from storage import heartbeats, queue
 from storage.db import transaction
-
-
-def service_state(workers: list[Any], now: datetime) -> str:
-    """`running`, `silent` (no heartbeat for twice the shortest interval: hung or killed) or
-    `stopped` (no worker: never started, or stopped cleanly)."""
-    if not workers:
-        return "stopped"
-    latest = workers[0]
-    silent = (now - latest.beat_at).total_seconds() > 2 * latest.interval_seconds
-    return "silent" if silent else "running"
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,20 @@ the legal limit is past. Nothing personal: counts, months and dates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Engine
+from dateutil.relativedelta import relativedelta
 
 from intake import deadlines
-from intake.config import Config
 from intake.french import month_name
-from intake.reports.figures import MONTH, previous_month
-from storage import attestations as attestation_store
-from storage import audit
-from storage import demandes as store
-from storage import reports as report_store
-from storage.db import transaction
+
+if TYPE_CHECKING:  # `intake status` reads without SQLAlchemy (storage.health) and calls assess
+    from sqlalchemy import Engine
+
+    from intake.config import Config
 
 OK, WARNING, CRITICAL = 0, 1, 2
 # The daemon purges at 02:30 and makes last month's report at 06:00, in the lieu's zone (with
@@ -33,15 +33,48 @@ class Overdue:
     text: str
 
 
+MONTH = relativedelta(months=1)  # as intake.reports.figures, which loads the ORM
+
+
+class Unsigned(Protocol):
+    """An attestation drafted and not signed: its number and its legal deadline."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def sign_by(self) -> date | None: ...
+
+
 def overdue(engine: Engine, config: Config, now: datetime) -> list[Overdue]:
     """Every obligation of the convention not met on time, worst first."""
-    local = now.astimezone(config.timezone)
-    today = local.date()
+    from storage import attestations as attestation_store
+    from storage import audit
+    from storage import demandes as store
+    from storage import reports as report_store
+    from storage.db import transaction
+
+    today = now.astimezone(config.timezone).date()
     with transaction(engine) as session:
         late, due_today = store.purge_backlog(session, today)
         attestations = attestation_store.late(session, today)
         kept = {month for month, _ in report_store.kept(session)}
         began = audit.first_event_at(session)
+    return assess(late, due_today, attestations, kept, began, config, now)
+
+
+def assess(
+    late: int,
+    due_today: int,
+    attestations: Sequence[Unsigned],
+    kept: set[str] | frozenset[str],
+    began: datetime | None,
+    config: Config,
+    now: datetime,
+) -> list[Overdue]:
+    """The same from what was read: demandes kept past their purge day and due today,
+    attestations unsigned past their deadline, the months whose report is kept, and when the
+    audit trail began."""
+    local = now.astimezone(config.timezone)
     found = _purge(late, due_today, local.time())
     found += [
         Overdue(
@@ -78,14 +111,14 @@ def _purge(late: int, due_today: int, at: time) -> list[Overdue]:
 
 
 def _missed_reports(
-    kept: set[str], began: datetime | None, local: datetime, config: Config
+    kept: set[str] | frozenset[str], began: datetime | None, local: datetime, config: Config
 ) -> list[date]:
     """The months the worker saw end (since its first event) whose report is not kept; last
     month's only once the daemon's hour for it is past."""
     if began is None:
         return []
     month = deadlines.local_date(began, config.timezone).replace(day=1)
-    last = previous_month(local.date())
+    last = local.date().replace(day=1) - MONTH  # the previous month
     if local.day == 1 and local.time() < REPORT_DONE_BY:
         last -= MONTH
     missed = []

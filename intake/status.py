@@ -6,21 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from intake import coverage, deadlines, obligations
-from intake.config import Config
-from intake.dashboard import service_state
 from intake.habilitation import outside_period
 from intake.obligations import CRITICAL, OK, WARNING
-from notifier import outbox
-from storage import attestations as attestation_store
-from storage import communes as communes_store
-from storage import demandes as store
-from storage import heartbeats
-from storage.db import transaction
+from storage.health import Snapshot, failing_since, quick_read, read_engine
+
+if TYPE_CHECKING:  # a supervision probe runs `intake status` every minute: no SQLAlchemy
+    from sqlalchemy import Engine
+
+    from intake.app import App
+    from intake.config import Config
 
 WORDS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
 FAILING_TOO_LONG = timedelta(days=1)
@@ -59,18 +56,36 @@ class Health:
         return f"INTAKE {WORDS[self.code]} - {text}"
 
 
+def service_state(workers: list[Any], now: datetime) -> str:
+    """`running`, `silent` (no heartbeat for twice the shortest interval: hung or killed) or
+    `stopped` (no worker: never started, or stopped cleanly)."""
+    if not workers:
+        return "stopped"
+    latest = workers[0]
+    silent = (now - latest.beat_at).total_seconds() > 2 * latest.interval_seconds
+    return "silent" if silent else "running"
+
+
+def lieu_health(app: App, now: datetime) -> Health:
+    """What `intake status` reports. On an SQLite database ready to be read, it is read with
+    the standard library's driver alone (`storage.health.quick_read`); anything else goes
+    through the app's engine, which makes, migrates or tightens the database first."""
+    today = deadlines.local_date(now, app.config.timezone)
+    snapshot = quick_read(app.config.database_url, today)
+    if snapshot is None:
+        snapshot = read_engine(app.engine, today)
+    return assess(snapshot, app.config, now)
+
+
 def health(engine: Engine, config: Config, now: datetime) -> Health:
-    today = deadlines.local_date(now, config.timezone)
-    with transaction(engine) as session:
-        states = {s.insee: s for s in communes_store.all_states(session)}
-        overdue = store.count_overdue(session, today)
-        queue = outbox.counts(session)
-        unsigned = attestation_store.count_unsigned(session)
-        workers = heartbeats.all_workers(session)
+    return assess(read_engine(engine, deadlines.local_date(now, config.timezone)), config, now)
+
+
+def assess(snapshot: Snapshot, config: Config, now: datetime) -> Health:
+    states = {s.insee: s for s in snapshot.communes}
     communes = []
     for commune in sorted(config.raw.communes, key=lambda c: c.name.casefold()):
         known = states.get(commune.insee)
-        failing = communes_store.failing_since(known)
         communes.append(
             CommuneHealth(
                 insee=commune.insee,
@@ -78,20 +93,30 @@ def health(engine: Engine, config: Config, now: datetime) -> Health:
                 last_success=known.last_success if known else None,
                 last_error=known.last_error if known else None,
                 error_code=known.last_error_code if known and known.last_error else None,
-                failing_since=failing,
+                failing_since=failing_since(known),
             )
         )
+    workers = snapshot.workers
     result = Health(
         communes,
-        overdue,
-        unsigned,
-        queue.queued,
-        queue.failed,
+        snapshot.overdue,
+        snapshot.unsigned,
+        snapshot.queued,
+        snapshot.failed,
         service_state(workers, now),
         workers,
     )
     result.problems = _problems(result, config, now)
-    result.problems += [(o.level, o.text) for o in obligations.overdue(engine, config, now)]
+    overdue = obligations.assess(
+        snapshot.purge_late,
+        snapshot.purge_today,
+        snapshot.late_attestations,
+        snapshot.kept_months,
+        snapshot.first_event_at,
+        config,
+        now,
+    )
+    result.problems += [(o.level, o.text) for o in overdue]
     return result
 
 

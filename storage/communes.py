@@ -6,6 +6,7 @@ from datetime import date, datetime, tzinfo
 
 from sqlmodel import Session, col, func, select
 
+from storage.health import failing_since as failing_since  # status reads it without the ORM
 from storage.models import AccountState, CommuneDay, CommuneState, MailboxState
 
 
@@ -93,12 +94,3 @@ def mailbox_position(session: Session, mailbox: str) -> MailboxState | None:
 def advance_mailbox(session: Session, mailbox: str, uidvalidity: int, uid: int) -> None:
     session.merge(MailboxState(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid))
     session.flush()
-
-
-def failing_since(state: CommuneState | None) -> datetime | None:
-    """When the commune's current run of errors began; None when its last attempt succeeded."""
-    if state is None or state.last_error is None:
-        return None
-    if state.last_success is not None and state.last_error <= state.last_success:
-        return None
-    return state.failing_since or state.last_error

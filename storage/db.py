@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from storage.revision import HEAD_REVISION as HEAD_REVISION  # the newest migration
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA secure_delete=ON",  # freed pages are zeroed: destroyed data leaves no trace
@@ -93,10 +95,6 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 # Any constant: several workers starting at once on PostgreSQL migrate one after the other.
 MIGRATION_LOCK = 0x696E74616B65
-# The newest migration. Checked against Alembic's own view by the tests; it lets a worker whose
-# database is already current start without loading Alembic at all (some 10 MB it would keep
-# for months).
-HEAD_REVISION = "0012"
 
 
 def current_revision(engine: Engine) -> str | None:

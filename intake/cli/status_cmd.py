@@ -1,5 +1,6 @@
 """`intake status`: what a supervision probe runs every minute, so it imports only what it
-reads (the configuration, the database, a few tables), never the pipeline or the extranet."""
+reads (the configuration, a few tables through `storage.health`: on a current SQLite database
+the standard library's driver, not SQLAlchemy), never the pipeline or the extranet."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from intake.app import App
 from intake.cli.common import dump_json, load_app
 from intake.cli.printing import _fr_datetime, _iso
 from intake.clock import Clock
-from intake.status import WORDS, Health, health
+from intake.status import WORDS, Health, lieu_health
 
 
 def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     """Exit 0, 1 or 2 as a monitoring plugin, the verdict on the first line."""
     app = load_app(args, clock)
-    result = health(app.engine, app.config, clock.now())
+    result = lieu_health(app, clock.now())
     if args.json:
         dump_json(_status_json(app, result), out)
         return result.code
