@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, insert, text, tuple_, update
 from sqlmodel import Session, col, delete, func, or_, select
 
-from storage import audit
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
 
 if TYPE_CHECKING:  # the vault is handed in; listing and counting (`intake status`) need none
@@ -31,49 +30,6 @@ def get_many(session: Session, numeros: Sequence[str], *, lock: bool = False) ->
         return []
     query = select(DemandeRow).where(col(DemandeRow.numero).in_(numeros))
     return list(session.exec(query.with_for_update() if lock else query))
-
-
-@dataclass
-class NewDemandes:
-    """New demandes of one transaction and their audit events, written together in four
-    statements however many they are (per demande, the statements cost more than the rest)."""
-
-    vault: Vault
-    actor: str
-    rows: list[dict[str, object]] = field(default_factory=list)
-    keys: list[dict[str, object]] = field(default_factory=list)
-    blobs: list[dict[str, object]] = field(default_factory=list)
-    events: list[audit.Event] = field(default_factory=list)
-
-    def add(
-        self, row: Mapping[str, object], secrets: Mapping[BlobKind, bytes], event: audit.Event
-    ) -> None:
-        """`row`: the demande's columns (a plain mapping: building an ORM object per demande
-        cost more than encrypting its PDF)."""
-        numero = str(row["numero"])
-        data_key = self.vault.new_data_key()
-        self.rows.append(dict(row))
-        self.keys.append(_wrapped(self.vault, data_key, numero, row.get("purge_due")))
-        self.blobs.extend(
-            {
-                "numero": numero,
-                "kind": kind,
-                "ciphertext": self.vault.encrypt(data_key, numero, kind, plaintext),
-            }
-            for kind, plaintext in secrets.items()
-        )
-        self.events.append(event)
-
-    def write(self, session: Session) -> None:
-        """Everything added so far (call it before any other write, to keep the order)."""
-        if not self.rows:
-            return
-        # Core executemany on the tables, not the ORM's bulk insert: one statement each.
-        session.execute(insert(DemandeRow.__table__), self.rows)
-        session.execute(insert(DemandeKey.__table__), self.keys)
-        session.execute(insert(DemandeBlob.__table__), self.blobs)
-        self.vault.trail.record_many(session, actor=self.actor, events=self.events)
-        self.rows, self.keys, self.blobs, self.events = [], [], [], []
 
 
 def save(session: Session, row: DemandeRow) -> DemandeRow:
@@ -100,7 +56,7 @@ def put_secrets(
     # Plain INSERTs: a feed of thousands of demandes writes four rows per demande.
     session.execute(
         insert(DemandeKey),
-        _wrapped(vault, data_key, numero, row.purge_due if row is not None else None),
+        wrapped_key_row(vault, data_key, numero, row.purge_due if row is not None else None),
     )
     session.execute(
         insert(DemandeBlob),
@@ -115,7 +71,9 @@ def put_secrets(
     )
 
 
-def _wrapped(vault: Vault, data_key: bytes, numero: str, purge_due: object) -> dict[str, object]:
+def wrapped_key_row(
+    vault: Vault, data_key: bytes, numero: str, purge_due: object
+) -> dict[str, object]:
     """The `demande_key` row: the data key wrapped by its purge day's key (the master key
     itself only for a demande without a purge day, which the purge never reaches)."""
     if isinstance(purge_due, date):
