@@ -40,7 +40,7 @@ from intake.habilitation import habilitated
 from storage import anchors, audit, keyring
 from storage import attestations as attestation_store
 from storage import demandes as store
-from storage.db import is_sqlite, transaction
+from storage.db import is_sqlite, transaction, truncate_wal
 from storage.models import Attestation
 from storage.vault import Vault
 
@@ -250,7 +250,7 @@ class Retention:
                 return attestation_id if attestation is not None else None
             rows = attestation_store.covered(session, attestation_id)
             if not rows:
-                session.delete(attestation)
+                attestation_store.drop(session, attestation)
                 return None
             head = audit.head(session)
             attestation.sign_by = self._sign_by(rows, reason, now)
@@ -271,7 +271,7 @@ class Retention:
             attestation.pdf = attestation_pdf.render(
                 manifest, digest, self._signatories(now), now.astimezone(self.config.timezone)
             )
-            session.add(attestation)
+            attestation_store.save(session, attestation)
             self.vault.trail.record(
                 session,
                 at=now,
@@ -373,11 +373,7 @@ class Retention:
         holding destroyed pages are gone from the disk too (secure_delete zeroed the pages)."""
         if not is_sqlite(self.engine):
             return  # PostgreSQL: the data keys are gone, what VACUUM has not reused is noise
-        raw = self.engine.raw_connection()
-        try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-        finally:
-            raw.close()
+        truncate_wal(self.engine)
 
 
 def _copies(
