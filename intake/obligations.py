@@ -15,8 +15,7 @@ from intake.config import Config
 from intake.french import month_name
 from intake.reports.figures import MONTH, previous_month
 from storage import attestations as attestation_store
-from storage import audit
-from storage import demandes as store
+from storage import audit, destruction
 from storage import reports as report_store
 from storage.db import transaction
 
@@ -38,7 +37,7 @@ def overdue(engine: Engine, config: Config, now: datetime) -> list[Overdue]:
     local = now.astimezone(config.timezone)
     today = local.date()
     with transaction(engine) as session:
-        late, due_today = store.purge_backlog(session, today)
+        late, due_today = destruction.purge_backlog(session, today)
         attestations = attestation_store.late(session, today)
         kept = {month for month, _ in report_store.kept(session)}
         began = audit.first_event_at(session)
