@@ -18,9 +18,8 @@ from pathlib import Path
 
 from intake.app import App
 from intake.retention.purge import BATCH, END_REASON, KEY_COPY_KEPT, RETENTION_REASON
-from storage import anchors, audit, keyring, keys_copy
+from storage import anchors, audit, destruction, keyring, keys_copy
 from storage import backup as copies
-from storage import demandes as store
 from storage.db import is_sqlite, transaction, upgrade
 from storage.errors import StorageError
 from storage.vault import Vault
@@ -146,12 +145,12 @@ def reconcile(app: App, vault: Vault, now: datetime, actor: str) -> int:
     count = 0
     while True:
         with transaction(app.engine) as session:
-            rows = store.keyless(session, mark, held, BATCH)
+            rows = destruction.keyless(session, mark, held, BATCH)
             if not rows:
                 return count
             numeros = [r.numero for r in rows]
-            store.destroy_many(session, numeros)
-            store.mark_purged(session, numeros, now, reason, None)
+            destruction.destroy_many(session, numeros)
+            destruction.mark_purged(session, numeros, now, reason, None)
             vault.trail.record_many(
                 session,
                 actor=actor,

@@ -48,14 +48,13 @@ class Unsigned(Protocol):
 def overdue(engine: Engine, config: Config, now: datetime) -> list[Overdue]:
     """Every obligation of the convention not met on time, worst first."""
     from storage import attestations as attestation_store
-    from storage import audit
-    from storage import demandes as store
+    from storage import audit, destruction
     from storage import reports as report_store
     from storage.db import transaction
 
     today = now.astimezone(config.timezone).date()
     with transaction(engine) as session:
-        late, due_today = store.purge_backlog(session, today)
+        late, due_today = destruction.purge_backlog(session, today)
         attestations = attestation_store.late(session, today)
         kept = {month for month, _ in report_store.kept(session)}
         began = audit.first_event_at(session)

@@ -18,7 +18,6 @@ from intake.access import authorize
 from intake.app import App
 from storage import anchors, audit, keyring
 from storage.db import transaction
-from storage.models import VaultMeta
 from storage.vault import master_key_id, read_master_key_file
 
 
@@ -34,9 +33,7 @@ def rotate_master_key(app: App, new_key_file: Path, agent: str | None) -> Rotati
     new_key = read_master_key_file(new_key_file)
     old_key = read_master_key_file(config.key_file)
     new_id = master_key_id(new_key)
-    with transaction(app.engine) as session:
-        meta = session.get(VaultMeta, 1)
-        expected = meta.key_id if meta else None
+    expected = keyring.key_id(app.engine)
     if expected == new_id and master_key_id(old_key) != new_id:
         rotation = keyring.Rotation(master_key_id(old_key), new_id, 0)  # committed, files not
     else:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
+from storage import outbox as store
 from storage.models import OutboxMessage
+from storage.outbox import Counts, counts, due
+
+__all__ = ["MAX_ATTEMPTS", "Counts", "counts", "due", "enqueue", "next_delay"]
 
 if TYPE_CHECKING:  # only its fields are read here; jinja2 is the senders' import, not status's
     from notifier.render import Rendered
@@ -42,9 +44,6 @@ def enqueue(
     """Queue one email unless one with the same `dedupe_key` exists; True if queued."""
     if not recipients:
         return False
-    exists = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    if session.exec(exists).first() is not None:
-        return False
     message = OutboxMessage(
         dedupe_key=dedupe_key,
         kind=kind,
@@ -58,46 +57,10 @@ def enqueue(
         report_month=report_month,
         attestation_id=attestation_id,
     )
-    try:
-        with session.begin_nested():  # another worker may have queued it meanwhile
-            session.add(message)
-    except IntegrityError:
-        return False
-    return True
-
-
-def due(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(
-            col(OutboxMessage.sent_at).is_(None),
-            col(OutboxMessage.failed_at).is_(None),
-            col(OutboxMessage.next_attempt_at) <= now,
-        )
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
-    )
-    return list(session.exec(query))
+    return store.queue(session, message)
 
 
 def next_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with jitter: 1 min, 2, 4... capped at 6 h, times 0.5 to 1."""
     base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
     return base * (rng or random).uniform(0.5, 1.0)
-
-
-@dataclass(frozen=True)
-class Counts:
-    queued: int
-    failed: int
-
-
-def counts(session: Session) -> Counts:
-    def count(*conditions: object) -> int:
-        query = select(func.count()).select_from(OutboxMessage).where(*conditions)
-        return int(session.exec(query).one())
-
-    return Counts(
-        queued=count(col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.failed_at).is_(None)),
-        failed=count(col(OutboxMessage.failed_at).is_not(None)),
-    )

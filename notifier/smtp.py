@@ -13,10 +13,11 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from notifier import outbox
-from storage.models import Attestation, MonthlyReport, OutboxMessage
+from storage import outbox as store
+from storage.db import transaction
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +68,10 @@ def build(
     return email
 
 
-def attachments_of(engine: Engine, message: OutboxMessage) -> list[tuple[str, str, bytes]]:
-    """The monthly report's PDF and CSV, for the message that announces it; the attestation's
-    PDF (signed once it is) for the messages that ask for its signature."""
-    if message.attestation_id is not None:
-        with Session(engine) as session:
-            attestation = session.get(Attestation, message.attestation_id)
-        document = attestation and (attestation.signed_pdf or attestation.pdf)
-        if not document:
-            return []
-        return [(f"attestation-{message.attestation_id}.pdf", "application/pdf", document)]
-    if not message.report_month:
-        return []
-    with Session(engine) as session:
-        report = session.get(MonthlyReport, message.report_month)
-    if report is None:
-        return []
-    stem = f"rapport-{report.month}"
-    return [(f"{stem}.pdf", "application/pdf", report.pdf), (f"{stem}.csv", "text/csv", report.csv)]
+def attachments_of(engine: Engine, message: OutboxMessage) -> list[store.Attachment]:
+    """What the message announces, attached (`storage.outbox.attachments`)."""
+    with transaction(engine) as session:
+        return store.attachments(session, message)
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -107,8 +94,8 @@ def deliver(
     """Send what is due; each outcome committed at once, so nothing is sent twice by a rerun
     except a message whose acceptance was not yet recorded (same Message-ID)."""
     result = Delivery()
-    with Session(engine, expire_on_commit=False) as session:
-        messages = outbox.due(session, now, limit)
+    with transaction(engine) as session:
+        messages = store.due(session, now, limit)
     if not messages:
         return result
     try:
@@ -141,18 +128,18 @@ def deliver(
 
 
 def _sent(engine: Engine, message: OutboxMessage, now: datetime) -> None:
-    with Session(engine) as session, session.begin():
-        row = session.get(OutboxMessage, message.id)
+    with transaction(engine) as session:
+        row = store.get(session, message.id)
         if row is not None:
             row.sent_at, row.attempts, row.last_error = now, row.attempts + 1, None
-            session.add(row)
+            store.save(session, row)
 
 
 def _attempt_failed(
     engine: Engine, message: OutboxMessage, now: datetime, error: str, result: Delivery
 ) -> None:
-    with Session(engine) as session, session.begin():
-        row = session.get(OutboxMessage, message.id)
+    with transaction(engine) as session:
+        row = store.get(session, message.id)
         if row is None:
             return
         row.attempts += 1
@@ -164,5 +151,5 @@ def _attempt_failed(
         else:
             row.next_attempt_at = now + outbox.next_delay(row.attempts)
             result.deferred.append(row.id or 0)
-        session.add(row)
+        store.save(session, row)
     log.warning("email %s not delivered (attempt %d): %s", message.id, attempts, error)

@@ -28,6 +28,17 @@ def start(session: Session, reason: str, now: datetime) -> Attestation:
     return attestation
 
 
+def save(session: Session, attestation: Attestation) -> None:
+    """A draft completed, or its signature recorded (flushed: later statements see it)."""
+    session.add(attestation)
+    session.flush()
+
+
+def drop(session: Session, attestation: Attestation) -> None:
+    """A draft that covers nothing (another worker purged it all)."""
+    session.delete(attestation)
+
+
 def get(session: Session, attestation_id: int, *, for_update: bool = False) -> Attestation | None:
     query = select(Attestation).where(Attestation.id == attestation_id)
     if for_update:
@@ -124,6 +135,12 @@ def state(attestation: Attestation, today: date) -> str:
 
 def convention_end(session: Session) -> ConventionState | None:
     return session.get(ConventionState, 1)
+
+
+def record_final(session: Session, ended: ConventionState, attestation_id: int) -> None:
+    """The convention's end names the attestation of the destruction it caused."""
+    ended.attestation_id = attestation_id
+    session.add(ended)
 
 
 def end_convention(session: Session, now: datetime, by: str) -> ConventionState:

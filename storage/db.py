@@ -74,6 +74,15 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def truncate_wal(engine: Engine) -> None:
+    """SQLite: fold the WAL into the database file and empty it (a checkpoint, TRUNCATE)."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed on success, rolled back on any exception."""

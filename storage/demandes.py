@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, insert, text, tuple_, update
+from sqlalchemy import ColumnElement, insert
 from sqlmodel import Session, col, delete, func, or_, select
 
-from storage import audit
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
 
 if TYPE_CHECKING:  # the vault is handed in; listing and counting (`intake status`) need none
@@ -31,49 +30,6 @@ def get_many(session: Session, numeros: Sequence[str], *, lock: bool = False) ->
         return []
     query = select(DemandeRow).where(col(DemandeRow.numero).in_(numeros))
     return list(session.exec(query.with_for_update() if lock else query))
-
-
-@dataclass
-class NewDemandes:
-    """New demandes of one transaction and their audit events, written together in four
-    statements however many they are (per demande, the statements cost more than the rest)."""
-
-    vault: Vault
-    actor: str
-    rows: list[dict[str, object]] = field(default_factory=list)
-    keys: list[dict[str, object]] = field(default_factory=list)
-    blobs: list[dict[str, object]] = field(default_factory=list)
-    events: list[audit.Event] = field(default_factory=list)
-
-    def add(
-        self, row: Mapping[str, object], secrets: Mapping[BlobKind, bytes], event: audit.Event
-    ) -> None:
-        """`row`: the demande's columns (a plain mapping: building an ORM object per demande
-        cost more than encrypting its PDF)."""
-        numero = str(row["numero"])
-        data_key = self.vault.new_data_key()
-        self.rows.append(dict(row))
-        self.keys.append(_wrapped(self.vault, data_key, numero, row.get("purge_due")))
-        self.blobs.extend(
-            {
-                "numero": numero,
-                "kind": kind,
-                "ciphertext": self.vault.encrypt(data_key, numero, kind, plaintext),
-            }
-            for kind, plaintext in secrets.items()
-        )
-        self.events.append(event)
-
-    def write(self, session: Session) -> None:
-        """Everything added so far (call it before any other write, to keep the order)."""
-        if not self.rows:
-            return
-        # Core executemany on the tables, not the ORM's bulk insert: one statement each.
-        session.execute(insert(DemandeRow.__table__), self.rows)
-        session.execute(insert(DemandeKey.__table__), self.keys)
-        session.execute(insert(DemandeBlob.__table__), self.blobs)
-        self.vault.trail.record_many(session, actor=self.actor, events=self.events)
-        self.rows, self.keys, self.blobs, self.events = [], [], [], []
 
 
 def save(session: Session, row: DemandeRow) -> DemandeRow:
@@ -100,7 +56,7 @@ def put_secrets(
     # Plain INSERTs: a feed of thousands of demandes writes four rows per demande.
     session.execute(
         insert(DemandeKey),
-        _wrapped(vault, data_key, numero, row.purge_due if row is not None else None),
+        wrapped_key_row(vault, data_key, numero, row.purge_due if row is not None else None),
     )
     session.execute(
         insert(DemandeBlob),
@@ -115,7 +71,9 @@ def put_secrets(
     )
 
 
-def _wrapped(vault: Vault, data_key: bytes, numero: str, purge_due: object) -> dict[str, object]:
+def wrapped_key_row(
+    vault: Vault, data_key: bytes, numero: str, purge_due: object
+) -> dict[str, object]:
     """The `demande_key` row: the data key wrapped by its purge day's key (the master key
     itself only for a demande without a purge day, which the purge never reaches)."""
     if isinstance(purge_due, date):
@@ -176,135 +134,6 @@ def destroy_secrets(session: Session, numero: str) -> None:
     session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero) == numero))
     session.exec(delete(DemandeKey).where(col(DemandeKey.numero) == numero))
     session.flush()
-
-
-def destroy_many(session: Session, numeros: Sequence[str]) -> None:
-    """`destroy_secrets` for a batch, in two statements.
-
-    Crypto-shredding: destroying the wrapped data keys is what makes the content unreadable.
-    On SQLite, the ciphertexts' pages are freed without being zeroed (`secure_delete` off for
-    that statement: gigabytes of zeros cost most of a purge and protect nothing, since what
-    they would hide can no longer be decrypted); the keys' pages are zeroed."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        session.execute(text("PRAGMA secure_delete=OFF"))
-    try:
-        session.exec(delete(DemandeBlob).where(col(DemandeBlob.numero).in_(numeros)))
-    finally:
-        if sqlite:
-            session.execute(text("PRAGMA secure_delete=ON"))
-    session.exec(delete(DemandeKey).where(col(DemandeKey.numero).in_(numeros)))
-    session.flush()
-
-
-def mark_purged(
-    session: Session,
-    numeros: Sequence[str],
-    now: datetime,
-    reason: str,
-    attestation_id: int | None,
-) -> None:
-    """Turn destroyed demandes into tombstones, in one statement. The fingerprint, a keyed
-    digest of the content, goes with the content."""
-    session.execute(
-        update(DemandeRow)
-        .where(col(DemandeRow.numero).in_(numeros))
-        .values(
-            status=Status.PURGED,
-            purged_at=now,
-            purge_reason=reason,
-            attestation_id=attestation_id,
-            fingerprint=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-@dataclass(frozen=True)
-class Due:
-    """A demande due for destruction, as the purge and its plan see it."""
-
-    numero: str
-    commune: str
-    status: str
-    purge_due: date
-
-
-def purgeable(
-    session: Session,
-    cutoff: date,
-    limit: int | None = None,
-    *,
-    lock: bool = True,
-    after: tuple[date, str] | None = None,
-) -> list[Due]:
-    """Demandes not yet destroyed whose purge day is on or before `cutoff`, oldest first: the
-    one query of both the purge and its plan (`purge --dry-run`). With `lock`, the rows are
-    locked for the transaction (FOR UPDATE; rows another worker is purging are skipped).
-    `after` (the purge day and numero of the previous batch's last row) starts the scan
-    there: without it, each batch of a large purge walked again over every tombstone the
-    batches before it had left at the start of the index."""
-    query = (
-        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
-        .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= cutoff)
-        .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(
-            tuple_(col(DemandeRow.purge_due), col(DemandeRow.numero)) > tuple_(*after)
-        )
-    if lock:
-        query = query.with_for_update(skip_locked=True)
-    return [Due(*row) for row in session.exec(query)]
-
-
-def keyless(
-    session: Session, destroyed_through: date | None, held: Sequence[date], limit: int
-) -> list[Due]:
-    """Demandes not yet destroyed whose purge day's key is gone from the key store (destroyed
-    since this database was copied, then the copy put back): what must be destroyed again."""
-    used = session.exec(
-        select(DemandeKey.key_date)
-        .join(DemandeRow, col(DemandeRow.numero) == col(DemandeKey.numero))
-        .where(DemandeRow.status != Status.PURGED, col(DemandeKey.key_date).is_not(None))
-        .distinct()
-    ).all()
-    missing = sorted({d for d in used if d is not None} - set(held))
-    conditions = []
-    if destroyed_through is not None:
-        conditions.append(col(DemandeRow.purge_due) <= destroyed_through)
-    if missing:
-        conditions.append(
-            col(DemandeRow.numero).in_(
-                select(DemandeKey.numero).where(col(DemandeKey.key_date).in_(missing))
-            )
-        )
-    if not conditions:
-        return []
-    query = (
-        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
-        .where(DemandeRow.status != Status.PURGED, or_(*conditions))
-        .order_by(col(DemandeRow.numero))
-        .limit(limit)
-    )
-    return [Due(*row) for row in session.exec(query)]
-
-
-def next_purge_due(session: Session) -> date | None:
-    """The earliest purge day of what is not destroyed yet (no lock)."""
-    query = select(func.min(DemandeRow.purge_due)).where(DemandeRow.status != Status.PURGED)
-    return session.exec(query).one()
-
-
-def purge_backlog(session: Session, today: date) -> tuple[int, int]:
-    """Demandes not destroyed yet whose purge day has passed, and those whose purge day is
-    `today` (no lock): what `status` reports of a purge that did not run."""
-    kept = select(func.count()).select_from(DemandeRow).where(DemandeRow.status != Status.PURGED)
-    late = session.exec(kept.where(col(DemandeRow.purge_due) < today)).one()
-    due_today = session.exec(kept.where(col(DemandeRow.purge_due) == today)).one()
-    return int(late), int(due_today)
 
 
 def _data_key(session: Session, vault: Vault, numero: str) -> bytes:

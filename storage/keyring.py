@@ -78,6 +78,13 @@ def unlock(
     return vault
 
 
+def key_id(engine: Engine) -> str | None:
+    """The id of the master key this database's vault is under (None before its first one)."""
+    with transaction(engine) as session:
+        meta = session.get(VaultMeta, 1)
+        return meta.key_id if meta else None
+
+
 def _open(meta: VaultMeta, master_key: bytes, key_id: str, keys: KeyStore) -> Vault:
     if not hmac.compare_digest(meta.key_id, key_id):
         raise _mismatch(key_id, meta.key_id)

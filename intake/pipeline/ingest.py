@@ -38,6 +38,7 @@ from storage import demandes as store
 from storage.db import transaction
 from storage.models import DemandeRow, Status
 from storage.vault import Vault
+from storage.writer import NewDemandes
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class Ingestor:
                 twice = {numero for numero, seen in numeros.items() if numero and seen > 1}
                 once = [numero for numero in numeros if numero and numero not in twice]
                 known = {row.numero: row for row in store.get_many(session, once, lock=True)}
-                group = Group(known, twice, store.NewDemandes(self.vault, self.actor))
+                group = Group(known, twice, NewDemandes(self.vault, self.actor))
                 done = [_run(step, session, group) for step in pending]
                 group.new.write(session)
         except Exception as exc:

@@ -18,6 +18,7 @@ from intake.sources.mailbox import Notification
 from storage import demandes as store
 from storage.models import BlobKind, DemandeRow, Status
 from storage.vault import Vault
+from storage.writer import NewDemandes, save_with_secrets
 
 
 class Result(StrEnum):
@@ -48,7 +49,7 @@ class Group:
 
     known: dict[str, DemandeRow]
     twice: set[str]
-    new: store.NewDemandes
+    new: NewDemandes
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,6 @@ class DemandeWriter:
 
     # --- valid demandes -----------------------------------------------------------------------
 
-    # --- valid demandes -----------------------------------------------------------------------
-
     def store(
         self,
         session: Session,
@@ -93,8 +92,8 @@ class DemandeWriter:
         source: str,
         group: Group | None = None,
     ) -> Line:
-        """Within a `group`, a new demande joins the group's writes; anything else writes
-        at once, after what the group holds."""
+        """A new demande joins the group's writes (written at once without a group); anything
+        else writes at once, after what the group holds."""
         now = self.clock.now()
         if group is None:
             row = store.get(session, accepted.numero, for_update=True)
@@ -106,32 +105,33 @@ class DemandeWriter:
             return self._already_received(session, row, accepted, pdf, fingerprint, now)
         if row is not None and row.status == Status.PURGED:
             return self._after_purge(session, row, now)
-        if row is None and group is not None:  # the common case: new, written with its group
-            return self._new_in_group(group, accepted, record, fingerprint, pdf, source, now)
-        replaced = row.status if row is not None else None
-        row = row or DemandeRow(
-            numero=accepted.numero,
-            commune=accepted.commune,
-            status=Status.RECEIVED,
-            created_at=now,
-            updated_at=now,
-        )
-        self._fill(
-            row,
-            accepted.commune,
-            accepted.transmitted_at,
-            accepted.notified_at,
-            now,
-        )
-        row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
-        row.retrieved_at, row.source = now, source
         secrets = {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf}
         detail: dict[str, object] = {"commune": accepted.commune, "source": source}
-        if replaced:
-            detail["remplace"] = replaced
-        store.save(session, row)
-        store.put_secrets(session, self.vault, accepted.numero, secrets, fresh=not replaced)
-        self.audit_event(session, now, "reception", numero=accepted.numero, detail=detail)
+        if row is None:  # new: the one path of a new demande, with its group or alone
+            new = group.new if group is not None else NewDemandes(self.vault, self.actor)
+            timing = self._new(new, accepted, fingerprint, source, secrets, detail, now)
+            if group is None:
+                new.write(session)
+            return Line(
+                accepted.numero,
+                Result.INGESTED,
+                accepted.numero,
+                accepted.commune,
+                retrieval_due=timing["retrieval_due"],
+            )
+        detail["remplace"] = row.status
+        self._fill(row, accepted.commune, accepted.transmitted_at, accepted.notified_at, now)
+        row.status, row.refusal_code, row.fingerprint = Status.RECEIVED, None, fingerprint
+        row.retrieved_at, row.source = now, source
+        save_with_secrets(
+            session,
+            self.vault,
+            row,
+            secrets,
+            fresh=False,
+            actor=self.actor,
+            event=(now, "reception", accepted.numero, detail),
+        )
         return Line(
             accepted.numero,
             Result.INGESTED,
@@ -140,16 +140,18 @@ class DemandeWriter:
             retrieval_due=row.retrieval_due,
         )
 
-    def _new_in_group(
+    def _new(
         self,
-        group: Group,
+        new: NewDemandes,
         accepted: Accepted,
-        record: bytes,
         fingerprint: str,
-        pdf: bytes,
         source: str,
+        secrets: dict[BlobKind, bytes],
+        detail: dict[str, object],
         now: datetime,
-    ) -> Line:
+    ) -> dict[str, date]:
+        """A new demande's columns (a plain mapping), handed to storage with its secrets and
+        its audit event; its due dates."""
         timing = self._timing(accepted.transmitted_at, accepted.notified_at, None)
         row: dict[str, object] = {
             "numero": accepted.numero,
@@ -164,16 +166,8 @@ class DemandeWriter:
             "notified_at": accepted.notified_at,
             **timing,
         }
-        secrets = {BlobKind.RECORD: record, BlobKind.XML: accepted.xml, BlobKind.PDF: pdf}
-        detail = {"commune": accepted.commune, "source": source}
-        group.new.add(row, secrets, (now, "reception", accepted.numero, detail))
-        return Line(
-            accepted.numero,
-            Result.INGESTED,
-            accepted.numero,
-            accepted.commune,
-            retrieval_due=timing["retrieval_due"],
-        )
+        new.add(row, secrets, (now, "reception", accepted.numero, detail))
+        return timing
 
     def _already_received(
         self,
@@ -245,13 +239,17 @@ class DemandeWriter:
             refused.code,
             fingerprint,
         )
-        store.save(session, row)
         secrets = {BlobKind.QUARANTINE_XML: quarantine.xml}
         if quarantine.pdf is not None:
             secrets[BlobKind.QUARANTINE_PDF] = quarantine.pdf
-        store.put_secrets(session, self.vault, row.numero, secrets)
-        self.audit_event(
-            session, now, "quarantaine", numero=row.numero, detail={"code": refused.code}
+        save_with_secrets(
+            session,
+            self.vault,
+            row,
+            secrets,
+            fresh=False,
+            actor=self.actor,
+            event=(now, "quarantaine", row.numero, {"code": refused.code}),
         )
 
     def _quarantine_copy(

@@ -160,7 +160,7 @@ class Attestations:
         attestation.signed_by = signer
         attestation.signed_at = now
         attestation.signature_kind = kind
-        session.add(attestation)
+        store.save(session, attestation)
         today = deadlines.local_date(now, self.config.timezone)
         assert attestation.sign_by is not None
         self.vault.trail.record(
@@ -175,7 +175,6 @@ class Attestations:
                 "manifeste_sha256": attestation.manifest_sha256,
             },
         )
-        session.flush()
         Notices(self.config).attestation_to_caf(session, now, attestation)
         return self._summary(attestation, today)
 

@@ -42,8 +42,7 @@ def end_convention(retention: Retention, agent: str, now: datetime) -> PurgeOutc
         ended = attestation_store.convention_end(session)
         assert ended is not None
         if outcome.attestation is not None and ended.attestation_id is None:
-            ended.attestation_id = outcome.attestation
-            session.add(ended)
+            attestation_store.record_final(session, ended, outcome.attestation)
     return outcome
 
 

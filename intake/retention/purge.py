@@ -37,10 +37,9 @@ from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config
 from intake.habilitation import habilitated
-from storage import anchors, audit, keyring
+from storage import anchors, audit, destruction, keyring
 from storage import attestations as attestation_store
-from storage import demandes as store
-from storage.db import is_sqlite, transaction
+from storage.db import is_sqlite, transaction, truncate_wal
 from storage.models import Attestation
 from storage.vault import Vault
 
@@ -121,19 +120,19 @@ class Retention:
         today = self.today()
         limit = cutoff(today, self.policy)
         with transaction(self.engine) as session:
-            rows = store.purgeable(session, limit, lock=False)
+            rows = destruction.purgeable(session, limit, lock=False)
         return [Planned(r.numero, r.commune, r.status, r.purge_due, today) for r in rows]
 
     def work_left(self) -> bool:
         """Something still to destroy, or a final attestation left unfinished."""
         with transaction(self.engine) as session:
             return bool(
-                store.purgeable(session, date.max, 1)
+                destruction.purgeable(session, date.max, 1)
                 or attestation_store.unfinished(session, END_REASON)
             )
 
     def next_purge(self, session: Session) -> date | None:
-        first = store.next_purge_due(session)
+        first = destruction.next_purge_due(session)
         return None if first is None else next_run_day(first, self.today(), self.policy)
 
     # --- destroying -------------------------------------------------------------------------
@@ -144,7 +143,7 @@ class Retention:
         they would have on time; the log says so, and so does the signatories' email."""
         limit = cutoff(self.today(), self.policy)
         with transaction(self.engine) as session:
-            first_due = store.next_purge_due(session)
+            first_due = destruction.next_purge_due(session)
         purged, caught_up = 0, []
         for month_end in missed_months(first_due, limit):
             missed = self._destroy(month_end, RETENTION_REASON)
@@ -170,7 +169,7 @@ class Retention:
         now = self.clock.now()
         with transaction(self.engine) as session:
             draft = attestation_store.unfinished(session, reason)
-            if draft is None and not store.purgeable(session, limit, 1):
+            if draft is None and not destruction.purgeable(session, limit, 1):
                 idle = PurgeOutcome(0, None, self.next_purge(session))
             else:
                 idle = None
@@ -196,16 +195,16 @@ class Retention:
 
     def _destroy_batch(
         self, limit: date, reason: str, attestation_id: int, after: tuple[date, str] | None
-    ) -> list[store.Due]:
+    ) -> list[destruction.Due]:
         """The next batch after `after` destroyed in one transaction; its rows."""
         now = self.clock.now()
         with transaction(self.engine) as session:
-            rows = store.purgeable(session, limit, BATCH, after=after)
+            rows = destruction.purgeable(session, limit, BATCH, after=after)
             if not rows:
                 return []
             numeros = [r.numero for r in rows]
-            store.destroy_many(session, numeros)
-            store.mark_purged(session, numeros, now, reason, attestation_id)
+            destruction.destroy_many(session, numeros)
+            destruction.mark_purged(session, numeros, now, reason, attestation_id)
             self.vault.trail.record_many(
                 session,
                 actor=self.actor,
@@ -250,7 +249,7 @@ class Retention:
                 return attestation_id if attestation is not None else None
             rows = attestation_store.covered(session, attestation_id)
             if not rows:
-                session.delete(attestation)
+                attestation_store.drop(session, attestation)
                 return None
             head = audit.head(session)
             attestation.sign_by = self._sign_by(rows, reason, now)
@@ -271,7 +270,7 @@ class Retention:
             attestation.pdf = attestation_pdf.render(
                 manifest, digest, self._signatories(now), now.astimezone(self.config.timezone)
             )
-            session.add(attestation)
+            attestation_store.save(session, attestation)
             self.vault.trail.record(
                 session,
                 at=now,
@@ -373,11 +372,7 @@ class Retention:
         holding destroyed pages are gone from the disk too (secure_delete zeroed the pages)."""
         if not is_sqlite(self.engine):
             return  # PostgreSQL: the data keys are gone, what VACUUM has not reused is noise
-        raw = self.engine.raw_connection()
-        try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-        finally:
-            raw.close()
+        truncate_wal(self.engine)
 
 
 def _copies(
