@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
-from storage import attestations, audit, communes, heartbeats, reports
+from storage import attestations, audit, communes, destruction, heartbeats, reports
 from storage import demandes as store
 from storage.db import transaction
 from storage.health import Snapshot, quick_read, read_engine
@@ -71,7 +71,7 @@ def _as_the_orm_reads(engine: Engine) -> dict[str, object]:
             "overdue": store.count_overdue(session, TODAY),
             "unsigned": attestations.count_unsigned(session),
             "workers": [(w.worker, w.started_at, w.beat_at, w.interval_seconds) for w in workers],
-            "purge": store.purge_backlog(session, TODAY),
+            "purge": destruction.purge_backlog(session, TODAY),
             "late": [(a.id, a.sign_by) for a in attestations.late(session, TODAY)],
             "kept": {month for month, _ in reports.kept(session)},
             "began": audit.first_event_at(session),
