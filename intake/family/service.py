@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from intake import deadlines
 from intake.access import NotHeld, authorize_for_demande, open_demande, refuse_past_retention
-from intake.config import Config
+from intake.config import Config, Problem
 from intake.family import letters
 from intake.family.letters import Letter, LetterError, Letters
 from intake.feed.model import RECORD, Demande
@@ -64,6 +64,21 @@ class Draft:
     text: str = ""
 
 
+def lieu_letters(config: Config) -> Letters:
+    """The shipped letters with the lieu's own folder over them (`[family_emails] templates`)."""
+    section = config.raw.family_emails
+    return letters.load(config.resolve_path(section.templates) if section.templates else None)
+
+
+def letter_problems(config: Config) -> list[Problem]:
+    """What `intake check-config` says of the lieu's letters."""
+    try:
+        lieu_letters(config)
+    except LetterError as refused:
+        return [Problem("family_emails.templates", str(refused))]
+    return []
+
+
 @dataclass
 class FamilyEmails:
     config: Config
@@ -74,9 +89,7 @@ class FamilyEmails:
 
     def letters(self) -> Letters:
         """Read at each use: the lieu edits its letters without restarting the console."""
-        section = self.config.raw.family_emails
-        folder = self.config.resolve_path(section.templates) if section.templates else None
-        return letters.load(folder)
+        return lieu_letters(self.config)
 
     def draft(self, agent: str, now: datetime, numero: str, letter_id: str | None) -> Draft:
         """The letters to choose from and, once one is chosen, its text for this family. The
