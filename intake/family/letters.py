@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -204,3 +206,16 @@ def family_address(demande: Demande) -> str | None:
         if responsable.courriel:
             return responsable.courriel.strip()
     return None
+
+
+def usable_address(text: str) -> str | None:
+    """`text` if it is one plain address (local@domain.tld), nothing more: no list, no name,
+    no header folded in; else None."""
+    text = text.strip()
+    try:
+        address = Address(addr_spec=text)
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    if address.addr_spec != text or "." not in address.domain.strip("."):
+        return None
+    return text

@@ -100,7 +100,8 @@ class FamilyEmails:
             raise LetterError(f"{numero} : une demande en quarantaine ne donne pas d’adresse")
         demande = opened.demande
         choices = sorted(available.by_id.values(), key=lambda item: item.title.casefold())
-        to = letters.family_address(demande)
+        given = letters.family_address(demande)
+        to = letters.usable_address(given) if given else None
         if letter_id is None:
             return Draft(opened.row.numero, to, choices, None)
         letter = available.get(letter_id)
@@ -177,13 +178,13 @@ class FamilyEmails:
                 f"{numero} : la demande ne donne aucune adresse électronique de la famille ; "
                 "joignez-la par téléphone ou par courrier"
             )
-        try:
-            Address(addr_spec=to)
-        except (ValueError, IndexError):
+        usable = letters.usable_address(to)
+        if usable is None:
             raise LetterError(
-                f"{numero} : l’adresse électronique de la famille n’est pas utilisable"
-            ) from None
-        return to
+                f"{numero} : l’adresse électronique de la famille n’est pas utilisable ; "
+                "joignez-la par téléphone ou par courrier"
+            )
+        return usable
 
     def _message(self, to: str, subject: str, text: str, now: datetime) -> EmailMessage:
         assert self.smtp is not None

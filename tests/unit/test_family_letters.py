@@ -69,6 +69,31 @@ def test_the_family_address_is_the_first_responsable_s():
     assert letters.family_address(sample()) == "sophie.bernard@example.org"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a@example.org, autre@example.org",
+        "a@example.org;autre@example.org",
+        "a@example.org autre@example.org",
+        "a@example.org\r\nBcc: autre@example.org",
+        '"Nom" <a@example.org>',
+        "<a@example.org>",
+        "a@@example.org",
+        "@example.org",
+        "a@localhost",
+        "",
+    ],
+)
+def test_only_one_plain_address_is_usable(text: str):
+    assert letters.usable_address(text) is None
+
+
+def test_a_plain_address_is_usable():
+    assert letters.usable_address(" claire.martin+creche@example.org ") == (
+        "claire.martin+creche@example.org"
+    )
+
+
 def test_a_lieu_file_replaces_a_shipped_letter_and_adds_one(tmp_path: Path):
     (tmp_path / "accuse-reception.txt").write_text(
         "Modèle : Accusé maison\nObjet : Bien reçu, $numero\n\nBonjour,\n$signature\n", "utf-8"
