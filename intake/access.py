@@ -154,6 +154,7 @@ class Opened:
     quarantine_xml: bytes | None
     pdf: bytes | None
     follow_up: bytes | None = None  # the lieu's follow-up, JSON (intake.followup)
+    family_emails: bytes | None = None  # the emails sent to the family, JSON (intake.family)
 
 
 def open_demande(
@@ -196,8 +197,9 @@ def open_demande(
             detail={"pdf": bool(with_pdf and pdf is not None)},
         )
         follow_up = store.read_secret(session, vault, numero, BlobKind.FOLLOWUP)
+        family_emails = store.read_secret(session, vault, numero, BlobKind.FAMILY_EMAILS)
         demande = RECORD.validate_json(record) if record is not None else None
-        return Opened(row, demande, quarantine, pdf, follow_up)
+        return Opened(row, demande, quarantine, pdf, follow_up, family_emails)
 
 
 # The declared SHA-256 of a quarantined copy's PDF, read from its XML without parsing it again.

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from intake import coverage
     from intake.config import Config
+    from intake.family.service import FamilyEmails
     from intake.feed import FeedSchema
     from intake.notices import Notices
     from intake.pipeline import Ingestor, Line, MailboxPass, Poller
@@ -188,6 +189,12 @@ class App:
             password=self.config.secret(smtp, "password"),
             ca_bundle=str(self.config.resolve_path(smtp.ca_bundle)) if smtp.ca_bundle else None,
         )
+
+    @cached_property
+    def family_emails(self) -> FamilyEmails:
+        from intake.family.service import FamilyEmails
+
+        return FamilyEmails(self.config, self.engine, self.vault, self.smtp_settings())
 
     def notify(self) -> Notified:
         from intake.pipeline.notify import NotifyPass

@@ -110,6 +110,24 @@ class Daemon:
             return self._run()
 
     def _run(self) -> int:
+        self._install_signals()
+        scheduler, names = self.scheduled()
+        scheduler.start()
+        log.info("intake run : démarré (%s)", ", ".join(names))
+        systemd.notify("READY=1", f"STATUS=en marche : {', '.join(names)}")
+        self.stop.wait()
+        systemd.notify("STOPPING=1")
+        finished = self.wind_down(scheduler)
+        (log.info if finished else log.warning)(
+            "intake run : arrêté%s",
+            "" if finished else " (travail en cours abandonné, repris au prochain démarrage)",
+        )
+        self.abandoned = not finished
+        return systemd.EXIT_RELOAD if self.reload_requested else 0
+
+    def scheduled(self) -> tuple[BackgroundScheduler, list[str]]:
+        """Every job on a scheduler, each due at once, not yet started: `intake run`'s, and the
+        demo's, which runs the service beside its console. The first heartbeat is written."""
         scheduler = BackgroundScheduler(
             timezone=self.app.config.timezone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -121,23 +139,18 @@ class Daemon:
             scheduler.add_job(
                 self._guarded(name, job), trigger, id=name, name=name, next_run_time=start
             )
-        self._install_signals()
-        scheduler.start()
-        log.info("intake run : démarré (%s)", ", ".join(name for name, _, _ in jobs))
-        systemd.notify("READY=1", f"STATUS=en marche : {', '.join(n for n, _, _ in jobs)}")
-        self.stop.wait()
-        systemd.notify("STOPPING=1")
+        return scheduler, [name for name, _, _ in jobs]
+
+    def wind_down(self, scheduler: BackgroundScheduler) -> bool:
+        """Stop the scheduler, give the job under way its grace period, forget the heartbeat
+        (the service is stopped, not silent); whether every job finished."""
+        self.stop.set()
         scheduler.shutdown(wait=False)
         with self._idle:
             finished = self._idle.wait_for(lambda: self._running == 0, timeout=GRACE)
         with transaction(self.app.engine) as session:
             heartbeats.forget(session, self.worker)
-        (log.info if finished else log.warning)(
-            "intake run : arrêté%s",
-            "" if finished else " (travail en cours abandonné, repris au prochain démarrage)",
-        )
-        self.abandoned = not finished
-        return systemd.EXIT_RELOAD if self.reload_requested else 0
+        return finished
 
     def _install_signals(self) -> None:
         install_stop_signals(self.stop)

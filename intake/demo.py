@@ -3,9 +3,10 @@
 The sandbox extranet and a local SMTP server (which files each email as a `.eml`) run in this
 process; the worker is the real one — the daemon's own jobs (`Daemon.run_job`), the real
 database, vault, outbox and PDFs — driven over a compressed timeline by a clock the demo moves
-forward: demandes arrive and are retrieved, a deadline is missed, six months pass, the data is
-destroyed, the attestation is drafted and signed with a demo certificate, the monthly
-reports are written.
+forward. The story starts eight months ago: demandes arrive and are retrieved, a deadline is
+missed, six months pass, the data is destroyed, the attestation is drafted and signed with a
+demo certificate, the monthly reports are written. Then the last weeks up to today
+(`intake.demo_today`): the console opens on live demandes, due dates relative to today.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
-from email import policy as email_policy
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -30,6 +30,8 @@ from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
 from intake.daemon import ACTOR, Daemon
+from intake.demo_lieu import CONFIG, CONSOLE_PASSWORD, STAFF, EmlFiler
+from intake.demo_today import current_weeks
 from intake.reports import MONTH
 from intake.sandbox.certificates import signatory
 from intake.sandbox.server import free_port, start
@@ -41,74 +43,9 @@ from storage.vault import generate_master_key_file
 
 PARIS = ZoneInfo("Europe/Paris")  # the demo lieu's time zone, as in CONFIG
 MARKER = ".intake-demo"
-AGENT = "l.feuga@ville-corbas.fr"
+AGENT = "l.feuga@ville-corbas.fr"  # the demo's one agent (intake.demo_lieu's CONFIG)
 PASSWORD = "bac-a-sable"  # noqa: S105  (the sandbox's made-up account)
 DEMO_PASSPHRASE = "demo"  # noqa: S105  (the demo certificate's, printed for the reader)
-
-CONFIG = """# Configuration de démonstration écrite par « intake demo » (familles fictives).
-[lieu]
-id = "LI-69-0042"
-name = "CCAS de Corbas"
-timezone = "Europe/Paris"
-
-[convention]
-signed_on = 2026-01-15
-retrieval_days = 15
-
-[[communes]]
-insee = "69273"
-name = "Corbas"
-
-[[staff]]
-name = "Laetitia Feuga"
-function = "Accueil / secrétariat"
-email = "l.feuga@ville-corbas.fr"
-duties = ["recipient", "signatory", "admin"]
-
-[[staff]]
-name = "Service informatique"
-email = "dsi@ville-corbas.fr"
-duties = ["admin"]
-
-[database]
-url = "sqlite:///data/intake.db"
-
-[vault]
-key_file = "secrets/master.key"
-
-[extranet]
-url = "{extranet}"
-account = "l.feuga@ville-corbas.fr"
-password_file = "secrets/extranet.txt"
-poll_minutes = 30
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-sender = "intake@ville-corbas.fr"
-
-[web]
-listen = "127.0.0.1:{web_port}"
-base_url = "http://127.0.0.1:{web_port}"
-insecure_http = true  # une démonstration sur cette machine seulement
-"""
-CONSOLE_PASSWORD = "demonstration-corbas"  # noqa: S105  (the demo's console sign-in, printed)
-
-
-class _EmlFiler:
-    """An SMTP server's handler that files each message it accepts as a .eml file."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.count += 1
-        message = message_from_bytes(envelope.content, policy=email_policy.default)
-        subject = str(message["Subject"] or "courriel").replace("[intake] ", "")
-        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in subject)[:60].strip("-")
-        (self.folder / f"{self.count:02d}-{name}.eml").write_bytes(envelope.content)
-        return "250 OK"
 
 
 @dataclass
@@ -123,7 +60,7 @@ class Demo:
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.clock = FixedClock(self.started)
+        self.clock = FixedClock(story_start(self.started))
 
     def say(self, when: datetime | None, text: str) -> None:
         stamp = f"[{when.astimezone(PARIS):%d/%m/%Y}] " if when else ""
@@ -132,7 +69,7 @@ class Demo:
 
     # --- set-up -----------------------------------------------------------------------------
 
-    def prepare(self) -> tuple[App, Daemon, SandboxState, _EmlFiler]:
+    def prepare(self) -> tuple[App, Daemon, SandboxState, EmlFiler]:
         if self.folder.exists():
             if any(self.folder.iterdir()) and not (self.folder / MARKER).exists():
                 raise FileExistsError(
@@ -152,7 +89,7 @@ class Demo:
         )
         server, url = start(state)
         self._cleanups.append(lambda: (server.shutdown(), server.server_close()))
-        filer = _EmlFiler(self.folder / "courriels")
+        filer = EmlFiler(self.folder / "courriels", STAFF)
         port = free_port()
         controller = Controller(filer, hostname="127.0.0.1", port=port)
         controller.start()
@@ -161,7 +98,13 @@ class Demo:
         config_path = self.folder / "intake.toml"
         self.web_port = 8080 if _free(8080) else free_port()
         config_path.write_text(
-            CONFIG.format(extranet=url, smtp_port=port, web_port=self.web_port), encoding="utf-8"
+            CONFIG.format(
+                extranet=url,
+                smtp_port=port,
+                web_port=self.web_port,
+                signed_on=(start_day - timedelta(days=30)).astimezone(PARIS).date().isoformat(),
+            ),
+            encoding="utf-8",
         )
         secret = self.folder / "secrets" / "extranet.txt"
         secret.write_text(PASSWORD + "\n", encoding="utf-8")
@@ -182,7 +125,19 @@ class Demo:
 
     def run(self) -> int:
         app, daemon, state, filer = self.prepare()
-        # The worker's log goes to a file of the demo, as systemd's journal would keep it.
+        try:
+            with self._journal():
+                self._story(app, daemon, state)
+                current_weeks(self, app, daemon, state)
+                self._artefacts(filer)
+                self._console(app)
+        finally:
+            self.close()
+        return 0
+
+    @contextmanager
+    def _journal(self) -> Iterator[None]:
+        """The worker's log goes to a file of the demo, as systemd's journal would keep it."""
         journal = logging.FileHandler(self.folder / "journal.log", encoding="utf-8")
         journal.setFormatter(logs.plain())
         logger = logging.getLogger("intake")
@@ -190,16 +145,12 @@ class Demo:
         logger.propagate = False
         level, logger.level = logger.level, logging.INFO  # what `intake run` would log
         try:
-            self._story(app, daemon, state)
+            yield
         finally:
             logger.removeHandler(journal)
             logger.propagate = True
             logger.level = level
             journal.close()
-            self.close()
-        self._artefacts(filer)
-        self._console(app)
-        return 0
 
     def _console(self, app: App) -> None:
         url = f"http://127.0.0.1:{self.web_port}"
@@ -207,13 +158,25 @@ class Demo:
         if not self.console:
             print(
                 f"\nLa console web : {self.command} -c {self.folder}/intake.toml web, puis {url} "
-                f"({sign_in}).",
+                f"({sign_in}). Le service, lui, s'arrête avec la démonstration (son extranet "
+                "aussi) : la console le dira arrêté.",
                 file=self.out,
             )
             return
-        print(f"\nLa console web : {url} ({sign_in}). Ctrl-C pour arrêter.", file=self.out)
+        print(
+            f"\nLa console web : {url} ({sign_in}). Le service tourne à côté, sur l'extranet "
+            "de démonstration. Ctrl-C pour arrêter.",
+            file=self.out,
+        )
         self.out.flush()
-        serve(app, f"127.0.0.1:{self.web_port}")
+        live = App(app.config)  # the story is over: the console and the service in real time
+        service = Daemon(live)
+        scheduler, _ = service.scheduled()
+        scheduler.start()
+        try:
+            serve(live, f"127.0.0.1:{self.web_port}")
+        finally:
+            service.wind_down(scheduler)
 
     def at(self, moment: datetime) -> datetime:
         self.clock.instant = moment
@@ -237,7 +200,7 @@ class Demo:
         day1 = self.at(day0 + timedelta(days=1))
         (late,) = state.add_demandes(1, "69273")
         held_back = state.pending["69273"].pop(late.numero)  # not in the feed yet
-        self._read_notification(app, late)
+        self.read_notification(app, late)
         self.say(
             day1,
             f"Courriel de notification pour {late.numero}, mais la demande n'apparaît pas "
@@ -261,9 +224,9 @@ class Demo:
                     "mensuel dira.",
                 )
             if moment.astimezone(PARIS).day == 1:
-                self._monthly_report(app, daemon, moment)
+                self.monthly_report(app, daemon, moment)
         last = deadlines.local_date(self.clock.now(), PARIS)
-        self._monthly_report(app, daemon, _morning(last.replace(day=1) + MONTH))
+        self.monthly_report(app, daemon, _morning(last.replace(day=1) + MONTH))
 
         self._six_months_later(app, daemon, made[0].transmitted_at)
 
@@ -303,9 +266,9 @@ class Demo:
         for offset in range(1, 32):  # the rest of the month: the daemon's catch-up runs
             self.at(_night(batch_day + timedelta(days=offset)))
             self.jobs(daemon, "purge", "courriels")
-        self._monthly_report(app, daemon, _morning(batch_day + MONTH))
+        self.monthly_report(app, daemon, _morning(batch_day + MONTH))
 
-    def _monthly_report(self, app: App, daemon: Daemon, moment: datetime) -> None:
+    def monthly_report(self, app: App, daemon: Daemon, moment: datetime) -> None:
         self.at(moment)
         self.jobs(daemon, "rapport", "courriels")
         month = deadlines.local_date(moment, PARIS).replace(day=1) - MONTH
@@ -315,7 +278,7 @@ class Demo:
             f"Rapport mensuel de {month:%m/%Y} envoyé aux administrateurs et aux signataires.",
         )
 
-    def _read_notification(self, app: App, demande: Any) -> None:
+    def read_notification(self, app: App, demande: Any) -> None:
         """What the mailbox job does with one message, without an IMAP server in the demo."""
         raw = notification_email(demande, [AGENT]).as_bytes()
         notification = mailbox.parse(raw, PARIS)
@@ -330,7 +293,7 @@ class Demo:
         stem.with_suffix(".pdf").write_bytes(pdf)
         stem.with_suffix(".csv").write_bytes(csv_bytes)
 
-    def _artefacts(self, filer: _EmlFiler) -> None:
+    def _artefacts(self, filer: EmlFiler) -> None:
         print("\nCe que la démonstration a produit :", file=self.out)
         print(
             f"  courriels envoyés ({filer.count}, format .eml) : {self.folder}/courriels/",
@@ -355,6 +318,16 @@ class Demo:
             "| audit verify",
             file=self.out,
         )
+
+
+def story_start(started: datetime) -> datetime:
+    """Eight months before the demo's start, on the 3rd at 10:00: the story's months (six of
+    retention, a month to destroy and sign, a report) end before the current weeks begin, and
+    its demandes all fall due in one month's purge."""
+    day = deadlines.local_date(started, PARIS).replace(day=1)
+    month = day.month - 8
+    year = day.year + (month - 1) // 12
+    return datetime(year, (month - 1) % 12 + 1, 3, 10, 0, tzinfo=PARIS)
 
 
 def _free(port: int) -> bool:

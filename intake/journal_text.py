@@ -82,6 +82,9 @@ PHRASES: dict[str, Phrase] = {
     "suivi": lambda n, d: (
         f"a enregistré le suivi de {_demande(n)} : {label(OUTCOMES, d.get('issue'))}"
     ),
+    "courriel-famille": lambda n, d: (
+        f"a écrit à la famille de {_demande(n)} (modèle « {d.get('modele', '')} »)"
+    ),
     "reception": lambda n, d: f"a reçu {_demande(n)}",
     "quarantaine": lambda n, d: f"a mis {_demande(n)} en quarantaine{_rule(d)}",
     "refus": lambda n, d: f"a refusé {_demande(n)}{_rule(d)}",

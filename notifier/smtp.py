@@ -74,7 +74,8 @@ def attachments_of(engine: Engine, message: OutboxMessage) -> list[store.Attachm
         return store.attachments(session, message)
 
 
-def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+def connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """A connection to the configured server, STARTTLS and login done (the caller quits it)."""
     client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     if settings.starttls:
         client.starttls(context=ssl.create_default_context(cafile=settings.ca_bundle))
@@ -88,7 +89,7 @@ def deliver(
     settings: SmtpSettings,
     now: datetime,
     *,
-    connect: Callable[[SmtpSettings], smtplib.SMTP] = _connect,
+    connect: Callable[[SmtpSettings], smtplib.SMTP] = connect,
     limit: int = 100,
 ) -> Delivery:
     """Send what is due; each outcome committed at once, so nothing is sent twice by a rerun

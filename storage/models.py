@@ -58,6 +58,7 @@ class BlobKind(StrEnum):
     QUARANTINE_XML = "quarantine-xml"  # a divergent or refused copy
     QUARANTINE_PDF = "quarantine-pdf"
     FOLLOWUP = "suivi"  # what the lieu did with the demande (art. 3-4), JSON
+    FAMILY_EMAILS = "courriels-famille"  # the emails sent to the family: when, which, by whom
 
 
 class DemandeRow(SQLModel, table=True):

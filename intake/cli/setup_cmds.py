@@ -83,6 +83,9 @@ def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     config = configuration.load(configuration.locate(args.config))
     problems = config.example_problems() + config.missing_secrets()
+    from intake.family.service import letter_problems
+
+    problems += letter_problems(config)
     gaps = coverage.uncovered(config, deadlines.local_date(clock.now(), config.timezone))
     if gaps:
         problems.append(

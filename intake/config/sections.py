@@ -28,6 +28,9 @@ class LieuSection(_Section):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{1,32}$")]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     timezone: str = "Europe/Paris"
+    # Given to families in the emails the agents send them (intake/family/).
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
 
 
 class ConventionSection(_Section):
@@ -147,6 +150,13 @@ class WebSection(_Section):
     insecure_http: bool = False  # cookies without Secure: for trials on 127.0.0.1 only
 
 
+class FamilyEmailsSection(_Section):
+    # The lieu's own templates (one .txt per template, signature.txt), beside the
+    # configuration; a file named like a shipped template replaces it.
+    templates: str | None = None
+    reply_to: Annotated[str, StringConstraints(pattern=EMAIL.pattern)] | None = None
+
+
 _SECTION_KEYS: dict[type, str] = {}  # filled below: the TOML name of each secret's section
 
 
@@ -167,6 +177,7 @@ class RawConfig(_Section):
     alerts: AlertsSection = AlertsSection()
     retention: RetentionSection = RetentionSection()
     web: WebSection = WebSection()
+    family_emails: FamilyEmailsSection = FamilyEmailsSection()
     caf: CafSection | None = None
 
 

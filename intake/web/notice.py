@@ -23,6 +23,12 @@ _ARGUMENT = re.compile(r"[A-Za-z0-9@._+-]{0,254}")
 NOTICES: dict[str, tuple[str, str, str]] = {
     "traitee": ("succes", "Demande traitée", "La demande {arg} est marquée comme traitée."),
     "suivi": ("succes", "Suivi enregistré", "Le suivi de la demande {arg} est enregistré."),
+    "courriel-famille": (
+        "succes",
+        "Courriel envoyé",
+        "Le courriel est parti à l’adresse de la famille de la demande {arg} ; il est noté au "
+        "suivi.",
+    ),
     "signee": (
         "succes",
         "Attestation signée",
@@ -117,7 +123,7 @@ def safe_next(value: str | None) -> str:
 
 # The page a form is on, for a POST that found its session expired.
 _FORM_PAGES = (
-    (re.compile(r"(/demandes/[A-Za-z0-9-]{1,20})/(traitee|suivi)"), r"\1"),
+    (re.compile(r"(/demandes/[A-Za-z0-9-]{1,20})/(traitee|suivi|courriel)"), r"\1"),
     (re.compile(r"/attestations/[0-9]{1,9}/(signature|scan)"), "/attestations"),
     (re.compile(r"/comptes/.*"), "/comptes"),
     (re.compile(r"/(export|depot)"), r"/\1"),

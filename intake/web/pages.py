@@ -15,6 +15,7 @@ from intake.accounts import Person
 from intake.dashboard import dashboard
 from intake.export_xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from intake.exports import EXPORT_WARNING, Selection, export, last_export
+from intake.family.service import SENT
 from intake.followup import FOLLOW_UP
 from intake.listing import STAGES, Filters, demandes_page
 from intake.vocabulary import STATUS
@@ -117,6 +118,7 @@ def _demande_page(
         opened=opened,
         d=opened.demande,
         follow_up=follow_up,
+        family_emails=SENT.validate_json(opened.family_emails) if opened.family_emails else [],
         commune_name=app.config.commune_name(opened.row.commune),
         quarantine=(opened.quarantine_xml or b"").decode("utf-8", "replace"),
         kept=kept or {},

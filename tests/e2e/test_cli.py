@@ -39,6 +39,23 @@ def test_the_templates_example_cannot_run_by_mistake(intake: Intake):
     assert "Configuration valide" in intake("check-config").out
 
 
+def test_check_config_reads_the_lieu_s_letters(intake: Intake):
+    """A letter to families naming a value outside the fixed set is found before an agent
+    opens it in the console."""
+    assert intake("init").code == 0
+    adapt(intake.folder / "intake.toml")
+    with (intake.folder / "intake.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[family_emails]\ntemplates = "modeles-familles"\n')
+    letters = intake.folder / "modeles-familles"
+    letters.mkdir()
+    (letters / "relance.txt").write_text("Objet : Relance\n\nBonjour $motdepasse\n", "utf-8")
+    refused = intake("check-config")
+    assert refused.code == 2 and "family_emails.templates" in refused.err
+    assert "$motdepasse n’est pas une donnée disponible" in refused.err
+    (letters / "relance.txt").write_text("Objet : Relance\n\nBonjour $nom_famille\n", "utf-8")
+    assert "Configuration valide" in intake("check-config").out
+
+
 def test_the_samples_from_ingest_to_reading(initialised: Intake, tmp_path):
     run = initialised("ingest", SAMPLE_FEED)
     assert run.code == 0, run.err

@@ -27,6 +27,7 @@ from tests.support.console import AGENT, BRON, BRON_NUMERO, PASSWORD, console_li
 from tests.support.feeds import SAMPLES
 from tests.support.lieu import NOW
 from tests.support.required import missing
+from tests.support.smtp import SmtpServer
 
 CHROMIUM = "/usr/bin/chromium"
 # Where `scripts/screenshots` wants the pictures; elsewhere they are taken, then dropped.
@@ -50,12 +51,16 @@ class Console:
     url: str
     app: App
     clock: FixedClock
+    smtp: SmtpServer  # where the emails to families go
 
 
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[Console]:
     clock = FixedClock(NOW)
-    app = console_lieu(tmp_path, clock)
+    smtp = SmtpServer().start()
+    sender = "intake@ville-corbas.fr"
+    extra = f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsender = "{sender}"\n'
+    app = console_lieu(tmp_path, clock, extra=extra)
     listener = listening_socket("127.0.0.1", 0)
     config = uvicorn.Config(create_app(app), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
@@ -65,10 +70,11 @@ def console(tmp_path: Path) -> Iterator[Console]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the console did not start"
-    yield Console(f"http://127.0.0.1:{listener.getsockname()[1]}", app, clock)
+    yield Console(f"http://127.0.0.1:{listener.getsockname()[1]}", app, clock, smtp)
     server.should_exit = True
     thread.join(timeout=10)
     listener.close()
+    smtp.stop()
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +170,27 @@ def test_a_days_work(page, console: Console, tmp_path: Path):  # type: ignore[no
     download.value.save_as(exported)
     text = exported.read_text(encoding="utf-8-sig")
     assert text.startswith("Numéro;") and "Lefèvre-Dupont" in text
+
+
+def test_writing_to_a_family(page, console: Console):  # type: ignore[no-untyped-def]
+    """From the demande: choose the lieu's letter, preview it, complete it, send it; it goes
+    to the family's address and to it only, and the follow-up says so."""
+    sign_in(page)
+    page.goto(f"/demandes/{NUMERO}")
+    page.click("text=Écrire à la famille")
+    page.select_option("select[name=modele]", "proposition-rendez-vous")
+    page.click("text=Prévisualiser")
+    text = page.locator("textarea[name=texte]")
+    assert text.input_value().startswith("Bonjour Nguyễn,\n")
+    text.fill(text.input_value().replace("le [jour] à [heure]", "le lundi 30 novembre à 10 h"))
+    shot(page, "courriel-famille")
+    page.click("text=Envoyer à thao.nguyen@example.org")
+    assert "Courriel envoyé" in page.content()
+    assert "« Proposition de rendez-vous », par l.feuga@ville-corbas.fr" in page.content()
+    ((_, recipients, _),) = console.smtp.sink.envelopes
+    assert recipients == ["thao.nguyen@example.org"]
+    (message,) = console.smtp.parsed()
+    assert "le lundi 30 novembre à 10 h" in message.get_content()
 
 
 def test_signing_an_attestation_with_the_demo_certificate(page, console: Console, tmp_path: Path):  # type: ignore[no-untyped-def]

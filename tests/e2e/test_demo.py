@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import json
 import shutil
+from collections import Counter
+from datetime import date, timedelta
 from email import policy
 from pathlib import Path
 
@@ -14,7 +16,9 @@ from tests.support.poppler import poppler
 
 
 def test_the_demo_shows_the_whole_cycle(intake: Intake):
+    before = date.today()  # the demo runs in real time: its story ends on the real today
     run = intake("demo", "exemple", script=True)
+    after = date.today()
     assert run.code == 0, run.err
     folder = intake.folder / "exemple"
     assert "Six mois ont passé : 5 demande(s) détruite(s)" in run.out
@@ -42,8 +46,24 @@ def test_the_demo_shows_the_whole_cycle(intake: Intake):
 
     assert (folder / "attestations" / "attestation-1-signee.pdf").exists()
     assert sorted(p.name for p in (folder / "rapports").glob("*.pdf"))
+    # The story's past stays visible; the console opens on the current weeks' demandes.
     listing = json.loads(intake("-c", "exemple/intake.toml", "demandes", "--json").out)
-    assert {d["status"] for d in listing} == {"purged"}
+    statuses = Counter(d["status"] for d in listing)
+    assert statuses == {"purged": 5, "received": 7, "notified": 3}
+    owed = sorted(
+        date.fromisoformat(d["retrieval_due"]) for d in listing if d["status"] == "notified"
+    )
+    assert owed[0] < after and before <= owed[1] <= owed[2] <= after + timedelta(days=7)
+    assert all(
+        before - timedelta(days=21) <= date.fromisoformat(d["transmitted_at"][:10]) <= after
+        for d in listing
+        if d["status"] != "purged"
+    )
+    assert "Aujourd'hui : 7 demandes détenues (une traitée)" in run.out
+    (family,) = (folder / "courriels" / "familles").glob("*.eml")
+    letter = email.message_from_bytes(family.read_bytes(), policy=policy.default)
+    assert letter["To"].addresses[0].domain == "example.org" and len(letter["To"].addresses) == 1
+    assert "Laetitia Feuga" in letter.get_content()
     states = json.loads(intake("-c", "exemple/intake.toml", "attestations", "--json").out)
     assert [s["state"] for s in states] == ["signed"]
     assert intake("-c", "exemple/intake.toml", "audit", "verify").code == 0
