@@ -62,5 +62,5 @@ def enqueue(
 
 def next_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with jitter: 1 min, 2, 4... capped at 6 h, times 0.5 to 1."""
-    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    base: timedelta = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
     return base * (rng or random).uniform(0.5, 1.0)

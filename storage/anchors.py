@@ -191,7 +191,7 @@ def check(session: Session, anchors: list[Anchor]) -> list[str]:
 
 def _links(session: Session, seqs: set[int]) -> dict[int, str]:
     """The links of these events, in chunks: an anchor per reading makes thousands a year."""
-    ordered, found = sorted(seqs), {}
+    ordered, found = sorted(seqs), dict[int, str]()
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         found.update(

@@ -69,8 +69,9 @@ class Covered:
 def covered(session: Session, attestation_id: int) -> list[Covered]:
     """The demandes an attestation covers, by commune and numero (columns only: a purge may
     cover 100,000)."""
+    # sqlmodel's select() is typed for at most four columns (it takes any number).
     query = (
-        select(
+        select(  # type: ignore[call-overload]
             DemandeRow.numero,
             DemandeRow.commune,
             DemandeRow.transmitted_at,

@@ -150,8 +150,9 @@ def _append(session: Session, trail: Trail, actor: str, events: Sequence[Event])
     if not rows:
         return []
     # Plain INSERTs: an ingest or a purge appends one event per demande, and the ORM's unit
-    # of work would cost more than everything else they write.
-    session.execute(insert(AuditEvent.__table__), rows)
+    # of work would cost more than everything else they write. (SQLModel's metaclass sets
+    # __table__ but does not declare it to type checkers.)
+    session.execute(insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
     head.seq, head.hash = seq, previous
     session.add(head)
     if trail.anchoring is not None:
@@ -171,7 +172,7 @@ def head_for_update(session: Session) -> tuple[int, str]:
 def _locked_head(session: Session) -> AuditHead:
     """The head row, locked once per transaction (`FOR UPDATE` serialises appends)."""
     transaction = session.get_transaction()
-    cached = session.info.get(_HEAD)
+    cached: tuple[object, AuditHead] | None = session.info.get(_HEAD)
     if cached is not None and cached[0] is transaction:
         return cached[1]
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()

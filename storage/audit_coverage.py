@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import ColumnElement, and_, exists, func
 from sqlmodel import Session, col, select
 
 from storage.models import Attestation, AuditCheckpoint, AuditEvent, DemandeRow, Refusal, Status
@@ -34,13 +34,13 @@ def _since(session: Session) -> datetime | None:
     return session.exec(select(func.min(AuditEvent.at))).one()
 
 
-def _missing(session: Session, action: str, *conditions: object) -> list[str]:
+def _missing(session: Session, action: str, *conditions: ColumnElement[bool]) -> list[str]:
     has_event = exists().where(
         and_(col(AuditEvent.numero) == col(DemandeRow.numero), col(AuditEvent.action) == action)
     )
     query = (
         select(DemandeRow.numero)
-        .where(*conditions, ~has_event)  # type: ignore[arg-type]
+        .where(*conditions, ~has_event)
         .order_by(col(DemandeRow.numero))
         .limit(SHOWN)
     )
@@ -125,7 +125,9 @@ def _attestations(session: Session, since: datetime | None) -> list[str]:
         )
     )
     for number, drafted, signed in held:
-        if (since is None or drafted >= since) and number not in recorded["attestation"]:
+        if (since is None or (drafted is not None and drafted >= since)) and number not in recorded[
+            "attestation"
+        ]:
             problems.append(f"attestation n° {number} sans son événement « attestation »")
         if (
             signed is not None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlmodel import Session, col, select
 
 from storage.db import is_sqlite
@@ -61,7 +62,7 @@ def _sync(path: Path) -> None:
         os.close(descriptor)
 
 
-def _raw_sqlite(engine: Engine) -> tuple[object, sqlite3.Connection]:
+def _raw_sqlite(engine: Engine) -> tuple[PoolProxiedConnection, sqlite3.Connection]:
     raw = engine.raw_connection()
     connection = raw.driver_connection
     assert isinstance(connection, sqlite3.Connection)
@@ -82,7 +83,7 @@ def backup(engine: Engine, out: Path) -> None:
                 finally:
                     target.close()
             finally:
-                raw.close()  # type: ignore[attr-defined]
+                raw.close()
         else:
             _pg("pg_dump", engine, ["--format=custom", "--no-owner", f"--file={out}"])
         _sync(out)
@@ -125,7 +126,7 @@ def restore(engine: Engine, copy: Path) -> None:
             try:
                 source.backup(live, pages=PAGES_PER_STEP)
             finally:
-                raw.close()  # type: ignore[attr-defined]
+                raw.close()
         finally:
             source.close()
     else:

@@ -99,7 +99,7 @@ def _open(meta: VaultMeta, master_key: bytes, key_id: str, keys: KeyStore) -> Va
 def _legacy(session: Session, vault: Vault, after: str) -> list[tuple[DemandeKey, date]]:
     mark = vault.keys.destroyed_through()
     query = (
-        select(DemandeKey, DemandeRow.purge_due)
+        select(DemandeKey, col(DemandeRow.purge_due))
         .join(DemandeRow, col(DemandeRow.numero) == col(DemandeKey.numero))
         .where(
             col(DemandeKey.key_date).is_(None),

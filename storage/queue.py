@@ -32,17 +32,17 @@ class Criteria:
 
 
 def _where(criteria: Criteria) -> list[ColumnElement[bool]]:
-    conditions = [col(DemandeRow.commune).in_(sorted(criteria.communes))]
+    conditions: list[ColumnElement[bool]] = [col(DemandeRow.commune).in_(sorted(criteria.communes))]
     if criteria.commune:
-        conditions.append(DemandeRow.commune == criteria.commune)
+        conditions.append(col(DemandeRow.commune) == criteria.commune)
     if criteria.status:
-        conditions.append(DemandeRow.status == criteria.status)
+        conditions.append(col(DemandeRow.status) == criteria.status)
     if criteria.treated is not None:
         treated_at = col(DemandeRow.treated_at)
         conditions.append(treated_at.is_not(None) if criteria.treated else treated_at.is_(None))
     if criteria.to_treat_on is not None:
         conditions += [
-            DemandeRow.status == Status.RECEIVED,
+            col(DemandeRow.status) == Status.RECEIVED,
             col(DemandeRow.treated_at).is_(None),
             or_(
                 col(DemandeRow.purge_due).is_(None),
@@ -65,7 +65,7 @@ def _deadline_first() -> list[Any]:
     held; tombstones last."""
     deadline = case((owed(), col(DemandeRow.retrieval_due)), else_=col(DemandeRow.purge_due))
     return [
-        case((DemandeRow.status == Status.PURGED, 1), else_=0),
+        case((col(DemandeRow.status) == Status.PURGED, 1), else_=0),
         deadline.is_(None),
         deadline,
         col(DemandeRow.numero),

@@ -1,6 +1,7 @@
 """Alembic environment: always run from storage.db with a connection in `attributes`."""
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
@@ -19,7 +20,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
