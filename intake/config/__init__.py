@@ -173,9 +173,13 @@ def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
         raise ConfigError(
             path, [Problem(str(path), "fichier de configuration introuvable")]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(
             path, [Problem(str(path), f"lecture impossible ({exc.strerror or exc})")]
+        ) from None
+    except UnicodeDecodeError:  # it has no strerror: reading it was an AttributeError
+        raise ConfigError(
+            path, [Problem(str(path), "lecture impossible (le fichier n'est pas en UTF-8)")]
         ) from None
     return parse(text, path, environ)
 

@@ -171,3 +171,13 @@ def test_check_config_lists_every_missing_secret_at_once(folder: Path):
     assert config.missing_secrets(environ) == []
     assert config.raw.smtp is not None
     assert config.secret(config.raw.smtp, "password", environ) == "mot de passe"
+
+
+def test_a_configuration_not_in_utf8_is_refused_in_french(folder: Path):
+    # Saved as Latin-1 by an editor: a ConfigError naming the file, not a traceback.
+    path = folder / "intake.toml"
+    path.write_bytes(TEMPLATE.replace("exemple = true", "# réglé").encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path, {})
+    [problem] = caught.value.problems
+    assert problem.key == str(path) and "UTF-8" in problem.message
