@@ -78,6 +78,7 @@ def _envelope(
     commune: etree._Element, lieu: etree._Element | None, schema: FeedSchema
 ) -> tuple[FeedHeader, DocumentRefused | None]:
     root = commune.getparent()
+    assert root is not None  # the guard saw commune under the root before any of this
     header = FeedHeader(
         lieu_id=lieu.get("identifiant", "") if lieu is not None else "",
         commune=commune.get("codeInsee", ""),
@@ -216,7 +217,7 @@ def _invalid(
     when its numero, commune and transmission date can be read, so that its retention can be
     enforced like any other."""
     reason = reason or " ; ".join(schema.explain(element))
-    violations = (Violation(Code.SCHEMA_INVALIDE, reason),)
+    violations: tuple[Violation, ...] = (Violation(Code.SCHEMA_INVALIDE, reason),)
     numero = _readable_numero(element)
     concerned = element.find(_NS + "communeConcernee")
     commune = concerned.get("codeInsee") if concerned is not None else None

@@ -32,8 +32,9 @@ def _q(name: str) -> str:
 
 
 # An element's children by tag, read once: the decoders ask for a dozen names per element, and
-# one pass in C costs less than a dozen `find`s.
-_Kids = dict[str, etree._Element]
+# one pass in C costs less than a dozen `find`s. Keys are tags: strings, but a comment's tag
+# is the etree.Comment function.
+_Kids = dict[object, etree._Element]
 
 
 def _kids(parent: etree._Element) -> _Kids:

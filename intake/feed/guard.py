@@ -13,7 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypedDict
 
 from lxml import etree
 
@@ -149,7 +149,16 @@ def _namespaces(element: etree._Element | None) -> int:
     return 0 if element is None else len(element.nsmap)
 
 
-def hardened_parser_options() -> dict[str, object]:
+class HardenedOptions(TypedDict):
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    dtd_validation: bool
+    huge_tree: bool
+    remove_pis: bool
+
+
+def hardened_parser_options() -> HardenedOptions:
     """The options of every lxml parse of a feed: no DTD, no entities, no network, size limits."""
     return {
         "resolve_entities": False,
@@ -189,7 +198,11 @@ def _check_stream(stream: BinaryIO) -> Violation | None:
     declared = _DECLARED_ENCODING.match(head.removeprefix(b"\xef\xbb\xbf"))
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         return Violation(Code.XML_MALFORME, "encodage déclaré autre que UTF-8")
-    parser = etree.XMLParser(target=_Watcher(), encoding="utf-8", **hardened_parser_options())  # type: ignore[call-overload]
+    # types-lxml's ParserTarget wants every callback; lxml calls only those a target defines,
+    # and a data() or comment() here would bring every text node into Python.
+    parser = etree.XMLParser(  # type: ignore[call-overload]
+        target=_Watcher(), encoding="utf-8", **hardened_parser_options()
+    )
     dangerous: Violation | None = None
     tail = b""
     chunk = head

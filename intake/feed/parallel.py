@@ -148,7 +148,7 @@ def _decide(header: FeedHeader, batch: list[tuple[int, bytes]]) -> list[Accepted
     read and checked ahead."""
     assert _state is not None
     schema, ctx, pdfs = _state
-    parser = etree.XMLParser(**hardened_parser_options())  # type: ignore[arg-type]
+    parser = etree.XMLParser(**hardened_parser_options())
     outcomes: list[Accepted | Refused] = []
     for position, raw in batch:
         try:

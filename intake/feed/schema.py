@@ -85,7 +85,8 @@ class FeedSchema:
         try:
             explainer = self._explainer  # loading it is not explaining: before the clock starts
             deadline = time.monotonic() + EXPLAIN_SECONDS
-            for error in explainer.iter_errors(element):
+            # xmlschema reads lxml elements, but its ElementProtocol does not match lxml's stubs.
+            for error in explainer.iter_errors(element):  # type: ignore[arg-type]
                 text = _explain(error)[: MAX_EXPLANATION_CHARS // MAX_EXPLANATIONS]
                 length += len(text) + 3  # with its " ; "
                 if length > MAX_EXPLANATION_CHARS:
@@ -129,7 +130,7 @@ def _expectation(error: Any, reason: str) -> str:
 
     validator = error.validator
     if isinstance(error, XMLSchemaChildrenValidationError):
-        expected = ", ".join(_local(getattr(e, "name", e)) for e in (error.expected or [])[:5])
+        expected = ", ".join(_local(getattr(e, "name", e)) for e in list(error.expected or ())[:5])
         if error.invalid_tag is not None:
             found = f"élément « {_local(error.invalid_tag)} » inattendu"
         else:
