@@ -4,9 +4,10 @@
 `dropbox` are the passes over each way in.
 """
 
-from intake.pipeline.ingest import BATCH_BYTES, BATCH_DEMANDES, Ingestor, Line, Result
+from intake.pipeline.ingest import BATCH_BYTES, BATCH_DEMANDES, Ingestor
 from intake.pipeline.mailbox import MailboxPass, MailboxReport
 from intake.pipeline.poll import BLOCKED_RETRY, CommunePass, ExtranetPdfSource, Poller, PollReport
+from intake.pipeline.writes import Line, Result
 
 __all__ = [
     "BATCH_BYTES",

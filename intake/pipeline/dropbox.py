@@ -22,7 +22,8 @@ from intake.feed.model import DocumentPdf
 from intake.feed.pdf import FolderPdfSource
 from intake.files import NOT_REGULAR
 from intake.notices import Notices
-from intake.pipeline.ingest import Ingestor, Line, Result
+from intake.pipeline.ingest import Ingestor
+from intake.pipeline.writes import Line, Result
 from intake.sources.dropbox import Dropbox
 from storage import demandes as store
 from storage.db import transaction

@@ -63,7 +63,7 @@ class MailboxPass:
     ) -> None:
         try:
             message = message_from_bytes(raw, policy=email_policy.default)
-            if mailbox.sender_of(message) != self.settings.sender.casefold():  # type: ignore[arg-type]
+            if mailbox.sender_of(message) != self.settings.sender.casefold():
                 return  # FROM matched a substring only: not the extranet's email
             notification = mailbox.parse(raw, self.ingestor.timezone)
         except Exception as exc:

@@ -18,7 +18,8 @@ from intake.feed import (
 from intake.feed.model import DocumentPdf
 from intake.feed.pdf import PdfMissingError
 from intake.notices import Notices
-from intake.pipeline.ingest import Ingestor, Line, Result
+from intake.pipeline.ingest import Ingestor
+from intake.pipeline.writes import Line, Result
 from intake.sources.extranet import ExtranetClient
 from intake.sources.extranet_errors import (
     ACCOUNT_CODES,

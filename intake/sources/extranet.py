@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -52,6 +52,7 @@ from intake.sources.extranet_errors import (
 )
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 SESSION = "/api/v1/session"
 FEED = "/api/v1/communes/{insee}/demandes"
@@ -301,6 +302,8 @@ class ExtranetClient:
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(f"extranet injoignable ({type(exc).__name__})") from None
+        # The response carries its deadline to _body, which reads it wherever it is handed:
+        # attributes of our own on requests' Response, which does not declare them.
         response.started = time.monotonic()  # type: ignore[attr-defined]
         response.budget = remaining  # type: ignore[attr-defined]
         if 300 <= response.status_code < 400 and response.status_code != 304:
@@ -319,7 +322,7 @@ class ExtranetClient:
         deadline is checked between reads); a body cut short is a transient fault."""
         chunks: list[bytes] = []
         size = 0
-        ends = response.started + response.budget  # type: ignore[attr-defined]
+        ends = response.started + response.budget  # type: ignore[attr-defined]  # see _send
         try:
             while size < limit:
                 if self._stop.is_set():
@@ -363,7 +366,7 @@ class ExtranetClient:
             return TransientError(message, code=code, status=status, retry_after=retry_after)
         return ExtranetError(message, code=code, status=status)
 
-    def _retrying(self, call: Callable[[], Any]) -> Any:
+    def _retrying(self, call: Callable[[], _T]) -> _T:
         policy = self._policy
         backoff = wait_exponential_jitter(
             multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
