@@ -134,7 +134,8 @@ def _accounts(engine: Engine, config: Config, today: date) -> list[Due]:
 def _end(engine: Engine, config: Config) -> list[Due]:
     with transaction(engine) as session:
         ended = attestation_store.convention_end(session)
-        final = attestation_store.get(session, ended.attestation_id) if ended else None
+        final_id = ended.attestation_id if ended else None
+        final = attestation_store.get(session, final_id) if final_id is not None else None
     if ended is None:
         return []
     day = deadlines.local_date(ended.ended_at, config.timezone)

@@ -88,7 +88,12 @@ class Demo:
             now=self.clock.now,
         )
         server, url = start(state)
-        self._cleanups.append(lambda: (server.shutdown(), server.server_close()))
+
+        def stop_sandbox() -> None:
+            server.shutdown()
+            server.server_close()
+
+        self._cleanups.append(stop_sandbox)
         filer = EmlFiler(self.folder / "courriels", STAFF)
         port = free_port()
         controller = Controller(filer, hostname="127.0.0.1", port=port)

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from intake.access import AccessDenied, authorize_audited
 from intake.errors import IntakeError
@@ -209,7 +209,7 @@ class _Budget:
             )
 
 
-def _write(folder: Path, name: str, stream: BinaryIO, budget: _Budget) -> str:
+def _write(folder: Path, name: str, stream: IO[bytes], budget: _Budget) -> str:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         descriptor = os.open(folder / name, flags, 0o600)
@@ -243,7 +243,7 @@ def _unzip(stream: BinaryIO, folder: Path, budget: _Budget) -> list[str]:
             name = _plain(entry.filename)
             try:
                 with archive.open(entry) as member:
-                    names.append(_write(folder, name, member, budget))  # type: ignore[arg-type]
+                    names.append(_write(folder, name, member, budget))
             except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError):
                 raise DepotRefused(f"archive abîmée : « {name} » ne se décompresse pas") from None
     return names

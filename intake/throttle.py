@@ -48,6 +48,6 @@ def fail(row: SignInThrottle, now: datetime, free: int) -> timedelta | None:
     row.last_failure_at = now
     if row.failures < free:
         return None
-    delay = min(FIRST_DELAY * 2 ** min(row.failures - free, _DOUBLINGS), LONGEST_DELAY)
+    delay: timedelta = min(FIRST_DELAY * 2 ** min(row.failures - free, _DOUBLINGS), LONGEST_DELAY)
     row.blocked_until = now + delay
     return delay

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO, TypeGuard
 
 from intake import logs
@@ -43,7 +43,7 @@ def main(
     os.umask(0o077)
     args = build_parser().parse_args(argv)
     logs.configure(args.verbose, args.log_json, service=args.command in ("run", "web"))
-    handler = args.func  # each command's parser names its handler (cli/parser.py)
+    handler: Callable[..., int] = args.func  # each command's parser names it (cli/parser.py)
     try:
         return handler(args, clock or SystemClock(), out)
     except ConfigError as exc:

@@ -106,6 +106,7 @@ def _translate(message: str) -> str:
 
 
 def install() -> None:
+    # argparse finds its messages through its module's `_` (gettext), with no public hook.
     argparse._ = _translate  # type: ignore[attr-defined]
 
 

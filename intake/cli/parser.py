@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from intake import __version__
 from intake.cli import french_help
@@ -27,7 +27,7 @@ STATUSES = [s.value for s in Status]
 
 
 class _FrenchParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"intake : erreur : {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

@@ -319,7 +319,7 @@ class Retention:
         def day(instant: datetime | None) -> str | None:
             return deadlines.local_date(instant, tz).isoformat() if instant else None
 
-        destroyed = sorted({day(r.purged_at) for r in rows if r.purged_at})
+        destroyed = sorted({d for r in rows if (d := day(r.purged_at)) is not None})
         return {
             "attestation": attestation.id,
             "motif": attestation.reason,

@@ -120,9 +120,9 @@ def sign_pades(
     if signer is None:
         raise SignatureRefused("fichier PKCS#12 illisible ou phrase secrète incorrecte")
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    fields.append_signature_field(
-        writer, fields.SigFieldSpec(SIGNATURE_FIELD, on_page=-1, box=SIGNATURE_BOX)
-    )
+    # pyHanko types the box as ints; a PDF rectangle is in points, and it writes them as given.
+    spec = fields.SigFieldSpec(SIGNATURE_FIELD, on_page=-1, box=SIGNATURE_BOX)  # type: ignore[arg-type]
+    fields.append_signature_field(writer, spec)
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -133,7 +133,7 @@ def sign_pades(
     style = TextStampStyle(stamp_text=STAMP, border_width=1)
     pdf_signer = _signer_at(now)(metadata, signer=signer, stamp_style=style)
     quand = f"{now:%d/%m/%Y} à {now:%H:%M}"
-    signed = pdf_signer.sign_pdf(writer, appearance_text_params={"quand": quand}).getvalue()
+    signed: bytes = pdf_signer.sign_pdf(writer, appearance_text_params={"quand": quand}).getvalue()
     _check_intact(signed)
     return signed
 

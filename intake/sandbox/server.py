@@ -145,16 +145,16 @@ class _Handler(BaseHTTPRequestHandler):
                 or state.now() - session[1] > SESSION_IDLE
                 or random.random() < state.faults.expire
             )
-            if expired:
+            if expired or session is None:  # (no session means expired: said again for mypy)
                 if session is not None:
                     state.injected["expire"] += 1
                 state.sessions.pop(token or "", None)
             else:
-                state.sessions[token or ""] = (session[0], state.now())  # type: ignore[index]
-        if expired:
+                state.sessions[token or ""] = (session[0], state.now())
+        if expired or session is None:
             self._error(401, "session-expiree", "session expirée")
             return None
-        return state.accounts[session[0]]  # type: ignore[index]
+        return state.accounts[session[0]]
 
     def _feed(self, account: Account, insee: str) -> None:
         state = self.server.state
@@ -255,7 +255,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not readable:
             return False
         try:
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            return peeked == b""
         except OSError:
             return True
 
@@ -288,6 +289,10 @@ class _Server(ThreadingHTTPServer):
     state: SandboxState
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free right now, for servers that must be told theirs (aiosmtpd checks it)."""
     with socket.socket() as probe:
@@ -299,10 +304,7 @@ def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> _Serve
     """Bind on a loopback address (never another: the sandbox is for this machine only)."""
     if not ipaddress.ip_address(host).is_loopback:
         raise ValueError(f"le bac à sable n'écoute que sur une adresse locale, pas {host}")
-    server_class = _Server
-    if ":" in host:
-        server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
-    server = server_class((host, port), _Handler)
+    server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
     server.state = state
     return server
 

@@ -5,7 +5,7 @@ choose a password (`/mot-de-passe/{token}`). Each handler parses, calls one meth
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
@@ -37,7 +37,7 @@ def qr_svg(text: str) -> str:
     return segno.make(text, error="m").svg_data_uri(scale=6, border=2)
 
 
-def _overview(request: Request, person: Person, **extra: object) -> Response:
+def _overview(request: Request, person: Person, **extra: Any) -> Response:
     app = intake(request)
     states = admin_service(request).overview(person.email)
     return page(

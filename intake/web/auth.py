@@ -35,7 +35,8 @@ class BadCsrf(Exception):
 
 
 def intake(request: Request) -> App:
-    return request.app.state.intake
+    app: App = request.app.state.intake
+    return app
 
 
 def accounts(request: Request) -> Accounts:
