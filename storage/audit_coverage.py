@@ -125,9 +125,11 @@ def _attestations(session: Session, since: datetime | None) -> list[str]:
         )
     )
     for number, drafted, signed in held:
-        if (since is None or (drafted is not None and drafted >= since)) and number not in recorded[
-            "attestation"
-        ]:
+        if (
+            drafted is not None  # as the query says: mypy does not know it
+            and (since is None or drafted >= since)
+            and number not in recorded["attestation"]
+        ):
             problems.append(f"attestation n° {number} sans son événement « attestation »")
         if (
             signed is not None
