@@ -78,7 +78,9 @@ def truncate_wal(engine: Engine) -> None:
     """SQLite: fold the WAL into the database file and empty it (a checkpoint, TRUNCATE)."""
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        connection = raw.driver_connection
+        assert connection is not None  # None only once the connection is closed
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         raw.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import text, tuple_, update
 from sqlmodel import Session, col, delete, func, or_, select
@@ -67,6 +68,9 @@ class Due:
     purge_due: date
 
 
+_DueRows = Sequence[tuple[str, str, str, date]]
+
+
 def purgeable(
     session: Session,
     cutoff: date,
@@ -82,7 +86,7 @@ def purgeable(
     there: without it, each batch of a large purge walked again over every tombstone the
     batches before it had left at the start of the index."""
     query = (
-        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
+        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, col(DemandeRow.purge_due))
         .where(DemandeRow.status != Status.PURGED, col(DemandeRow.purge_due) <= cutoff)
         .order_by(col(DemandeRow.purge_due), col(DemandeRow.numero))
         .limit(limit)
@@ -93,7 +97,8 @@ def purgeable(
         )
     if lock:
         query = query.with_for_update(skip_locked=True)
-    return [Due(*row) for row in session.exec(query)]
+    # purge_due <= cutoff: never NULL in these rows.
+    return [Due(*row) for row in cast(_DueRows, session.exec(query).all())]
 
 
 def keyless(
@@ -102,7 +107,7 @@ def keyless(
     """Demandes not yet destroyed whose purge day's key is gone from the key store (destroyed
     since this database was copied, then the copy put back): what must be destroyed again."""
     used = session.exec(
-        select(DemandeKey.key_date)
+        select(col(DemandeKey.key_date))
         .join(DemandeRow, col(DemandeRow.numero) == col(DemandeKey.numero))
         .where(DemandeRow.status != Status.PURGED, col(DemandeKey.key_date).is_not(None))
         .distinct()
@@ -120,12 +125,13 @@ def keyless(
     if not conditions:
         return []
     query = (
-        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, DemandeRow.purge_due)
+        select(DemandeRow.numero, DemandeRow.commune, DemandeRow.status, col(DemandeRow.purge_due))
         .where(DemandeRow.status != Status.PURGED, or_(*conditions))
         .order_by(col(DemandeRow.numero))
         .limit(limit)
     )
-    return [Due(*row) for row in session.exec(query)]
+    # Never NULL in these rows either: a key's date is its demande's purge day.
+    return [Due(*row) for row in cast(_DueRows, session.exec(query).all())]
 
 
 def next_purge_due(session: Session) -> date | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -78,7 +79,7 @@ class Counts:
 
 
 def counts(session: Session) -> Counts:
-    def count(*conditions: object) -> int:
+    def count(*conditions: ColumnElement[bool]) -> int:
         query = select(func.count()).select_from(OutboxMessage).where(*conditions)
         return int(session.exec(query).one())
 

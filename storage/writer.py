@@ -56,9 +56,10 @@ class NewDemandes:
         if not self.rows:
             return
         # Core executemany on the tables, not the ORM's bulk insert: one statement each.
-        session.execute(insert(DemandeRow.__table__), self.rows)
-        session.execute(insert(DemandeKey.__table__), self.keys)
-        session.execute(insert(DemandeBlob.__table__), self.blobs)
+        # (SQLModel's metaclass sets __table__ but does not declare it to type checkers.)
+        session.execute(insert(DemandeRow.__table__), self.rows)  # type: ignore[attr-defined]
+        session.execute(insert(DemandeKey.__table__), self.keys)  # type: ignore[attr-defined]
+        session.execute(insert(DemandeBlob.__table__), self.blobs)  # type: ignore[attr-defined]
         self.vault.trail.record_many(session, actor=self.actor, events=self.events)
         self.rows, self.keys, self.blobs, self.events = [], [], [], []
 
