@@ -17,6 +17,21 @@ def day(value: date | None) -> str:
     return "—" if value is None else value.strftime("%d/%m/%Y")
 
 
+def parse_day(text: str | None) -> date | None:
+    """A day typed in a form: aaaa-mm-jj (what a browser's date picker sends) or jj/mm/aaaa
+    (what a person types where the browser has none, as the field's hint asks); None when
+    empty or not a day."""
+    if not text:
+        return None
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.strip().split("/"))
+            return date(year, month, day) if year >= 1000 else None
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
 def long_day(value: date | None) -> str:
     """« 3 décembre 2026 », « 1er mars 2027 »: a day in a sentence."""
     if value is None:

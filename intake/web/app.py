@@ -21,7 +21,16 @@ from intake.app import App
 from intake.errors import IntakeError
 from intake.followup import FollowUpError
 from intake.retention.signing import SignatureRefused
-from intake.web import account_pages, auth, depot_pages, family_pages, notice, pages, staff_pages
+from intake.web import (
+    accessibility_page,
+    account_pages,
+    auth,
+    depot_pages,
+    family_pages,
+    notice,
+    pages,
+    staff_pages,
+)
 from intake.web.auth import BadCsrf, NeedSignIn
 from intake.web.guards import BodyLimit, Guarded, too_large
 from intake.web.render import page
@@ -95,6 +104,7 @@ def create_app(intake: App) -> FastAPI:
     web.include_router(depot_pages.router)
     web.include_router(account_pages.router)
     web.include_router(family_pages.router)
+    web.include_router(accessibility_page.router)
 
     # The last added runs first: the headers wrap the body's cap, which wraps the routes.
     web.add_middleware(BodyLimit, render=_error)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from intake import deadlines, followup
+from intake import deadlines, followup, french
 from intake.access import open_demande
 from intake.accounts import Person
 from intake.dashboard import dashboard
@@ -29,10 +29,7 @@ Checked = Annotated[Person, Depends(checked)]
 
 
 def _optional_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+    return french.parse_day(text)  # the picker's aaaa-mm-jj, or jj/mm/aaaa typed by hand
 
 
 @router.get("/")

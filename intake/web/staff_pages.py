@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from intake import french
 from intake.accounts import Person
 from intake.journal import JournalFilters, describe, journal_csv, journal_page, staff_names
 from intake.retention.signing import SignatureRefused
@@ -25,10 +26,7 @@ Checked = Annotated[Person, Depends(checked)]
 
 
 def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+    return french.parse_day(text)  # the picker's aaaa-mm-jj, or jj/mm/aaaa typed by hand
 
 
 def journal_filters(

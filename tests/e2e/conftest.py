@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from tests.support.browser import browser, console, open_window  # noqa: F401 (fixtures)
 from tests.support.lieu import NOW
 
 LAUNCHER = Path(__file__).with_name("launcher.py")

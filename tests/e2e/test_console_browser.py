@@ -1,190 +1,131 @@
-"""The console in a real browser: Debian's Chromium driven by Playwright, against the console
-served by uvicorn on loopback. The screenshots of the main pages are taken on every run, and
-kept in docs/console/ only when `scripts/screenshots` asks (INTAKE_SCREENSHOTS): a test run
-leaves the working tree as it found it."""
+"""The console in a real browser, as people use it: the agent's day, the signatory's
+signature, the administrator's unlocking of a colleague, each on an office screen and on a
+phone held upright, with axe-core run on every page shown (tests/support/browser.py). The
+screenshots of the README are taken here, and kept only when `scripts/screenshots` asks."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+import subprocess
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
-import uvicorn
 
-from intake.app import App
-from intake.clock import FixedClock
 from intake.sandbox.certificates import signatory
-from intake.web.app import create_app
-from intake.web.server import listening_socket
-from tests.support.console import AGENT, BRON, BRON_NUMERO, PASSWORD, console_lieu
+from tests.support.browser import (
+    DESKTOP,
+    SCREENS,
+    Console,
+    Screen,
+    Window,
+    check,
+    nav,
+    shot,
+    sign_in,
+)
+from tests.support.console import AGENT, BRON, BRON_NUMERO, DSI
 from tests.support.feeds import SAMPLES
 from tests.support.lieu import NOW
-from tests.support.required import missing
-from tests.support.smtp import SmtpServer
 
-CHROMIUM = "/usr/bin/chromium"
-# Where `scripts/screenshots` wants the pictures; elsewhere they are taken, then dropped.
-SHOTS_ENV = "INTAKE_SCREENSHOTS"
 NUMERO = "ME-2026-0000102"
-# What a headless Chromium needs on a closed machine (as root, no sandbox, no background calls).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--lang=fr-FR",
-]
-
-
-@dataclass
-class Console:
-    url: str
-    app: App
-    clock: FixedClock
-    smtp: SmtpServer  # where the emails to families go
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    clock = FixedClock(NOW)
-    smtp = SmtpServer().start()
-    sender = "intake@ville-corbas.fr"
-    extra = f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsender = "{sender}"\n'
-    app = console_lieu(tmp_path, clock, extra=extra)
-    listener = listening_socket("127.0.0.1", 0)
-    config = uvicorn.Config(create_app(app), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the console did not start"
-    yield Console(f"http://127.0.0.1:{listener.getsockname()[1]}", app, clock, smtp)
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-    smtp.stop()
+def page(open_window: Window) -> Any:
+    """The office screen's page, for the tests that are not about the layout."""
+    return open_window(DESKTOP)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        missing(CHROMIUM, "the browser tier; scripts/test-services installs chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, console: Console):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=console.url, accept_downloads=True, locale="fr-FR")
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    picture = page.screenshot(full_page=True)
-    assert picture.startswith(b"\x89PNG")
-    folder = os.environ.get(SHOTS_ENV)
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / f"{name}.png").write_bytes(picture)
-
-
-def nav(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("link", name=name, exact=True).click()
-    page.wait_for_load_state()
-
-
-def sign_in(page, email: str = AGENT, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/connexion")
-    page.fill("#email", email)
-    page.fill("#mot_de_passe", password)
-    page.click("button[type=submit]")
-
-
-def test_a_days_work(page, console: Console, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Sign in, the front page, the list, a demande and its PDF, mark it treated, record the
-    follow-up, export."""
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_days_work(open_window: Window, console: Console, screen: Screen, tmp_path: Path) -> None:
+    """Sign in, the dashboard, the work queue it links to, a demande and its PDF, mark it
+    treated, record the follow-up, back by the breadcrumbs, export."""
+    page = open_window(screen)
     page.goto("/")
     assert page.url.endswith("/connexion")
-    shot(page, "connexion")
+    check(page, screen, "la connexion")
+    shot(page, f"connexion{screen.name}")
     sign_in(page)
     assert page.locator("h1").inner_text() == "Tableau de bord"
     assert "Corbas (69273)" in page.content()
-    shot(page, "tableau-de-bord")
+    check(page, screen, "le tableau de bord")
+    shot(page, f"tableau-de-bord{screen.name}")
 
-    nav(page, "Demandes")
-    rows = page.locator("table.liste tbody tr")
-    assert rows.count() == 3
-    shot(page, "demandes")
+    page.get_by_role("link", name="3 demandes à traiter").click()
+    assert page.url.endswith("/demandes?traitement=a-traiter")
+    assert page.locator("table.liste tbody tr").count() == 3
+    check(page, screen, "la file de travail")
+    shot(page, f"demandes{screen.name}")
 
-    page.click(f"text={NUMERO}")
+    page.get_by_role("link", name=NUMERO).click()
     assert "Nguyễn" in page.content()
+    check(page, screen, "une demande")
     with page.expect_download() as download:
-        page.click("text=Télécharger le PDF de la demande")
+        page.get_by_role("link", name="Télécharger le PDF de la demande").click()
     saved = tmp_path / "demande.pdf"
     download.value.save_as(saved)
     assert saved.read_bytes() == (SAMPLES / f"{NUMERO}.pdf").read_bytes()
 
-    page.click("text=Marquer comme traitée")
+    page.get_by_role("button", name="Marquer comme traitée").click()
     assert "traitée le" in page.content()
-    page.check("input[value=contactee]")
-    page.fill("input[name=date_contact]", "2026-11-23")
-    page.select_option("select[name=moyen]", "telephone")
-    page.click("text=Enregistrer le suivi")
+    page.get_by_role("radio", name="Famille contactée").check()
+    page.get_by_label("contactée le").fill("2026-11-23")
+    page.get_by_label("par", exact=True).select_option("telephone")
+    page.get_by_role("button", name="Enregistrer le suivi").click()
     assert "famille contactée le 23 novembre 2026 (téléphone)" in page.content()
-    shot(page, "demande")
+    check(page, screen, "une demande suivie")
+    shot(page, f"demande{screen.name}")
 
-    page.goto("/demandes?traitement=traitees")
+    page.get_by_role("navigation", name="Fil d’Ariane").get_by_role("link", name="Demandes").click()
+    page.get_by_label("Traitement").select_option("traitees")
+    page.get_by_role("button", name="Filtrer").click()
     assert page.locator("table.liste tbody tr").count() == 1
 
     nav(page, "Exporter")
-    page.check("input[value=tout]")
+    check(page, screen, "l’export")
+    shot(page, f"export{screen.name}")
+    page.get_by_role("radio", name="Toutes les demandes détenues").check()
     with page.expect_download() as download:
-        page.click("text=Télécharger le fichier")  # XLSX, the format checked by default
+        page.get_by_role("button", name="Télécharger le fichier").click()  # XLSX by default
     workbook = tmp_path / "export.xlsx"
     download.value.save_as(workbook)
     sheet = openpyxl.load_workbook(workbook).active
     assert sheet["A1"].value == "Numéro" and sheet.freeze_panes == "A2"
     assert "Lefèvre-Dupont" in [c.value for row in sheet.iter_rows() for c in row]
-    page.check("input[value=csv]")
+    page.get_by_role("radio", name="CSV, pour un autre logiciel").check()
     with page.expect_download() as download:
-        page.click("text=Télécharger le fichier")
+        page.get_by_role("button", name="Télécharger le fichier").click()
     exported = tmp_path / "export.csv"
     download.value.save_as(exported)
     text = exported.read_text(encoding="utf-8-sig")
     assert text.startswith("Numéro;") and "Lefèvre-Dupont" in text
 
+    page.get_by_role("link", name="Accessibilité : non conforme").click()
+    assert page.locator("h1").inner_text() == "Déclaration d’accessibilité"
+    check(page, screen, "la déclaration d’accessibilité")
+    shot(page, f"accessibilite{screen.name}")
 
-def test_writing_to_a_family(page, console: Console):  # type: ignore[no-untyped-def]
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_writing_to_a_family(open_window: Window, console: Console, screen: Screen) -> None:
     """From the demande: choose the lieu's letter, preview it, complete it, send it; it goes
     to the family's address and to it only, and the follow-up says so."""
+    page = open_window(screen)
     sign_in(page)
     page.goto(f"/demandes/{NUMERO}")
-    page.click("text=Écrire à la famille")
-    page.select_option("select[name=modele]", "proposition-rendez-vous")
-    page.click("text=Prévisualiser")
-    text = page.locator("textarea[name=texte]")
+    page.get_by_role("link", name="Écrire à la famille").click()
+    check(page, screen, "l’écriture à la famille")
+    page.get_by_label("Modèle").select_option("proposition-rendez-vous")
+    page.get_by_role("button", name="Prévisualiser").click()
+    text = page.get_by_label("Texte")
     assert text.input_value().startswith("Bonjour Nguyễn,\n")
     text.fill(text.input_value().replace("le [jour] à [heure]", "le lundi 30 novembre à 10 h"))
-    shot(page, "courriel-famille")
-    page.click("text=Envoyer à thao.nguyen@example.org")
+    check(page, screen, "l’aperçu du courriel à la famille")
+    shot(page, f"courriel-famille{screen.name}")
+    page.get_by_role("button", name="Envoyer à thao.nguyen@example.org").click()
     assert "Courriel envoyé" in page.content()
     assert "« Proposition de rendez-vous », par l.feuga@ville-corbas.fr" in page.content()
     ((_, recipients, _),) = console.smtp.sink.envelopes
@@ -193,7 +134,10 @@ def test_writing_to_a_family(page, console: Console):  # type: ignore[no-untyped
     assert "le lundi 30 novembre à 10 h" in message.get_content()
 
 
-def test_signing_an_attestation_with_the_demo_certificate(page, console: Console, tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_signatory_signs_an_attestation(
+    open_window: Window, console: Console, screen: Screen, tmp_path: Path
+) -> None:
     console.clock.instant = NOW.replace(year=2027, month=5, day=20)
     assert console.app.retention("système:test").purge().attestation == 1
     certificate = tmp_path / "laetitia.p12"
@@ -202,27 +146,52 @@ def test_signing_an_attestation_with_the_demo_certificate(page, console: Console
             "Laetitia Feuga", AGENT, console.clock.now() - timedelta(days=30), passphrase="demo"
         ).pkcs12
     )
+    page = open_window(screen)
     sign_in(page)
     nav(page, "Attestations")
     assert "à signer" in page.content()
-    shot(page, "attestations")
-    page.set_input_files("input[name=certificat]", str(certificate))
-    page.fill("input[name=phrase]", "demo")
-    page.click("text=Signer l’attestation n° 1")
+    check(page, screen, "une attestation à signer")
+    shot(page, f"attestations{screen.name}")
+    page.get_by_label("Certificat (.p12)").set_input_files(str(certificate))
+    page.get_by_label("Phrase secrète").fill("demo")
+    page.get_by_role("button", name="Signer l’attestation n° 1").click()
     assert "signée électroniquement par l.feuga@ville-corbas.fr" in page.content()
+    check(page, screen, "une attestation signée")
     with page.expect_download() as download:
-        page.click("text=PDF signé")
+        page.get_by_role("link", name="PDF signé de l’attestation n° 1").click()
     signed = tmp_path / "signee.pdf"
     download.value.save_as(signed)
     assert b"/ByteRange" in signed.read_bytes()
     if shutil.which("pdfsig"):
-        import subprocess
-
         checked = subprocess.run(["pdfsig", str(signed)], capture_output=True, text=True)
         assert "Signature is Valid" in checked.stdout
 
 
-def test_the_session_times_out_after_thirty_minutes(page, console: Console):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_administrator_unlocks_a_colleague(
+    open_window: Window, console: Console, screen: Screen
+) -> None:
+    colleague = open_window(screen)
+    for _ in range(5):
+        sign_in(colleague, BRON, "ce n'est pas le bon")
+    sign_in(colleague, BRON)
+    assert colleague.url.endswith("/connexion")  # slowed down: refused for a minute
+
+    page = open_window(screen)
+    sign_in(page, DSI)
+    nav(page, "Comptes")
+    assert "ralenti jusqu’à" in page.content()
+    check(page, screen, "les comptes")
+    shot(page, f"comptes{screen.name}")
+    page.get_by_role("button", name="Débloquer").click()
+    assert "Compte débloqué" in page.content() and "ralenti jusqu’à" not in page.content()
+    check(page, screen, "les comptes, un compte débloqué")
+
+    sign_in(colleague, BRON)  # at once, the clock not moved
+    assert colleague.locator("h1").inner_text() == "Tableau de bord"
+
+
+def test_the_session_times_out_after_thirty_minutes(page: Any, console: Console) -> None:
     sign_in(page)
     assert page.locator("h1").inner_text() == "Tableau de bord"
     console.clock.instant += timedelta(minutes=29)
@@ -233,7 +202,7 @@ def test_the_session_times_out_after_thirty_minutes(page, console: Console):  # 
     assert page.url.endswith("/connexion")
 
 
-def test_a_post_without_the_forms_token_is_refused(page, console: Console):  # type: ignore[no-untyped-def]
+def test_a_post_without_the_forms_token_is_refused(page: Any, console: Console) -> None:
     sign_in(page)
     forged = page.request.post(f"/demandes/{NUMERO}/traitee", form={"csrf": "venu-d-ailleurs"})
     assert forged.status == 403
@@ -241,7 +210,7 @@ def test_a_post_without_the_forms_token_is_refused(page, console: Console):  # t
     assert missing.status == 403 and "venu d&#39;ailleurs" in missing.text()
 
 
-def test_five_failures_slow_the_account_down(page, console: Console):  # type: ignore[no-untyped-def]
+def test_five_failures_slow_the_account_down(page: Any, console: Console) -> None:
     for _ in range(5):
         sign_in(page, password="ce n'est pas le bon")
         assert "incorrect" in page.content()
@@ -252,19 +221,22 @@ def test_five_failures_slow_the_account_down(page, console: Console):  # type: i
     assert page.locator("h1").inner_text() == "Tableau de bord"
 
 
-def test_a_person_of_one_commune_sees_only_it(page, console: Console):  # type: ignore[no-untyped-def]
+def test_a_person_of_one_commune_sees_only_it(page: Any, console: Console) -> None:
     sign_in(page, BRON)
     assert "Bron (69029)" in page.content() and "Corbas (69273)" not in page.content()
     page.goto("/demandes")
     assert page.locator("table.liste tbody tr").count() == 1 and BRON_NUMERO in page.content()
     response = page.goto(f"/demandes/{NUMERO}")
     assert response is not None and response.status == 403
-    assert "Journal" not in page.locator("nav").inner_text()
+    assert "Journal" not in page.get_by_role("navigation", name="Menu principal").inner_text()
 
 
-def test_the_journal_for_an_admin(page, console: Console):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_journal_for_an_admin(open_window: Window, console: Console, screen: Screen) -> None:
+    page = open_window(screen)
     sign_in(page)
     page.goto(f"/demandes/{NUMERO}")
     nav(page, "Journal")
     assert f"Laetitia Feuga a lu la demande {NUMERO}" in page.content()
-    shot(page, "journal")
+    check(page, screen, "le journal d’audit")
+    shot(page, f"journal{screen.name}")
