@@ -58,6 +58,8 @@ def test_every_page_passes_axe_and_fits_the_screen(
     assert "Connexion refusée" in visitor.content()
     check(visitor, screen, "la connexion refusée")
     _visit(visitor, screen, "/accessibilite", "la déclaration d’accessibilité (sans session)")
+    assert "est non conforme" in " ".join(visitor.locator("main").inner_text().split())
+    assert visitor.get_by_role("navigation", name="Menu principal").count() == 0
     _visit(visitor, screen, _password_link(console, BRON), "le choix d’un mot de passe")
     visitor.fill("#mot_de_passe", "un mot de passe assez long")
     visitor.fill("#confirmation", "un autre mot de passe long")

@@ -185,11 +185,17 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 def check(page: Any, screen: Screen, what: str) -> None:
-    """The page shown passes axe-core (no serious or critical violation) and, on any screen,
-    is no wider than the window: only a table's own region scrolls sideways."""
+    """The page shown passes axe-core (no serious or critical violation), each of its tables
+    has a caption and a region of its own that scrolls (templates/_composants.html), and the
+    page is no wider than the window."""
     violations = axe_violations(page)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, f"{what} ({page.url}): " + json.dumps(violations, ensure_ascii=False)
+    bare = page.evaluate(
+        """() => [...document.querySelectorAll('table')]
+            .filter(t => !t.caption || !t.closest('.defile[role=region][tabindex]')).length"""
+    )
+    assert bare == 0, f"{what} ({page.url}): a table without its caption or its scrolling region"
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], (
         f"{what} ({page.url}) is {width[0]} px wide in {width[1]} px: {overflowing(page)}"
