@@ -84,6 +84,8 @@ def test_every_page_passes_axe_and_fits_the_screen(
         ("/demandes?traitement=a-traiter&tri=recentes", "la file de travail"),
         (f"/demandes/{NUMERO}", "une demande"),
         (f"/demandes/{QUARANTINED.numero}", "une demande en quarantaine"),
+        (f"/demandes/{NUMERO}/courriel", "l’écriture à la famille"),
+        (f"/demandes/{NUMERO}/courriel?modele=accuse-reception", "l’aperçu d’un courriel"),
         ("/export", "l’export"),
         ("/depot", "le dépôt d’un flux"),
         ("/attestations", "les attestations (aucune)"),
