@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from storage.locks import current_schema, lock_key
 from storage.revision import HEAD_REVISION as HEAD_REVISION  # the newest migration
 
 SQLITE_PRAGMAS = (
@@ -108,6 +109,13 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 MIGRATION_LOCK = 0x696E74616B65
 
 
+def _migration_lock(connection: Connection) -> int:
+    """The constant in the schema public; elsewhere one per schema, so that lieus (or test runs)
+    sharing a database in schemas of their own migrate without waiting for each other."""
+    schema = current_schema(connection)
+    return MIGRATION_LOCK if schema in (None, "public") else lock_key("migration", schema)
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not engine.dialect.has_table(connection, "alembic_version"):
@@ -123,7 +131,8 @@ def upgrade(engine: Engine) -> None:
 
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            key = _migration_lock(connection)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         config = _alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -18,16 +18,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 from storage.errors import StorageError
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key per job name, as pg_advisory_lock wants."""
-    digest = hashlib.sha256(f"intake:{name}".encode()).digest()
+def lock_key(name: str, schema: str | None = None) -> int:
+    """A stable signed 64-bit key per job name and schema, as pg_advisory_lock wants.
+
+    Advisory locks are per database already; the schema keeps apart the lieus (or test runs)
+    that share one database in schemas of their own. The schema public keeps the key it always
+    had, so workers of an older version still exclude the newer ones."""
+    scope = name if schema in (None, "public") else f"{name}\x00{schema}"
+    digest = hashlib.sha256(f"intake:{scope}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def current_schema(connection: Connection) -> str | None:
+    """The schema this session creates its tables in (the first of its search_path)."""
+    return connection.execute(text("SELECT current_schema()")).scalar()
 
 
 @contextmanager
@@ -36,8 +46,8 @@ def job_lock(engine: Engine, name: str) -> Iterator[bool]:
     if engine.dialect.name != "postgresql":
         yield True
         return
-    key = lock_key(name)
     with engine.connect() as connection:
+        key = lock_key(name, current_schema(connection))
         held = bool(
             connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
         )
