@@ -1,42 +1,47 @@
-"""PostgreSQL restarted during a poll (this machine's own server): the pass under way may
-fail, the worker reconnects on the next one and goes on; nothing lost, nothing acknowledged
-without being stored."""
+"""PostgreSQL restarted during a poll (a server of the test's own, as this machine's would
+be): the pass under way may fail, the worker reconnects on the next one and goes on; nothing
+lost, nothing acknowledged without being stored. The machine's shared server is not the one
+restarted: the other tests run meanwhile, in parallel."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from storage.db import make_engine, upgrade
 from tests.integration.test_extranet import make_poller, sandbox, stored  # noqa: F401
-from tests.support.required import missing
+from tests.support.postgres import PrivatePostgres
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.parametrize("engine", ["postgresql"], indirect=True),
-]
+pytestmark = pytest.mark.postgres
 
 
-def restart_postgres() -> None:
-    versions = sorted(Path("/etc/postgresql").iterdir()) if Path("/etc/postgresql").exists() else []
-    tool = shutil.which("pg_ctlcluster")
-    if not versions or tool is None or os.geteuid() != 0:
-        missing("pg_ctlcluster (as root)", "needed to restart the local PostgreSQL")
-    subprocess.run(
-        [tool, "--skip-systemctl-redirect", versions[-1].name, "main", "restart"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+@pytest.fixture
+def server() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres().start()
+    yield server
+    server.stop()
 
 
-def test_a_poll_goes_on_after_postgresql_restarts(engine, ingestor, sandbox, now):  # noqa: F811
+@pytest.fixture
+def engine(server: PrivatePostgres) -> Iterator[Engine]:
+    engine = make_engine(server.url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_poll_goes_on_after_postgresql_restarts(
+    server,
+    engine,
+    ingestor,
+    sandbox,  # noqa: F811
+    now,
+):
     state, url = sandbox
     made = {d.numero for d in state.add_demandes(30, "69273", age=timedelta(days=1))}
     state.faults.update({"slow": 1.0, "slow_seconds": 0.08})  # a poll of several seconds
@@ -54,7 +59,7 @@ def test_a_poll_goes_on_after_postgresql_restarts(engine, ingestor, sandbox, now
     while time.monotonic() < deadline and not stored(engine):
         time.sleep(0.05)
     assert stored(engine), "the poll had not begun storing"
-    restart_postgres()
+    server.restart()
     worker.join(timeout=120)
     assert set(state.public_state()["acknowledged"]) <= set(stored(engine))
 
