@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 
 from intake.clock import FixedClock
@@ -21,6 +22,36 @@ from tests.support.lieu import NOW, make_ingestor
 from tests.support.required import missing
 
 PG_ENV = "INTAKE_TEST_DATABASE_URL"
+FAULTS = Path(__file__).with_name("faults")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tiers a developer may leave out (`-m "not faults and not fuzz"`), CI never:
+    every test of tests/faults is `faults`, every hypothesis test is `fuzz`."""
+    for item in items:
+        if FAULTS in item.path.parents:
+            item.add_marker(pytest.mark.faults)
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)
+
+
+# Argon2 as the product sets it costs some 0.2 s of CPU and 64 MiB a hash: the console's tests,
+# which set three passwords and sign in again and again, spent most of their time hashing. They
+# test who is hashed and when, not the cost; the cheapest Argon2id stands in for it in this
+# process. tests/unit/test_password_cost.py checks the product's own parameters, and the
+# commands run as processes (`process=True`, `script=True`) hash at the product's cost.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """The product's hasher, for the test that checks it."""
+    from intake import accounts
+
+    production = accounts._HASHER
+    monkeypatch.setattr(accounts, "_HASHER", CHEAP_HASHER)
+    return production
 
 
 @pytest.fixture
