@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, insert
 from sqlmodel import Session, col, delete, func, or_, select
 
 from storage.models import BlobKind, DemandeBlob, DemandeKey, DemandeRow, Refusal, Status
+from storage.status import OWED
 
 if TYPE_CHECKING:  # the vault is handed in; listing and counting (`intake status`) need none
     from storage.vault import Vault
@@ -173,7 +174,7 @@ class Pending:
 def owed() -> ColumnElement[bool]:
     """Still owed by the extranet: announced, or refused by a rule and so never acknowledged
     (kept in quarantine). What the deadline alerts, the status and the reports count."""
-    return col(DemandeRow.status).in_([Status.NOTIFIED, Status.QUARANTINED])
+    return col(DemandeRow.status).in_(OWED)
 
 
 def pending_by_commune(session: Session, today: date) -> dict[str, Pending]:

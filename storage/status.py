@@ -10,3 +10,14 @@ class Status(StrEnum):
     RECEIVED = "received"  # retrieved, valid, stored encrypted
     QUARANTINED = "quarantined"  # retrieved, refused by a rule, kept encrypted for the agents
     PURGED = "purged"  # destroyed; this row is the tombstone
+
+
+# Still owed by the extranet: announced, or refused by a rule and so never acknowledged (kept
+# in quarantine). The one rule: the queries (`storage.demandes.owed`), the lists, the deadlines,
+# the alerts and the reports all ask it.
+OWED = (Status.NOTIFIED, Status.QUARANTINED)
+
+
+def still_owed(status: str) -> bool:
+    """Whether a demande of this status is still to retrieve from the extranet."""
+    return status in OWED

@@ -17,7 +17,8 @@ from storage import attestations as attestation_store
 from storage import audit
 from storage import communes as communes_store
 from storage import demandes as demandes_store
-from storage.models import DemandeRow, Status
+from storage.models import DemandeRow
+from storage.status import still_owed
 
 
 def parse_month(text: str) -> date:
@@ -128,7 +129,7 @@ def _count(
                 figures.within += 1
             else:
                 figures.overdue.append(row.numero)
-    elif due is not None and due < horizon and row.status in (Status.NOTIFIED, Status.QUARANTINED):
+    elif due is not None and due < horizon and still_owed(row.status):
         figures.overdue.append(row.numero)  # still owed on the extranet
     if row.purged_at is not None and month <= deadlines.local_date(row.purged_at, tz) <= last_day:
         figures.destroyed += 1
