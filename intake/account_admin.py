@@ -131,6 +131,10 @@ class AccountAdmin:
                 detail={"compte": colleague.email},
             )
 
+    def listing(self) -> list[AccountState]:
+        """Every account's state, for the system's own reading (`intake staff list`)."""
+        return account_states(self.config, self.engine, self.clock.now())
+
     def overview(self, actor: str) -> list[AccountState]:
         self._admin(actor, "comptes")
         return account_states(self.config, self.engine, self.clock.now())
@@ -171,9 +175,16 @@ class AccountAdmin:
         self._record(admin, "totp-enrole", colleague)
         return colleague, uri
 
-    def send_password_link(self, actor: str, email: str, console: str) -> StaffSection:
+    def send_password_link(self, actor: str, email: str) -> StaffSection:
         """Email the colleague a one-time link to choose a password (their own address in
-        [[staff]] only), in the same transaction as the link it carries."""
+        [[staff]] only), in the same transaction as the link it carries; the link opens the
+        console at its configured address ([web] base_url)."""
+        console = self.config.raw.web.base_url
+        if not console:
+            raise AccountError(
+                "l'adresse de la console ([web] base_url) n'est pas configurée : le lien ne peut "
+                "pas être envoyé (intake staff password ADRESSE le fait en ligne de commande)"
+            )
         admin, colleague = self._admin(actor, "lien-mot-de-passe"), self._colleague(email)
         token = secrets.token_urlsafe(32)
         now = self.clock.now()

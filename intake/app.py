@@ -20,17 +20,23 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from intake import coverage
+    from intake.account_admin import AccountAdmin
+    from intake.accounts import Accounts
     from intake.config import Config
+    from intake.context import Context
+    from intake.desk.services import Desk, Exports, FollowUps, Reading
     from intake.family.service import FamilyEmails
     from intake.feed import FeedSchema
     from intake.notices import Notices
     from intake.pipeline import Ingestor, Line, MailboxPass, Poller
     from intake.pipeline.notify import Notified
+    from intake.pipeline.rounds import Retrieval
     from intake.reports import Reports
     from intake.reports.access import ReportAccess
     from intake.reports.monthly import Made
     from intake.retention import Retention
     from intake.retention.attestations import Attestations
+    from intake.retention.service import Convention, Purge
     from intake.sources.dropbox import Dropbox
     from intake.sources.extranet import ExtranetClient
     from notifier.smtp import SmtpSettings
@@ -66,6 +72,68 @@ class App:
         )
         anchor_sensitive_events(vault, self.config.key_file)
         return vault
+
+    def context(self, actor: str) -> Context:
+        """Who acts, now: what every service method is called with."""
+        from intake.context import Context
+
+        return Context(actor, self.clock.now())
+
+    # --- the services (each use case is one of their methods) ----------------------------------
+
+    @cached_property
+    def reading(self) -> Reading:
+        from intake.desk.services import Reading
+
+        return Reading(self)
+
+    @cached_property
+    def followups(self) -> FollowUps:
+        from intake.desk.services import FollowUps
+
+        return FollowUps(self)
+
+    @cached_property
+    def exports(self) -> Exports:
+        from intake.desk.services import Exports
+
+        return Exports(self)
+
+    @cached_property
+    def desk(self) -> Desk:
+        from intake.desk.services import Desk
+
+        return Desk(self)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        from intake.accounts import Accounts
+
+        return Accounts(self.config, self.engine, self.vault, self.clock)
+
+    @cached_property
+    def account_admin(self) -> AccountAdmin:
+        from intake.account_admin import AccountAdmin
+
+        return AccountAdmin(self.config, self.engine, self.vault, self.clock)
+
+    @cached_property
+    def retrieval(self) -> Retrieval:
+        from intake.pipeline.rounds import Retrieval
+
+        return Retrieval(self)
+
+    @cached_property
+    def purge(self) -> Purge:
+        from intake.retention.service import Purge
+
+        return Purge(self)
+
+    @cached_property
+    def convention(self) -> Convention:
+        from intake.retention.service import Convention
+
+        return Convention(self)
 
     def today(self) -> date:
         """The lieu's date (its time zone), from the app's clock."""

@@ -31,7 +31,7 @@ from intake.feed.pdf import PdfMissingError
 from intake.pipeline.writes import Line, Result
 
 if TYPE_CHECKING:
-    from intake.app import App
+    from intake.wiring import Parts
 
 MAX_DEPOT = 50 * 1024 * 1024  # all the files of one upload, once unpacked
 MAX_FILES = 500  # a feed and its PDFs: a few dozen in practice
@@ -77,7 +77,7 @@ class _NoPdf:
         raise PdfMissingError(document.nom)
 
 
-def deposit(app: App, agent: str, uploads: Sequence[tuple[str, BinaryIO]]) -> Deposit:
+def deposit(app: Parts, agent: str, uploads: Sequence[tuple[str, BinaryIO]]) -> Deposit:
     """Ingest the uploaded feeds for `agent` (a member of [[staff]], signed in)."""
     member = authorize_audited(
         app.engine, app.vault, app.config, agent, app.clock.now(), action="depot"
@@ -112,13 +112,13 @@ def deposit(app: App, agent: str, uploads: Sequence[tuple[str, BinaryIO]]) -> De
     return result
 
 
-def _lieu_warning(app: App, header: FeedHeader | None) -> str | None:
+def _lieu_warning(app: Parts, header: FeedHeader | None) -> str | None:
     if header is None or header.lieu_id == app.config.lieu.id:
         return None
     return f"ce flux est adressé au lieu {header.lieu_id}, pas à {app.config.lieu.id}"
 
 
-def _communes_refusal(app: App, agent: str, path: Path) -> tuple[str | None, FeedHeader | None]:
+def _communes_refusal(app: Parts, agent: str, path: Path) -> tuple[str | None, FeedHeader | None]:
     """Why the agent may not take this feed in (a commune they do not hold), or None."""
     config = app.config
     ctx = RuleContext(config.commune_codes, config.timezone, app.clock.now())

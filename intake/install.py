@@ -1,4 +1,5 @@
-"""`intake init --system`: the layout of a Debian server, as the units expect it.
+"""`intake init`: a lieu's folder set up (`init_folder`), or with `--system` the layout of a
+Debian server, as the units expect it; and `intake check-config`'s checks (`problems`).
 
 /etc/intake/intake.toml (root:intake 0640) holds the configuration; /var/lib/intake (0700,
 the `intake` account's) holds the database, the master key, the anchors and the drop
@@ -89,6 +90,73 @@ def init_system(root: Path, owner: str, clock: Clock) -> Installed:
         _own(path, account.pw_uid, group.gr_gid, 0o700 if path.is_dir() else 0o600)
     url = tomllib.loads(system_template(STATE_DIR))["database"]["url"]  # as the server sees it
     return Installed(config_path, state, key, url, CONFIG_DIR / config_path.name)
+
+
+def init_folder(folder: Path, clock: Clock) -> Installed:
+    """An example configuration and a new master key in `folder`, the database made."""
+    config_path = folder / configuration.DEFAULT_CONFIG_NAME
+    template = resources.files("intake").joinpath("templates/intake.toml").read_text("utf-8")
+    key = folder / "secrets" / "master.key"
+    existing = [p for p in (config_path, key) if p.exists()]
+    if existing:
+        raise InstallError("refus d'écraser : " + ", ".join(map(str, existing)) + " existe déjà")
+    folder.mkdir(parents=True, exist_ok=True)
+    with config_path.open("x", encoding="utf-8") as stream:
+        stream.write(template)
+    generate_master_key_file(key)
+    config = configuration.load(config_path)
+    App(config, clock).vault  # noqa: B018  (migrates, then records which key this base is for)
+    return Installed(config_path, folder, key, config.database_url, config_path)
+
+
+def problems(app: App, connect: bool) -> list[configuration.Problem]:
+    """What keeps the configuration from serving: an example left, a secret missing, a
+    commune no extranet account retrieves, a key that is not this database's, and with
+    `connect` an extranet account that cannot sign in."""
+    from intake import coverage, deadlines
+    from storage.vault import VaultError
+
+    config = app.config
+    from intake.family.service import letter_problems
+
+    found = config.example_problems() + config.missing_secrets()
+    found += letter_problems(config)
+    gaps = coverage.uncovered(config, deadlines.local_date(app.clock.now(), config.timezone))
+    if gaps:
+        found.append(
+            configuration.Problem(
+                "extranet.accounts",
+                "commune(s) de l'annexe 1 qu'aucun compte extranet ne récupère : "
+                + ", ".join(gaps)
+                + " ; ajoutez le compte d'une personne habilitée pour elle(s) "
+                "([[extranet.accounts]])",
+            )
+        )
+    try:
+        app.vault  # noqa: B018  (reads the master key and checks it is this database's)
+    except VaultError as exc:
+        found.append(configuration.Problem("vault.key_file", str(exc)))
+    if connect and not found and config.raw.extranet is not None:
+        found += _extranet_sign_in_problems(app)
+    return found
+
+
+def _extranet_sign_in_problems(app: App) -> list[configuration.Problem]:
+    from intake.sources.extranet_errors import ExtranetError
+
+    found = []
+    for poller in app.pollers():
+        client = poller.connect()
+        try:
+            client.sign_in()
+            client.sign_out()
+        except ExtranetError as exc:
+            found.append(
+                configuration.Problem(
+                    "extranet", f"{poller.account} : connexion refusée : {exc} [{exc.code}]"
+                )
+            )
+    return found
 
 
 def _under(root: Path, path: Path) -> Path:

@@ -20,7 +20,7 @@ class Criteria:
     """Which demandes a list shows; the dashboard counts with the same criteria, so that a
     count and the list it links to never disagree."""
 
-    communes: frozenset[str]
+    communes: frozenset[str] | None  # None: every commune (the system's own reading)
     commune: str | None = None
     status: str | None = None
     treated: bool | None = None
@@ -32,7 +32,9 @@ class Criteria:
 
 
 def _where(criteria: Criteria) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [col(DemandeRow.commune).in_(sorted(criteria.communes))]
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.communes is not None:
+        conditions.append(col(DemandeRow.commune).in_(sorted(criteria.communes)))
     if criteria.commune:
         conditions.append(col(DemandeRow.commune) == criteria.commune)
     if criteria.status:
@@ -77,18 +79,21 @@ def page(
     criteria: Criteria,
     *,
     newest_first: bool = False,
+    oldest_first: bool = False,
     offset: int = 0,
-    limit: int = 50,
+    limit: int | None = 50,
 ) -> tuple[list[DemandeRow], int]:
     """One page of the demandes matching `criteria`, the nearest deadline first (or the
-    newest transmission first), and how many match. Reads only: locks nothing."""
+    newest, or the oldest, transmission first), and how many match (`limit` None: all of
+    them). Reads only: locks nothing."""
     conditions = _where(criteria)
     total = session.exec(select(func.count()).select_from(DemandeRow).where(*conditions)).one()
-    order = (
-        [col(DemandeRow.transmitted_at).desc(), col(DemandeRow.numero).desc()]
-        if newest_first
-        else _deadline_first()
-    )
+    if newest_first:
+        order = [col(DemandeRow.transmitted_at).desc(), col(DemandeRow.numero).desc()]
+    elif oldest_first:
+        order = [col(DemandeRow.transmitted_at), col(DemandeRow.numero)]
+    else:
+        order = _deadline_first()
     rows = session.exec(
         select(DemandeRow).where(*conditions).order_by(*order).offset(offset).limit(limit)
     )

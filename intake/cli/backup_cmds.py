@@ -39,18 +39,7 @@ def cmd_backup(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     if args.cles:
         who = _who(app, args.agent, "sauvegarde-cles")
         done = backups.backup_keys(app, args.output, _passphrase(confirm=True), who)
-        print(
-            f"Copie chiffrée du magasin de clés écrite (0600) : {done.path} "
-            f"({done.days} clé(s) d'échéance).",
-            file=out,
-        )
-        print(
-            f"À détruire au plus tard le {done.keep_until:%d/%m/%Y} : conservée plus "
-            "longtemps, elle rouvrirait, avec la clé maîtresse et une sauvegarde de la base, "
-            "des demandes que les purges ont détruites et que les attestations déclarent "
-            "illisibles. Rangez-la hors de ce serveur, à part des sauvegardes de la base.",
-            file=out,
-        )
+        _print_keys_copy(done, out)
         return EXIT_OK
     copy = backups.backup_database(app, args.output, actor(app.config, args.agent, clock.now()))
     print(
@@ -61,6 +50,21 @@ def cmd_backup(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _print_keys_copy(done: backups.KeyStoreCopy, out: TextIO) -> None:
+    print(
+        f"Copie chiffrée du magasin de clés écrite (0600) : {done.path} "
+        f"({done.days} clé(s) d'échéance).",
+        file=out,
+    )
+    print(
+        f"À détruire au plus tard le {done.keep_until:%d/%m/%Y} : conservée plus "
+        "longtemps, elle rouvrirait, avec la clé maîtresse et une sauvegarde de la base, "
+        "des demandes que les purges ont détruites et que les attestations déclarent "
+        "illisibles. Rangez-la hors de ce serveur, à part des sauvegardes de la base.",
+        file=out,
+    )
+
+
 def cmd_restore(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
     who = _who(app, args.agent, "restauration")
@@ -68,13 +72,7 @@ def cmd_restore(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         if args.file is None:
             raise UsageError("--cles : indiquez le fichier de la copie du magasin de clés")
         restored, refused = backups.restore_keys(app, args.file, _passphrase(confirm=False))
-        print(f"{len(restored)} clé(s) d'échéance remise(s) dans le magasin.", file=out)
-        if refused:
-            print(
-                f"{len(refused)} clé(s) non remise(s) : leur échéance est passée ou une purge "
-                "les a détruites ; les demandes qu'elles protégeaient restent illisibles.",
-                file=out,
-            )
+        _print_keys_restored(len(restored), len(refused), out)
         return EXIT_OK
     done = backups.restore_database(app, args.file, who)
     print(
@@ -85,3 +83,13 @@ def cmd_restore(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         file=out,
     )
     return EXIT_OK
+
+
+def _print_keys_restored(restored: int, refused: int, out: TextIO) -> None:
+    print(f"{restored} clé(s) d'échéance remise(s) dans le magasin.", file=out)
+    if refused:
+        print(
+            f"{refused} clé(s) non remise(s) : leur échéance est passée ou une purge "
+            "les a détruites ; les demandes qu'elles protégeaient restent illisibles.",
+            file=out,
+        )

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from intake.accounts import AccountError, Accounts
+from intake.accounts import AccountError
 from intake.cli.common import EXIT_OK, UsageError, load_app
 from intake.clock import Clock
 from intake.web.server import ListenError, serve, split_listen
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from intake.account_admin import AccountState
 
 
 def cmd_web(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -38,37 +43,37 @@ def _new_password(email: str) -> str:
 
 def cmd_staff(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    accounts = Accounts(app.config, app.engine, app.vault, clock)
     try:
         if args.staff_command == "password":
-            member = accounts.set_password(args.email, _new_password(args.email))
+            member = app.accounts.set_password(args.email, _new_password(args.email))
             print(f"Mot de passe défini pour {member.name} ({member.email}).", file=out)
         elif args.staff_command == "totp":
-            uri = accounts.enable_totp(args.email)
+            uri = app.accounts.enable_totp(args.email)
             print(
                 "Code à usage unique activé. Dans l'application d'authentification, ajoutez "
                 f"ce compte (ou le QR code de cette adresse) :\n{uri}",
                 file=out,
             )
         else:
-            from intake.account_admin import account_states
-
-            tz = app.config.timezone
-            for line in account_states(app.config, app.engine, clock.now()):
-                seen = (
-                    f"dernière connexion le {line.last_sign_in_at.astimezone(tz):%d/%m/%Y à %H:%M}"
-                    if line.last_sign_in_at
-                    else "jamais connecté(e)"
-                )
-                state = {"sans mot de passe": "pas de mot de passe", "actif": "compte actif"}.get(
-                    line.state, ""
-                )
-                if line.slowed_until is not None and line.has_password:
-                    until = line.slowed_until.astimezone(tz)
-                    state = f"connexions ralenties jusqu'à {until:%H:%M} (intake staff password)"
-                if line.totp and line.has_password:
-                    state += ", code à usage unique"
-                print(f"{line.member.name} <{line.member.email}> : {state}, {seen}", file=out)
+            for line in app.account_admin.listing():
+                print(_account_line(line, app.config.timezone), file=out)
     except AccountError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK
+
+
+def _account_line(line: AccountState, tz: ZoneInfo) -> str:
+    seen = (
+        f"dernière connexion le {line.last_sign_in_at.astimezone(tz):%d/%m/%Y à %H:%M}"
+        if line.last_sign_in_at
+        else "jamais connecté(e)"
+    )
+    state = {"sans mot de passe": "pas de mot de passe", "actif": "compte actif"}.get(
+        line.state, ""
+    )
+    if line.slowed_until is not None and line.has_password:
+        until = line.slowed_until.astimezone(tz)
+        state = f"connexions ralenties jusqu'à {until:%H:%M} (intake staff password)"
+    if line.totp and line.has_password:
+        state += ", code à usage unique"
+    return f"{line.member.name} <{line.member.email}> : {state}, {seen}"

@@ -17,7 +17,6 @@ import os
 import pwd
 import sys
 
-from intake.accounts import Accounts
 from intake.app import App
 from intake.config import StaffSection
 
@@ -26,7 +25,7 @@ def authenticate(app: App, email: str, action: str, numero: str | None = None) -
     """The person named by `--agent`/`--signer`, once they have proved it; `IdentityRefused`
     (exit 2, an `acces-refuse` event) otherwise. `action` names the command in the trail
     (`lecture`, `export`, `signature-attestation`, `fin-de-convention`, `restauration`...)."""
-    accounts = Accounts(app.config, app.engine, app.vault, app.clock)  # the key checked first
+    accounts = app.accounts  # built with the vault: the key is checked first
     interactive = sys.stdin.isatty()
     password = _secret(f"Mot de passe de la console pour {email} : ", interactive)
     return accounts.authenticate(

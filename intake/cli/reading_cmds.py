@@ -4,20 +4,20 @@ held, read by a habilitated person."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from intake import deadlines, french
-from intake.access import NotHeld, open_demande
+from intake import french
+from intake.access import NotHeld
+from intake.app import App
 from intake.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
     UsageError,
     actor,
+    dump_json,
     load_app,
 )
 from intake.cli.identity import authenticate
@@ -25,72 +25,38 @@ from intake.cli.printing import _fr_date, _ingest_line, _iso
 from intake.clock import Clock
 from intake.config import Config
 from intake.demande_text import render
-from intake.exports import EXPORT_WARNING, Selection, export, export_file
+from intake.exports import EXPORT_WARNING, Exported
 from intake.feed import FeedHeader
-from intake.files import RefusedFileError, open_regular, write_private
+from intake.files import write_private
 from intake.french import plural
+from intake.listing import Filters, Item
 from intake.pipeline import Line, Result
-from intake.pipeline.handed import Cleared, clear_stored
-from storage import demandes as store
-from storage.db import transaction
-from storage.models import DemandeRow, Status
-
-
-def _feed_files(paths: Sequence[str]) -> list[tuple[Path, str | None]]:
-    """Each path, or each *.xml of a folder; a path that cannot be read gets its French reason.
-    Only regular files are taken: a link or a FIFO is refused unread."""
-    found: list[tuple[Path, str | None]] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found += [(p, _unreadable(p)) for p in sorted(path.glob("*.xml"))]
-        else:
-            found.append((path, _unreadable(path)))
-    return found
-
-
-def _unreadable(path: Path) -> str | None:
-    try:
-        with open_regular(path):
-            return None
-    except FileNotFoundError:
-        return "fichier introuvable"
-    except RefusedFileError as exc:
-        return exc.strerror
-    except OSError as exc:
-        return f"fichier illisible ({exc.strerror})"
+from intake.pipeline.handed import Cleared, Handed, Header, Unreadable, ingest_handed
 
 
 def cmd_ingest(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    who = actor(app.config, args.agent, app.clock.now())
-    ingestor = app.ingestor(who)
-    counts = {result: 0 for result in Result}
-    read: list[Path] = []
-    cleared = Cleared()
-    for path, problem in _feed_files(args.paths):
-        if problem is not None:
-            print(f"{path} : refusé — {problem}", file=out)
-            counts[Result.REFUSED] += 1
-            continue
-        lines: list[Line] = []
-        for line in ingestor.ingest_file(path):
-            if isinstance(line, FeedHeader):
-                _print_header(app.config, path, line, out)
-                continue
-            lines.append(line)
-            counts[line.result] += 1
-            print(_ingest_line(app, line, clock), file=out)
-        read.append(path)
-        if args.supprimer:
-            clear_stored(path, lines, cleared)
+    ingestor = app.ingestor(actor(app.config, args.agent, app.clock.now()))
+    handed = Handed()
+    for event in ingest_handed(ingestor, args.paths, args.supprimer, handed):
+        _print_event(app, event, clock, out)
+    counts = handed.counts
     print(
         f"Bilan : {counts[Result.INGESTED]} intégrée(s), {counts[Result.HELD]} déjà détenue(s), "
         f"{counts[Result.REFUSED]} refusée(s).",
         file=out,
     )
-    _print_leftovers(read, cleared, args.supprimer, out)
+    _print_leftovers(handed.read, handed.cleared, args.supprimer, out)
     return EXIT_REFUSED if counts[Result.REFUSED] else EXIT_OK
+
+
+def _print_event(app: App, event: Unreadable | Header | Line, clock: Clock, out: TextIO) -> None:
+    if isinstance(event, Unreadable):
+        print(f"{event.path} : refusé — {event.problem}", file=out)
+    elif isinstance(event, Header):
+        _print_header(app.config, event.path, event.header, out)
+    else:
+        print(_ingest_line(app, event, clock), file=out)
 
 
 def _print_leftovers(read: list[Path], cleared: Cleared, deleting: bool, out: TextIO) -> None:
@@ -136,39 +102,30 @@ def _print_header(config: Config, path: Path, header: FeedHeader, out: TextIO) -
 
 def cmd_demandes(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    tz = app.config.timezone
-    items: list[dict[str, Any]] = []
-    with transaction(app.engine) as session:
-        for row in store.listing(session, commune=args.commune, status=args.status):
-            met = (
-                deadlines.retrieval_met(row.retrieved_at, row.retrieval_due, tz)
-                if row.retrieval_due and row.status == Status.RECEIVED
-                else None
-            )
-            items.append(
-                {
-                    "numero": row.numero,
-                    "commune": row.commune,
-                    "status": row.status,
-                    "transmitted_at": _iso(row.transmitted_at, app),
-                    "notified_at": _iso(_notified(row), app),
-                    "retrieved_at": _iso(row.retrieved_at, app),
-                    "retrieval_due": _iso(row.retrieval_due, app),
-                    "retrieval_met": met,
-                    "purge_due": _iso(row.purge_due, app),
-                }
-            )
+    filters = Filters(commune=args.commune, status=args.status, oldest_first=True)
+    listing = app.reading.demandes(
+        app.context(actor(app.config, None, clock.now())), filters, size=None
+    )
+    items = [_listed(item, app) for item in listing.items]
     if args.json:
-        json.dump(items, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        dump_json(items, out)
         return EXIT_OK
     _print_table(items, out, app.config)
     return EXIT_OK
 
 
-def _notified(row: DemandeRow) -> datetime | None:
-    known = [t for t in (row.mail_notified_at, row.notified_at) if t is not None]
-    return min(known) if known else None
+def _listed(item: Item, app: App) -> dict[str, Any]:
+    return {
+        "numero": item.numero,
+        "commune": item.commune,
+        "status": item.status,
+        "transmitted_at": _iso(item.transmitted_at, app),
+        "notified_at": _iso(item.notified_at, app),
+        "retrieved_at": _iso(item.retrieved_at, app),
+        "retrieval_due": _iso(item.retrieval_due, app),
+        "retrieval_met": item.retrieval_met,
+        "purge_due": _iso(item.purge_due, app),
+    }
 
 
 def _print_table(items: list[dict[str, Any]], out: TextIO, config: Config) -> None:
@@ -210,50 +167,45 @@ def cmd_show(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
     who = authenticate(app, args.agent, "lecture", args.numero)
     try:
-        opened = open_demande(
-            app.engine,
-            app.vault,
-            app.config,
-            args.numero,
-            who.email,
-            clock.now(),
-            with_pdf=args.pdf is not None,
+        opened = app.reading.open(
+            app.context(who.email), args.numero, with_pdf=args.pdf is not None
         )
     except NotHeld as exc:
         print(f"intake : {exc}", file=sys.stderr)
         return EXIT_REFUSED
     out.write(render(opened, app.config.timezone))
-    if args.pdf is not None:
-        if opened.pdf is None:
-            print("Aucun PDF conservé pour cette demande.", file=sys.stderr)
-            return EXIT_REFUSED
-        write_private(args.pdf, opened.pdf)
-        print(f"PDF écrit (lisible par vous seul) : {args.pdf}", file=sys.stderr)
+    if args.pdf is None:
+        return EXIT_OK
+    if opened.pdf is None:
+        print("Aucun PDF conservé pour cette demande.", file=sys.stderr)
+        return EXIT_REFUSED
+    write_private(args.pdf, opened.pdf)
+    print(f"PDF écrit (lisible par vous seul) : {args.pdf}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    try:
-        since = date.fromisoformat(args.since) if args.since else None
-    except ValueError:
-        raise UsageError(f"--since : date attendue (AAAA-MM-JJ), pas « {args.since} »") from None
-    selection = Selection(
-        since=deadlines.day_range(since, None, app.config.timezone)[0], commune=args.commune
-    )
-    who = authenticate(app, args.agent, "export").email
+    since = _since(args.since)
+    ctx = app.context(authenticate(app, args.agent, "export").email)
     if args.output == "-":
-        done = export(
-            app.engine, app.vault, app.config, who, args.format, clock.now(),
-            _to_stdout, selection,
-        )  # fmt: skip
+        done = app.exports.write(ctx, args.format, _to_stdout, "periode", since, None, args.commune)
         where, report = "sur la sortie standard", sys.stderr
     else:
-        done = export_file(
-            app.engine, app.vault, app.config, who, args.format, Path(args.output),
-            clock.now(), selection,
-        )  # fmt: skip
+        done = app.exports.to_file(ctx, args.format, Path(args.output), since, args.commune)
         where, report = f"dans {args.output} (lisible par vous seul)", out
+    _print_exported(done, where, report)
+    return EXIT_OK
+
+
+def _since(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise UsageError(f"--since : date attendue (AAAA-MM-JJ), pas « {text} »") from None
+
+
+def _print_exported(done: Exported, where: str, report: TextIO) -> None:
     print(
         f"{plural(done.demandes, 'demande exportée', 'demandes exportées')} {where}.", file=report
     )
@@ -264,7 +216,6 @@ def cmd_export(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             file=sys.stderr,
         )
     print(EXPORT_WARNING, file=sys.stderr)
-    return EXIT_OK
 
 
 def _to_stdout(content: bytes) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from intake import deadlines, vocabulary
-from intake.access import AccessDenied, authorize
 from intake.app import App
 from intake.cli.calendar_cmd import (
     cmd_annexe1,
@@ -31,10 +30,8 @@ from intake.cli.printing import (
 )
 from intake.clock import Clock
 from intake.files import open_regular
-from intake.retention import PurgeOutcome
 from intake.retention.attestations import Summary
-from storage import attestations as attestation_store
-from storage.db import transaction
+from intake.retention.service import PurgeDone
 
 PASSPHRASE_ENV = "INTAKE_PKCS12_PASSPHRASE"  # noqa: S105  (a variable name)
 
@@ -44,12 +41,12 @@ PASSPHRASE_ENV = "INTAKE_PKCS12_PASSPHRASE"  # noqa: S105  (a variable name)
 
 def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    retention = app.retention(actor(app.config, args.agent, app.clock.now()))
+    ctx = app.context(actor(app.config, args.agent, app.clock.now()))
     if args.dry_run:
-        return _print_purge_plan(app, retention.plan(), args.json, out)
-    outcome = retention.purge()
-    notified = app.notify() if outcome.attestation else None
+        return _print_purge_plan(app, app.purge.plan(ctx), args.json, out)
+    done = app.purge.run(ctx)
     if args.json:
+        outcome = done.outcome
         dump_json(
             {
                 "purged": outcome.purged,
@@ -59,9 +56,9 @@ def cmd_purge(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             out,
         )
         return EXIT_OK
-    _print_purge(app, outcome, out)
-    if notified is not None:
-        _print_notified(notified, out)
+    _print_purge(done, out)
+    if done.notified is not None:
+        _print_notified(done.notified, out)
     return EXIT_OK
 
 
@@ -98,15 +95,15 @@ def _print_purge_plan(app: App, planned: list[Any], as_json: bool, out: TextIO) 
     return EXIT_OK
 
 
-def _print_purge(app: App, outcome: PurgeOutcome, out: TextIO) -> None:
+def _print_purge(done: PurgeDone, out: TextIO) -> None:
+    outcome = done.outcome
     if outcome.purged or outcome.attestation:
         line = f"{outcome.purged} demande(s) détruite(s) (clés et contenus chiffrés supprimés)"
-        with transaction(app.engine) as session:
-            drafted = attestation_store.get(session, outcome.attestation or 0)
-        if drafted is not None and drafted.sign_by is not None:
+        if outcome.attestation is not None and done.sign_by is not None:
             line += (
-                f" ; attestation n° {drafted.id} à faire signer au plus tard le "
-                f"{drafted.sign_by:%d/%m/%Y} (intake attestation show {drafted.id} -o FICHIER)"
+                f" ; attestation n° {outcome.attestation} à faire signer au plus tard le "
+                f"{done.sign_by:%d/%m/%Y} (intake attestation show {outcome.attestation} "
+                "-o FICHIER)"
             )
         print(line + ".", file=out)
         if outcome.caught_up:
@@ -223,31 +220,27 @@ def cmd_convention(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     if args.convention_command == "annexe1":
         return cmd_annexe1(args, clock, out)
     app = load_app(args, clock)
-    member = authorize(app.config, args.agent, app.clock.now())
-    if not {"signatory", "admin"} & set(member.duties):
-        raise AccessDenied(
-            f"{args.agent} ne peut pas mettre fin à la convention : il faut une personne de "
-            "[[staff]] avec le rôle « signatory » ou « admin »"
-        )
+    member = app.convention.may_end(app.context(args.agent))  # before asking for a password
     if not args.yes and not sys.stdin.isatty():
         raise UsageError(
             "fin de la convention : toutes les données personnelles seraient détruites ; "
             "hors d'un terminal, confirmez avec --yes"
         )
-    member = authenticate(app, member.email, "fin-de-convention")
-    if not args.yes:
-        answer = input(
-            "Fin de la convention : toutes les données personnelles vont être détruites "
-            "et plus rien ne sera reçu. Tapez FIN pour confirmer : "
-        )
-        if answer.strip() != "FIN":
-            print("Abandon : rien n'a été modifié.", file=out)
-            return EXIT_USAGE
-    from intake.retention.convention import end_convention
-
-    now = clock.now()
-    outcome = end_convention(app.retention(member.email), member.email, now)
-    print(f"Convention terminée le {now.astimezone(app.config.timezone):%d/%m/%Y}.", file=out)
-    _print_purge(app, outcome, out)
-    _print_notified(app.notify(), out)
+    ctx = app.context(authenticate(app, member.email, "fin-de-convention").email)
+    if not args.yes and not _confirmed():
+        print("Abandon : rien n'a été modifié.", file=out)
+        return EXIT_USAGE
+    done = app.convention.end(ctx)
+    print(f"Convention terminée le {ctx.now.astimezone(app.config.timezone):%d/%m/%Y}.", file=out)
+    _print_purge(done, out)
+    assert done.notified is not None
+    _print_notified(done.notified, out)
     return EXIT_OK
+
+
+def _confirmed() -> bool:
+    answer = input(
+        "Fin de la convention : toutes les données personnelles vont être détruites "
+        "et plus rien ne sera reçu. Tapez FIN pour confirmer : "
+    )
+    return answer.strip() == "FIN"

@@ -3,66 +3,72 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from intake import deadlines
 from intake.app import App
 from intake.cli.common import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_UNREACHABLE,
     UsageError,
+    actor,
+    dump_json,
     load_app,
 )
-from intake.cli.printing import (
-    _fr_date,
-    _ingest_line,
-    _print_notified,
-)
+from intake.cli.printing import _ingest_line, _print_notified
 from intake.clock import Clock
 from intake.config import ConfigError
-from storage import demandes as store
-from storage.db import transaction
-from storage.models import Status
+
+if TYPE_CHECKING:  # `intake deadlines` has no use for the pipeline, nor `intake run` for exports
+    from intake.desk.services import Deadline
+    from intake.pipeline import MailboxReport, PollReport
 
 # --- extranet ----------------------------------------------------------------------------------
 
 
 def cmd_poll(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
+    from intake.pipeline import MailboxReport
+    from intake.pipeline.rounds import Pass
+
     app = load_app(args, clock)
     app.config.refuse_example()
     try:
-        pollers = app.pollers(args.commune)
+        steps = app.retrieval.round(args.commune)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    # The notification emails first: their clock runs even when the extranet is down.
-    mail = app.mailbox_pass()
-    mail_report = mail.run() if mail is not None else None
-    if mail_report is not None:
-        if mail_report.error:
-            print(f"Boîte aux lettres : {mail_report.error}", file=out)
+    reports = []
+    for step in steps:
+        if isinstance(step, MailboxReport):
+            _print_mailbox(step, out)
+        elif isinstance(step, Pass):
+            reports.append(step.report)
+            _print_pass(app, step.account, step.report, clock, out)
         else:
-            print(
-                f"Boîte aux lettres : {len(mail_report.notified)} notification(s) nouvelle(s)"
-                + (f", {mail_report.unreadable} illisible(s)" if mail_report.unreadable else ""),
-                file=out,
-            )
-    unreachable = refused = False
-    for poller in pollers:
-        report = poller.poll()
-        unreachable, refused = unreachable or report.unreachable, refused or report.refused
-        _print_pass(app, poller.account, report, clock, out)
-    _print_notified(app.notify(), out)
-    if unreachable:
+            _print_notified(step, out)
+    return _poll_exit(reports)
+
+
+def _poll_exit(reports: list[PollReport]) -> int:
+    if any(r.unreachable for r in reports):
         return EXIT_UNREACHABLE
-    return EXIT_REFUSED if refused else EXIT_OK
+    return EXIT_REFUSED if any(r.refused for r in reports) else EXIT_OK
 
 
-def _print_pass(app: App, account: str, report: Any, clock: Clock, out: TextIO) -> None:
+def _print_mailbox(report: MailboxReport, out: TextIO) -> None:
+    if report.error:
+        print(f"Boîte aux lettres : {report.error}", file=out)
+        return
+    print(
+        f"Boîte aux lettres : {len(report.notified)} notification(s) nouvelle(s)"
+        + (f", {report.unreadable} illisible(s)" if report.unreadable else ""),
+        file=out,
+    )
+
+
+def _print_pass(app: App, account: str, report: PollReport, clock: Clock, out: TextIO) -> None:
     if report.sign_in_error is not None and not report.communes:
         print(
             f"Extranet ({account}) : {report.sign_in_error} [{report.sign_in_error.code}]",
@@ -95,44 +101,38 @@ _STATE_LABEL = {
 
 def cmd_deadlines(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     app = load_app(args, clock)
-    tz = app.config.timezone
-    today = deadlines.local_date(clock.now(), tz)
-    soon = max(app.config.raw.alerts.before_deadline, default=0)
-    items = []
-    with transaction(app.engine) as session:
-        for row in store.listing(session):
-            if row.retrieval_due is None or row.status == Status.PURGED:
-                continue
-            retrieved = row.retrieved_at if row.status == Status.RECEIVED else None
-            items.append(
-                {
-                    "numero": row.numero,
-                    "commune": row.commune,
-                    "status": row.status,
-                    "retrieval_due": row.retrieval_due.isoformat(),
-                    "state": deadlines.retrieval_state(
-                        retrieved, row.retrieval_due, today, soon, tz
-                    ),
-                }
-            )
+    items = app.reading.deadlines(app.context(actor(app.config, None, clock.now())))
     if args.json:
-        json.dump(items, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        dump_json([_deadline_json(i) for i in items], out)
         return EXIT_OK
     for commune in app.config.raw.communes:
-        mine = [i for i in items if i["commune"] == commune.insee]
-        counts = ", ".join(
-            f"{sum(i['state'] == s for i in mine)} {label}" for s, label in _STATE_LABEL.items()
-        )
-        print(f"{commune.insee} ({commune.name}) : {counts}", file=out)
-        for item in mine:
-            if item["state"] in ("overdue", "due-soon"):
-                print(
-                    f"  {item['numero']}  {_STATE_LABEL[item['state']]} — à récupérer au plus "
-                    f"tard le {_fr_date(item['retrieval_due'])}",
-                    file=out,
-                )
+        _print_commune_deadlines(commune.insee, commune.name, items, out)
     return EXIT_OK
+
+
+def _deadline_json(item: Deadline) -> dict[str, Any]:
+    return {
+        "numero": item.numero,
+        "commune": item.commune,
+        "status": item.status,
+        "retrieval_due": item.retrieval_due.isoformat(),
+        "state": item.state,
+    }
+
+
+def _print_commune_deadlines(insee: str, name: str, items: list[Deadline], out: TextIO) -> None:
+    mine = [i for i in items if i.commune == insee]
+    counts = ", ".join(
+        f"{sum(i.state == s for i in mine)} {label}" for s, label in _STATE_LABEL.items()
+    )
+    print(f"{insee} ({name}) : {counts}", file=out)
+    for item in mine:
+        if item.state in ("overdue", "due-soon"):
+            print(
+                f"  {item.numero}  {_STATE_LABEL[item.state]} — à récupérer au plus "
+                f"tard le {item.retrieval_due:%d/%m/%Y}",
+                file=out,
+            )
 
 
 def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
@@ -143,21 +143,30 @@ def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     stop = threading.Event()
     install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
     app = load_app(args, clock)
+    _ready(app)
+    if stop.is_set():
+        return EXIT_OK
+    daemon = Daemon(app, stop=stop)
+    code = daemon.run()
+    if daemon.abandoned:
+        _leave_now(code)
+    return code
+
+
+def _ready(app: App) -> None:
+    """Everything the service needs, checked before its first job."""
     app.config.refuse_example()
     missing = app.config.missing_secrets()  # the service uses every one of them
     if missing:
         raise ConfigError(app.config.path, missing)
     app.ensure_open()  # also migrates and reaches the database before the first job
     app.vault  # noqa: B018  (a wrong key file stops the service before any job runs)
-    if stop.is_set():
-        return EXIT_OK
-    daemon = Daemon(app, stop=stop)
-    code = daemon.run()
-    if daemon.abandoned:
-        # The scheduler's worker threads are joined at exit: one stuck in a system call would
-        # hold the process past systemd's stop timeout. Whatever it was doing is not committed,
-        # so it is simply done again at the next start.
-        logging.shutdown()
-        sys.stdout.flush()
-        os._exit(code)
-    return code
+
+
+def _leave_now(code: int) -> None:
+    """The scheduler's worker threads are joined at exit: one stuck in a system call would
+    hold the process past systemd's stop timeout. Whatever it was doing is not committed, so
+    it is simply done again at the next start."""
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TextIO
 
 from intake.cli.common import EXIT_OK, EXIT_REFUSED, UsageError, dump_json, load_app
 from intake.clock import Clock
-from intake.trail import check_trail
+from intake.trail import TrailCheck, check_trail
 from intake.vault_rotation import rotate_master_key
 
 
@@ -26,32 +27,30 @@ def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
             },
             out,
         )
-    elif result.ok:
+    else:
+        _print_check(result, out)
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def _print_check(result: TrailCheck, out: TextIO) -> None:
+    if result.ok:
         print(
             f"Journal d'audit intact : {result.chain.events} événement(s) chaînés (HMAC), "
             f"tout ce qui est détenu y figure, {result.anchors_checked} ancre(s) prolongée(s). "
             f"Tête : événement n° {result.head[0]}, lien {result.head[1]}.",
             file=out,
         )
-    else:
-        first = result.chain.first_bad
-        where = f" à partir de l'événement {first}" if first is not None else ""
-        print(f"Journal d'audit ALTÉRÉ{where} :", file=out)
-        for problem in result.problems():
-            print(f"  - {problem}", file=out)
-    return EXIT_OK if result.ok else EXIT_REFUSED
+        return
+    first = result.chain.first_bad
+    where = f" à partir de l'événement {first}" if first is not None else ""
+    print(f"Journal d'audit ALTÉRÉ{where} :", file=out)
+    for problem in result.problems():
+        print(f"  - {problem}", file=out)
 
 
 def cmd_vault(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    from storage.vault import generate_master_key_file
-
     if args.vault_command == "new-key":
-        try:
-            generate_master_key_file(args.path)
-        except FileExistsError:
-            raise UsageError(f"refus d'écraser : {args.path} existe déjà") from None
-        print(f"Clé maîtresse neuve écrite (0600) : {args.path}", file=out)
-        return EXIT_OK
+        return _new_key(args.path, out)
     app = load_app(args, clock)
     done = rotate_master_key(app, args.new_key, args.agent)
     print(
@@ -66,4 +65,15 @@ def cmd_vault(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         "rangez-la avec elles, hors de ce serveur, et détruisez-la avec la dernière d'entre elles.",
         file=out,
     )
+    return EXIT_OK
+
+
+def _new_key(path: Path, out: TextIO) -> int:
+    from storage.vault import generate_master_key_file
+
+    try:
+        generate_master_key_file(path)
+    except FileExistsError:
+        raise UsageError(f"refus d'écraser : {path} existe déjà") from None
+    print(f"Clé maîtresse neuve écrite (0600) : {path}", file=out)
     return EXIT_OK

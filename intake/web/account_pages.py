@@ -26,8 +26,7 @@ DUTIES = {"recipient": "destinataire", "signatory": "signataire", "admin": "admi
 
 
 def admin_service(request: Request) -> AccountAdmin:
-    app = intake(request)
-    return AccountAdmin(app.config, app.engine, app.vault, app.clock)
+    return intake(request).account_admin
 
 
 def qr_svg(text: str) -> str:
@@ -72,13 +71,7 @@ def revoke(request: Request, person: Checked, compte: Colleague) -> Response:
 
 @router.post("/comptes/lien")
 def send_link(request: Request, person: Checked, compte: Colleague) -> Response:
-    console = intake(request).config.raw.web.base_url
-    if not console:
-        raise AccountError(
-            "l'adresse de la console ([web] base_url) n'est pas configurée : le lien ne peut "
-            "pas être envoyé (intake staff password ADRESSE le fait en ligne de commande)"
-        )
-    colleague = admin_service(request).send_password_link(person.email, compte, console)
+    colleague = admin_service(request).send_password_link(person.email, compte)
     return notice.redirect(request, "/comptes", "lien-envoye", colleague.email)
 
 

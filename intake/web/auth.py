@@ -40,8 +40,7 @@ def intake(request: Request) -> App:
 
 
 def accounts(request: Request) -> Accounts:
-    app = intake(request)
-    return Accounts(app.config, app.engine, app.vault, app.clock)
+    return intake(request).accounts
 
 
 def signed_in(request: Request) -> Person:
@@ -107,15 +106,11 @@ def sign_in(
             email, mot_de_passe, request.cookies.get(COOKIE), source=source(request)
         )
     except SignInRefused as refused:
+        # The address is kept; the password never is.
         return page(
-            request,
-            "connexion.html",
-            csrf=csrf,
-            error=str(refused),
-            email=email,  # kept; the password never is
-            suite=back,
+            request, "connexion.html", csrf=csrf, error=str(refused), email=email, suite=back,
             status_code=401,
-        )
+        )  # fmt: skip
     target = back
     if opened.person.stage != "ok":
         target = "/connexion/code" + ("" if back == "/" else f"?suite={quote(back, safe='/')}")
@@ -150,13 +145,9 @@ def confirm_code(
         opened = service.confirm_code(token, code, source=source(request))
     except SignInRefused as refused:
         return page(
-            request,
-            "code.html",
-            csrf=person.csrf,
-            error=str(refused),
-            suite=safe_next(suite),
+            request, "code.html", csrf=person.csrf, error=str(refused), suite=safe_next(suite),
             status_code=401,
-        )
+        )  # fmt: skip
     response = RedirectResponse(safe_next(suite), status_code=303)
     set_cookie(request, response, COOKIE, opened.token)
     return response

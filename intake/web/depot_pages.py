@@ -1,5 +1,5 @@
 """The upload of feeds downloaded by hand (`/depot`): the handler parses the multipart body
-once the session is known, calls `intake.depot.deposit` and shows the outcome of each demande.
+once the session is known, calls the desk's `deposit` and shows the outcome of each demande.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from intake.accounts import Person
-from intake.depot import MAX_DEPOT, DepotRefused, deposit
+from intake.depot import MAX_DEPOT, DepotRefused
 from intake.web.auth import checked, intake, signed_in
 from intake.web.render import page
 
@@ -34,7 +34,8 @@ async def depot(request: Request, person: Checked) -> Response:
     files = [f for f in form.getlist("fichiers") if isinstance(f, UploadFile) and f.filename]
     uploads: list[tuple[str, BinaryIO]] = [(f.filename or "", f.file) for f in files]
     try:
-        result = await run_in_threadpool(deposit, intake(request), person.email, uploads)
+        app = intake(request)
+        result = await run_in_threadpool(app.desk.deposit, app.context(person.email), uploads)
     except DepotRefused as refused:
         return page(
             request,

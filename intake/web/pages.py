@@ -3,21 +3,21 @@ the export. Each handler parses the request, calls one service and renders."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from intake import deadlines, followup, french
-from intake.access import open_demande
+from intake import french
 from intake.accounts import Person
-from intake.dashboard import dashboard
+from intake.desk.services import FollowUpForm
 from intake.export_xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
-from intake.exports import EXPORT_WARNING, Selection, export, last_export
+from intake.exports import EXPORT_WARNING
 from intake.family.service import SENT
-from intake.followup import FOLLOW_UP
-from intake.listing import STAGES, Filters, demandes_page
+from intake.followup import FOLLOW_UP, FollowUpError
+from intake.listing import STAGES, Filters
 from intake.vocabulary import STATUS
 from intake.web import notice
 from intake.web.auth import checked, intake, signed_in
@@ -32,26 +32,15 @@ def _optional_date(text: str | None) -> date | None:
     return french.parse_day(text)  # the picker's aaaa-mm-jj, or jj/mm/aaaa typed by hand
 
 
-@router.get("/")
-def front(request: Request, person: SignedIn) -> Response:
-    app = intake(request)
-    board = dashboard(app.engine, app.config, person.member, app.clock.now())
-    return page(request, "tableau.html", person=person, board=board)
-
-
-@router.get("/demandes")
-def demandes(
-    request: Request,
-    person: SignedIn,
+def listing_filters(
     commune: Annotated[str | None, Query(max_length=5)] = None,
     statut: Annotated[str | None, Query(max_length=12)] = None,
     tri: Annotated[str | None, Query(max_length=12)] = None,
     traitement: Annotated[str | None, Query(max_length=12)] = None,
     du: Annotated[str | None, Query(max_length=10)] = None,
     au: Annotated[str | None, Query(max_length=10)] = None,
-    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-) -> Response:
-    app = intake(request)
+) -> tuple[Filters, dict[str, str]]:
+    """The list's filters, and the query its links repeat (never anything personal)."""
     filters = Filters(
         commune=commune or None,
         status=statut or None,
@@ -60,29 +49,70 @@ def demandes(
         until=_optional_date(au),
         newest_first=tri == "recentes",
     )
-    listing = demandes_page(
-        app.engine, app.config, person.member, filters, page_number, app.clock.now()
-    )
-    communes = sorted(
-        (c for c in app.config.raw.communes if c.insee in app.config.staff_communes(person.member)),
-        key=lambda c: c.name.casefold(),
-    )
-    query = {
-        "commune": commune,
-        "statut": statut,
-        "traitement": traitement,
-        "tri": tri,
-        "du": du,
-        "au": au,
-    }
+    query = {"commune": commune, "statut": statut, "traitement": traitement, "tri": tri,
+             "du": du, "au": au}  # fmt: skip
+    return filters, {k: v for k, v in query.items() if v}
+
+
+@dataclass(frozen=True)
+class FollowUpFields:
+    """The follow-up form as typed, kept to show it again when it is refused."""
+
+    issue: str
+    date_contact: str
+    moyen: str
+    orientation: str
+    raison: str
+
+    def form(self) -> FollowUpForm:
+        return FollowUpForm(
+            outcome=self.issue,
+            contacted_on=_optional_date(self.date_contact),
+            means=self.moyen or None,
+            directed_to=self.orientation,
+            reason=self.raison or None,
+        )
+
+
+def follow_up_fields(
+    issue: Annotated[str, Form(max_length=20)],
+    date_contact: Annotated[str, Form(max_length=10)] = "",
+    moyen: Annotated[str, Form(max_length=20)] = "",
+    orientation: Annotated[str, Form(max_length=500)] = "",
+    raison: Annotated[str, Form(max_length=30)] = "",
+) -> FollowUpFields:
+    return FollowUpFields(issue, date_contact, moyen, orientation, raison)
+
+
+Listed = Annotated[tuple[Filters, dict[str, str]], Depends(listing_filters)]
+FollowUpTyped = Annotated[FollowUpFields, Depends(follow_up_fields)]
+
+
+@router.get("/")
+def front(request: Request, person: SignedIn) -> Response:
+    app = intake(request)
+    board = app.desk.dashboard(app.context(person.email))
+    return page(request, "tableau.html", person=person, board=board)
+
+
+@router.get("/demandes")
+def demandes(
+    request: Request,
+    person: SignedIn,
+    listed: Listed,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    app = intake(request)
+    filters, query = listed
+    listing = app.reading.demandes(app.context(person.email), filters, page_number)
     return page(
         request,
         "demandes.html",
         person=person,
         listing=listing,
-        communes=communes,
+        communes=listing.communes,
         statuses=[*STATUS.items(), *STAGES.items()],
-        query={k: v for k, v in query.items() if v},
+        query=query,
     )
 
 
@@ -103,9 +133,7 @@ def _demande_page(
     """The demande, read (and audited) again; with the follow-up form's error next to its
     field and what was typed in it when that form was refused."""
     app = intake(request)
-    opened = open_demande(
-        app.engine, app.vault, app.config, numero[:15], person.email, app.clock.now()
-    )
+    opened = app.reading.open(app.context(person.email), numero[:15])
     follow_up = FOLLOW_UP.validate_json(opened.follow_up) if opened.follow_up else None
     return page(
         request,
@@ -126,9 +154,7 @@ def _demande_page(
 @router.get("/demandes/{numero}/pdf")
 def demande_pdf(request: Request, person: SignedIn, numero: str) -> Response:
     app = intake(request)
-    opened = open_demande(
-        app.engine, app.vault, app.config, numero[:15], person.email, app.clock.now(), with_pdf=True
-    )
+    opened = app.reading.open(app.context(person.email), numero[:15], with_pdf=True)
     if opened.pdf is None:
         return page(request, "erreur.html", status_code=404, message="aucun PDF conservé")
     return Response(
@@ -141,45 +167,21 @@ def demande_pdf(request: Request, person: SignedIn, numero: str) -> Response:
 @router.post("/demandes/{numero}/traitee")
 def treated(request: Request, person: Checked, numero: str) -> Response:
     app = intake(request)
-    followup.mark_treated(
-        app.engine, app.vault, app.config, numero[:15], person.email, app.clock.now()
-    )
+    app.followups.mark_treated(app.context(person.email), numero[:15])
     return notice.redirect(request, f"/demandes/{numero[:15]}", "traitee", numero[:15])
 
 
 @router.post("/demandes/{numero}/suivi")
-def follow_up(
-    request: Request,
-    person: Checked,
-    numero: str,
-    issue: Annotated[str, Form(max_length=20)],
-    date_contact: Annotated[str, Form(max_length=10)] = "",
-    moyen: Annotated[str, Form(max_length=20)] = "",
-    orientation: Annotated[str, Form(max_length=500)] = "",
-    raison: Annotated[str, Form(max_length=30)] = "",
-) -> Response:
+def follow_up(request: Request, person: Checked, numero: str, typed: FollowUpTyped) -> Response:
     app = intake(request)
     try:
-        followup.record_follow_up(
-            app.engine,
-            app.vault,
-            app.config,
-            numero[:15],
-            person.email,
-            app.clock.now(),
-            outcome=issue,
-            contacted_on=_optional_date(date_contact),
-            means=moyen or None,
-            directed_to=orientation,
-            reason=raison or None,
-        )
-    except followup.FollowUpError as refused:
-        kept = {"issue": issue, "date_contact": date_contact, "moyen": moyen,
-                "orientation": orientation, "raison": raison}  # fmt: skip
-        field = _FOLLOW_UP_FIELDS.get(issue, "issue")
+        app.followups.record(app.context(person.email), numero[:15], typed.form())
+    except FollowUpError as refused:
+        field = _FOLLOW_UP_FIELDS.get(typed.issue, "issue")
         return _demande_page(
-            request, person, numero, status_code=422, kept=kept, form_error=(field, str(refused))
-        )
+            request, person, numero, status_code=422, kept=asdict(typed),
+            form_error=(field, str(refused)),
+        )  # fmt: skip
     return notice.redirect(request, f"/demandes/{numero[:15]}", "suivi", numero[:15])
 
 
@@ -190,13 +192,8 @@ _FOLLOW_UP_FIELDS = {"contactee": "date_contact", "orientee": "orientation", "sa
 @router.get("/export")
 def export_form(request: Request, person: SignedIn) -> Response:
     app = intake(request)
-    return page(
-        request,
-        "export.html",
-        person=person,
-        last=last_export(app.engine, person.email),
-        warning=EXPORT_WARNING,
-    )
+    last = app.exports.last(app.context(person.email))
+    return page(request, "export.html", person=person, last=last, warning=EXPORT_WARNING)
 
 
 @router.post("/export")
@@ -209,18 +206,10 @@ def export_file(
     format_: Annotated[Literal["xlsx", "csv"], Form(alias="format")] = "csv",
 ) -> Response:
     app = intake(request)
-    now, tz = app.clock.now(), app.config.timezone
-    selection = Selection()
-    if etendue == "depuis":
-        selection = Selection(after=last_export(app.engine, person.email))
-    elif etendue == "periode":
-        since, until = deadlines.day_range(_optional_date(du), _optional_date(au), tz)
-        selection = Selection(since=since, until=until)
-    written: list[bytes] = []
-    export(app.engine, app.vault, app.config, person.email, format_, now, written.append, selection)
-    name = f"demandes-{now.astimezone(tz):%Y-%m-%d-%H%M}.{format_}"
+    ctx = app.context(person.email)
+    done = app.exports.download(ctx, format_, etendue, _optional_date(du), _optional_date(au))
     return Response(
-        written[0],
+        done.content,
         media_type=XLSX_MEDIA_TYPE if format_ == "xlsx" else "text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{done.name}"'},
     )

@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from intake import french
 from intake.accounts import Person
-from intake.journal import JournalFilters, describe, journal_csv, journal_page, staff_names
+from intake.journal import JournalFilters, describe, staff_names
 from intake.retention.signing import SignatureRefused
 from intake.web import notice
 from intake.web.auth import checked, intake, signed_in
@@ -62,9 +62,7 @@ def journal(
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
     app = intake(request)
-    listing = journal_page(
-        app.engine, app.vault, app.config, person.email, filters, page_number, app.clock.now()
-    )
+    listing = app.desk.journal(app.context(person.email), filters, page_number)
     return page(
         request,
         "journal.html",
@@ -80,7 +78,7 @@ def journal(
 @router.get("/journal.csv")
 def journal_export(request: Request, person: SignedIn, filters: Filtered) -> Response:
     app = intake(request)
-    content = journal_csv(app.engine, app.vault, app.config, person.email, filters, app.clock.now())
+    content = app.desk.journal_csv(app.context(person.email), filters)
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
