@@ -24,9 +24,12 @@ if TYPE_CHECKING:
     from intake.accounts import Accounts
     from intake.config import Config
     from intake.context import Context
-    from intake.desk.services import Desk, Exports, FollowUps, Reading
+    from intake.desk.services import Desk, Reading
+    from intake.exports import Exports
     from intake.family.service import FamilyEmails
     from intake.feed import FeedSchema
+    from intake.followup import FollowUps
+    from intake.journal import Journal
     from intake.notices import Notices
     from intake.pipeline import Ingestor, Line, MailboxPass, Poller
     from intake.pipeline.notify import Notified
@@ -89,15 +92,21 @@ class App:
 
     @cached_property
     def followups(self) -> FollowUps:
-        from intake.desk.services import FollowUps
+        from intake.followup import FollowUps
 
-        return FollowUps(self)
+        return FollowUps(self.config, self.engine, self.vault)
 
     @cached_property
     def exports(self) -> Exports:
-        from intake.desk.services import Exports
+        from intake.exports import Exports
 
-        return Exports(self)
+        return Exports(self.config, self.engine, self.vault)
+
+    @cached_property
+    def journal(self) -> Journal:
+        from intake.journal import Journal
+
+        return Journal(self.config, self.engine, self.vault)
 
     @cached_property
     def desk(self) -> Desk:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from intake import deadlines
 from intake.access import authorize_audited
 from intake.config import Config
+from intake.context import Context
 from intake.export_table import COLUMNS, HEADERS, as_text, cells
 from intake.export_xlsx import workbook
 from intake.feed.model import RECORD, Demande
@@ -36,6 +37,7 @@ EXPORT_WARNING = (
 
 CSV_COLUMNS = HEADERS  # the CSV's and the XLSX's headers are the same
 Format = Literal["csv", "json", "xlsx"]
+Scope = Literal["depuis", "periode", "tout"]  # since the last export, a period, everything
 
 
 @dataclass(frozen=True)
@@ -91,71 +93,93 @@ class Selection:
     commune: str | None = None  # one of the agent's communes only
 
 
-def last_export(engine: Engine, agent: str) -> datetime | None:
-    """When this person last exported: « depuis la dernière exportation » starts there."""
-    with transaction(engine) as session:
-        return audit.last_event_at(session, actor=agent, action="export-fichier")
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    name: str
+    format: Format
 
 
-def export(
-    engine: Engine,
-    vault: Vault,
-    config: Config,
-    agent: str,
-    fmt: Format,
-    now: datetime,
-    write: Callable[[bytes], None],
-    selection: Selection = Selection(),
-) -> Exported:
-    """The agent's communes' demandes, written by `write` inside the transaction that records
-    each of them in the audit trail: the file and its events stand or fall together."""
-    member = authorize_audited(engine, vault, config, agent, now, action="export")
-    communes = config.staff_communes(member)
-    today = deadlines.local_date(now, config.timezone)
-    pairs, past_retention = _export_rows(engine, vault, communes, today, selection)
-    with transaction(engine) as session:
-        for row, _ in pairs:
+@dataclass(frozen=True)
+class Exports:
+    """The demandes in full for the lieu's software: a habilitated person's communes only,
+    each exported demande audited with its file."""
+
+    config: Config
+    engine: Engine
+    vault: Vault
+
+    def last(self, ctx: Context) -> datetime | None:
+        """When this person last exported: « depuis la dernière exportation » starts there."""
+        with transaction(self.engine) as session:
+            return audit.last_event_at(session, actor=ctx.actor, action="export-fichier")
+
+    def selection(
+        self, ctx: Context, scope: Scope, first: date | None, last: date | None, commune: str | None
+    ) -> Selection:
+        if scope == "depuis":
+            return Selection(after=self.last(ctx), commune=commune)
+        if scope == "tout":
+            return Selection(commune=commune)
+        since, until = deadlines.day_range(first, last, self.config.timezone)
+        return Selection(since=since, until=until, commune=commune)
+
+    def write(
+        self,
+        ctx: Context,
+        fmt: Format,
+        write: Callable[[bytes], None],
+        scope: Scope = "tout",
+        first: date | None = None,
+        last: date | None = None,
+        commune: str | None = None,
+    ) -> Exported:
+        """The person's communes' demandes, written by `write` inside the transaction that
+        records each of them in the audit trail: the file and its events stand or fall
+        together."""
+        engine, vault, config, now = self.engine, self.vault, self.config, ctx.now
+        selection = self.selection(ctx, scope, first, last, commune)
+        member = authorize_audited(engine, vault, config, ctx.actor, now, action="export")
+        communes = config.staff_communes(member)
+        today = deadlines.local_date(now, config.timezone)
+        pairs, past_retention = _export_rows(engine, vault, communes, today, selection)
+        with transaction(engine) as session:
+            for row, _ in pairs:
+                vault.trail.record(
+                    session, at=now, actor=member.email, action="export", numero=row.numero,
+                    detail={"format": fmt},
+                )  # fmt: skip
             vault.trail.record(
-                session,
-                at=now,
-                actor=member.email,
-                action="export",
-                numero=row.numero,
-                detail={"format": fmt},
-            )
-        vault.trail.record(
-            session,
-            at=now,
-            actor=member.email,
-            action="export-fichier",
-            detail={"format": fmt, "demandes": len(pairs)},
-        )
-        write(_content(fmt, pairs, config, now))
-    return Exported(len(pairs), past_retention)
+                session, at=now, actor=member.email, action="export-fichier",
+                detail={"format": fmt, "demandes": len(pairs)},
+            )  # fmt: skip
+            write(_content(fmt, pairs, config, now))
+        return Exported(len(pairs), past_retention)
 
+    def to_file(
+        self, ctx: Context, fmt: Format, output: Path, first: date | None, commune: str | None
+    ) -> Exported:
+        """Into a file its owner alone can read (`intake export`), retrieved since `first`."""
 
-def export_file(
-    engine: Engine,
-    vault: Vault,
-    config: Config,
-    agent: str,
-    fmt: Format,
-    output: Path,
-    now: datetime,
-    selection: Selection = Selection(),
-) -> Exported:
-    """`export` into a file that its owner alone can read ("-": standard output)."""
+        def write(content: bytes) -> None:
+            try:
+                write_private(output, content)
+            except RefusedFileError:
+                raise  # not ours to delete
+            except BaseException:
+                output.unlink(missing_ok=True)
+                raise
 
-    def write(content: bytes) -> None:
-        try:
-            write_private(output, content)
-        except RefusedFileError:
-            raise  # not ours to delete
-        except BaseException:
-            output.unlink(missing_ok=True)
-            raise
+        return self.write(ctx, fmt, write, "periode", first, None, commune)
 
-    return export(engine, vault, config, agent, fmt, now, write, selection)
+    def download(
+        self, ctx: Context, fmt: Format, scope: Scope, first: date | None, last: date | None
+    ) -> Download:
+        """The console's export: the file and its name."""
+        written: list[bytes] = []
+        self.write(ctx, fmt, written.append, scope, first, last)
+        name = f"demandes-{ctx.now.astimezone(self.config.timezone):%Y-%m-%d-%H%M}.{fmt}"
+        return Download(written[0], name, fmt)
 
 
 def _content(

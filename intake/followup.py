@@ -8,6 +8,7 @@ and destroyed with it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from intake import deadlines
 from intake.access import NotHeld, authorize_for_demande, refuse_past_retention
 from intake.config import Config
+from intake.context import Context
 from intake.errors import IntakeError
 from intake.french import long_day
 from intake.vocabulary import MEANS, NO_FOLLOW_UP, OUTCOMES
@@ -71,66 +73,71 @@ def checked(
     return contacted_on, means, directed_to.strip()[:500], reason
 
 
-def _held_row(
-    engine: Engine, vault: Vault, config: Config, numero: str, agent: str, now: datetime, what: str
-) -> str:
-    member = authorize_for_demande(engine, vault, config, agent, now, numero, what)
-    with transaction(engine) as session:
-        row = store.get(session, numero)
-    if row is None or row.status not in (Status.RECEIVED, Status.QUARANTINED):
-        raise NotHeld(f"{numero} : demande non détenue")
-    refuse_past_retention(row, deadlines.local_date(now, config.timezone))
-    return member.email
+@dataclass(frozen=True)
+class FollowUpForm:
+    """What the follow-up form says (convention, art. 3-4), checked by `record`."""
+
+    outcome: str
+    contacted_on: date | None = None
+    means: str | None = None
+    directed_to: str = ""
+    reason: str | None = None
 
 
-def mark_treated(
-    engine: Engine, vault: Vault, config: Config, numero: str, agent: str, now: datetime
-) -> None:
-    email = _held_row(engine, vault, config, numero, agent, now, "traitee")
-    with transaction(engine) as session:
-        row = store.get(session, numero, for_update=True)
-        assert row is not None
-        row.treated_at, row.treated_by, row.updated_at = now, email, now
-        store.save(session, row)
-        vault.trail.record(session, at=now, actor=email, action="traitee", numero=numero)
+@dataclass(frozen=True)
+class FollowUps:
+    """A held demande marked as treated, and its outcome recorded, by a habilitated person
+    of its commune; each in one transaction with its audit event."""
 
+    config: Config
+    engine: Engine
+    vault: Vault
 
-def record_follow_up(
-    engine: Engine,
-    vault: Vault,
-    config: Config,
-    numero: str,
-    agent: str,
-    now: datetime,
-    *,
-    outcome: str,
-    contacted_on: date | None = None,
-    means: str | None = None,
-    directed_to: str = "",
-    reason: str | None = None,
-) -> FollowUp:
-    contacted_on, means, directed_to, reason = checked(
-        outcome, contacted_on, means, directed_to, reason
-    )
-    email = _held_row(engine, vault, config, numero, agent, now, "suivi")
-    follow_up = FollowUp(
-        outcome=outcome,
-        contacted_on=contacted_on,
-        means=means if outcome == "contactee" else None,
-        directed_to=directed_to if outcome == "orientee" else "",
-        reason=reason if outcome == "sans-suite" else None,
-        recorded_by=email,
-        recorded_at=now,
-    )
-    with transaction(engine) as session:
-        row = store.get(session, numero, for_update=True)
-        assert row is not None
-        store.replace_secret(
-            session, vault, numero, BlobKind.FOLLOWUP, FOLLOW_UP.dump_json(follow_up)
+    def _held(self, ctx: Context, numero: str, what: str) -> str:
+        member = authorize_for_demande(
+            self.engine, self.vault, self.config, ctx.actor, ctx.now, numero, what
         )
-        row.followup, row.updated_at = outcome, now
-        store.save(session, row)
-        vault.trail.record(
-            session, at=now, actor=email, action="suivi", numero=numero, detail={"issue": outcome}
+        with transaction(self.engine) as session:
+            row = store.get(session, numero)
+        if row is None or row.status not in (Status.RECEIVED, Status.QUARANTINED):
+            raise NotHeld(f"{numero} : demande non détenue")
+        refuse_past_retention(row, deadlines.local_date(ctx.now, self.config.timezone))
+        return member.email
+
+    def mark_treated(self, ctx: Context, numero: str) -> None:
+        email, now = self._held(ctx, numero, "traitee"), ctx.now
+        with transaction(self.engine) as session:
+            row = store.get(session, numero, for_update=True)
+            assert row is not None
+            row.treated_at, row.treated_by, row.updated_at = now, email, now
+            store.save(session, row)
+            self.vault.trail.record(session, at=now, actor=email, action="traitee", numero=numero)
+
+    def record(self, ctx: Context, numero: str, form: FollowUpForm) -> FollowUp:
+        outcome, now = form.outcome, ctx.now
+        contacted_on, means, directed_to, reason = checked(
+            outcome, form.contacted_on, form.means, form.directed_to, form.reason
         )
-    return follow_up
+        email = self._held(ctx, numero, "suivi")
+        follow_up = FollowUp(
+            outcome=outcome,
+            contacted_on=contacted_on,
+            means=means if outcome == "contactee" else None,
+            directed_to=directed_to if outcome == "orientee" else "",
+            reason=reason if outcome == "sans-suite" else None,
+            recorded_by=email,
+            recorded_at=now,
+        )
+        with transaction(self.engine) as session:
+            row = store.get(session, numero, for_update=True)
+            assert row is not None
+            store.replace_secret(
+                session, self.vault, numero, BlobKind.FOLLOWUP, FOLLOW_UP.dump_json(follow_up)
+            )
+            row.followup, row.updated_at = outcome, now
+            store.save(session, row)
+            self.vault.trail.record(
+                session, at=now, actor=email, action="suivi", numero=numero,
+                detail={"issue": outcome},
+            )  # fmt: skip
+        return follow_up

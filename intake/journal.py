@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from intake import deadlines
 from intake.access import AccessDenied, authorize_audited
 from intake.config import Config, StaffSection
+from intake.context import Context
 from intake.exports import safe_cell
 from intake.journal_text import sentence
 from intake.vocabulary import ACTIONS
@@ -41,72 +42,74 @@ class JournalPage:
     pages: int
 
 
-def _admin(engine: Engine, vault: Vault, config: Config, agent: str, now: datetime) -> StaffSection:
-    member = authorize_audited(engine, vault, config, agent, now, action="journal")
-    if "admin" not in member.duties:
-        with transaction(engine) as session:
-            vault.trail.record(
-                session,
-                at=now,
-                actor=member.email,
-                action="acces-refuse",
-                detail={"demande": "journal", "motif": "role"},
-            )
-        raise AccessDenied(f"{member.email} : le journal est réservé au rôle « admin »")
-    return member
-
-
 def _bounds(filters: JournalFilters, config: Config) -> tuple[datetime | None, datetime | None]:
     return deadlines.day_range(filters.since, filters.until, config.timezone)
 
 
-def journal_page(
-    engine: Engine,
-    vault: Vault,
-    config: Config,
-    agent: str,
-    filters: JournalFilters,
-    number: int,
-    now: datetime,
-) -> JournalPage:
-    _admin(engine, vault, config, agent, now)
-    since, until = _bounds(filters, config)
-    number = max(1, number)
-    with transaction(engine) as session:
-        events, total = audit.events(
-            session,
-            actor=filters.actor,
-            action=filters.action,
-            since=since,
-            until=until,
-            offset=(number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+@dataclass(frozen=True)
+class Journal:
+    """The audit trail for admins only: a refused reading is recorded."""
+
+    config: Config
+    engine: Engine
+    vault: Vault
+
+    def _admin(self, ctx: Context) -> StaffSection:
+        member = authorize_audited(
+            self.engine, self.vault, self.config, ctx.actor, ctx.now, action="journal"
         )
-    return JournalPage(events, total, number, max(1, -(-total // PAGE_SIZE)))
+        if "admin" not in member.duties:
+            with transaction(self.engine) as session:
+                self.vault.trail.record(
+                    session,
+                    at=ctx.now,
+                    actor=member.email,
+                    action="acces-refuse",
+                    detail={"demande": "journal", "motif": "role"},
+                )
+            raise AccessDenied(f"{member.email} : le journal est réservé au rôle « admin »")
+        return member
+
+    def page(self, ctx: Context, filters: JournalFilters, number: int) -> JournalPage:
+        self._admin(ctx)
+        since, until = _bounds(filters, self.config)
+        number = max(1, number)
+        with transaction(self.engine) as session:
+            events, total = audit.events(
+                session,
+                actor=filters.actor,
+                action=filters.action,
+                since=since,
+                until=until,
+                offset=(number - 1) * PAGE_SIZE,
+                limit=PAGE_SIZE,
+            )
+        return JournalPage(events, total, number, max(1, -(-total // PAGE_SIZE)))
+
+    def csv(self, ctx: Context, filters: JournalFilters) -> bytes:
+        """The filtered journal for a Caf request: UTF-8 with BOM, « ; », French headers."""
+        member = self._admin(ctx)
+        since, until = _bounds(filters, self.config)
+        with transaction(self.engine) as session:
+            events, _ = audit.events(
+                session,
+                actor=filters.actor,
+                action=filters.action,
+                since=since,
+                until=until,
+                limit=None,
+            )
+            self.vault.trail.record(
+                session,
+                at=ctx.now,
+                actor=member.email,
+                action="export-journal",
+                detail={"evenements": len(events)},
+            )
+        return _csv(events, self.config)
 
 
-def journal_csv(
-    engine: Engine, vault: Vault, config: Config, agent: str, filters: JournalFilters, now: datetime
-) -> bytes:
-    """The filtered journal for a Caf request: UTF-8 with BOM, « ; », French headers."""
-    member = _admin(engine, vault, config, agent, now)
-    since, until = _bounds(filters, config)
-    with transaction(engine) as session:
-        events, _ = audit.events(
-            session,
-            actor=filters.actor,
-            action=filters.action,
-            since=since,
-            until=until,
-            limit=None,
-        )
-        vault.trail.record(
-            session,
-            at=now,
-            actor=member.email,
-            action="export-journal",
-            detail={"evenements": len(events)},
-        )
+def _csv(events: list[AuditEvent], config: Config) -> bytes:
     stream = io.StringIO()
     writer = csv.writer(stream, delimiter=";")
     writer.writerow(

@@ -1,24 +1,21 @@
 """The console's and the commands' use cases, one method each, called with a `Context` (who
-acts, now): reading the demandes, their follow-up, the exports, the front page, the journal,
-the upload of feeds. `App` builds each service once; a page or a command parses, calls one
-method and renders. Who may do what is decided here (and in the modules they call), never in
-a handler. Each method owns its transactions (storage's `transaction()`)."""
+acts, now): reading the demandes, the front page, the upload of feeds (the follow-up, the
+exports, the journal and the accounts have theirs in their own modules). `App` builds each
+service once; a page or a command parses, calls one method and renders. Who may do what is
+decided here (and in the modules they call), never in a handler. Each method owns its
+transactions (storage's `transaction()`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from datetime import date
+from typing import TYPE_CHECKING, BinaryIO
 
 from intake import deadlines
 from intake.access import AccessDenied, Opened, open_demande
 from intake.context import Context
 from intake.dashboard import Dashboard, dashboard
-from intake.exports import Exported, Format, Selection, export, export_file, last_export
-from intake.followup import FollowUp, mark_treated, record_follow_up
-from intake.journal import JournalFilters, JournalPage, journal_csv, journal_page
 from intake.listing import PAGE_SIZE, Filters, Page, demandes_page
 from storage import demandes as store
 from storage.db import transaction
@@ -28,8 +25,6 @@ if TYPE_CHECKING:
     from intake.config import StaffSection
     from intake.depot import Deposit
     from intake.wiring import Parts
-
-Scope = Literal["depuis", "periode", "tout"]
 
 
 def _member(app: Parts, ctx: Context) -> StaffSection:
@@ -90,110 +85,13 @@ class Reading:
 
 
 @dataclass(frozen=True)
-class FollowUpForm:
-    """What the follow-up form says (convention, art. 3-4), checked by `record`."""
-
-    outcome: str
-    contacted_on: date | None = None
-    means: str | None = None
-    directed_to: str = ""
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class FollowUps:
-    app: Parts
-
-    def mark_treated(self, ctx: Context, numero: str) -> None:
-        app = self.app
-        mark_treated(app.engine, app.vault, app.config, numero, ctx.actor, ctx.now)
-
-    def record(self, ctx: Context, numero: str, form: FollowUpForm) -> FollowUp:
-        app = self.app
-        return record_follow_up(
-            app.engine, app.vault, app.config, numero, ctx.actor, ctx.now,
-            outcome=form.outcome, contacted_on=form.contacted_on, means=form.means,
-            directed_to=form.directed_to, reason=form.reason,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Download:
-    content: bytes
-    name: str
-    format: Format
-
-
-@dataclass(frozen=True)
-class Exports:
-    """The demandes in full for the lieu's software: a habilitated person's communes only,
-    each exported demande audited with its file."""
-
-    app: Parts
-
-    def last(self, ctx: Context) -> datetime | None:
-        """When this person last exported (« depuis la dernière exportation »)."""
-        return last_export(self.app.engine, ctx.actor)
-
-    def selection(
-        self, ctx: Context, scope: Scope, first: date | None, last: date | None, commune: str | None
-    ) -> Selection:
-        if scope == "depuis":
-            return Selection(after=self.last(ctx), commune=commune)
-        if scope == "tout":
-            return Selection(commune=commune)
-        since, until = deadlines.day_range(first, last, self.app.config.timezone)
-        return Selection(since=since, until=until, commune=commune)
-
-    def write(
-        self,
-        ctx: Context,
-        fmt: Format,
-        write: Callable[[bytes], None],
-        scope: Scope = "tout",
-        first: date | None = None,
-        last: date | None = None,
-        commune: str | None = None,
-    ) -> Exported:
-        """The file, handed to `write` inside the transaction that audits it."""
-        app, selection = self.app, self.selection(ctx, scope, first, last, commune)
-        return export(app.engine, app.vault, app.config, ctx.actor, fmt, ctx.now, write, selection)
-
-    def to_file(
-        self, ctx: Context, fmt: Format, output: Path, first: date | None, commune: str | None
-    ) -> Exported:
-        """Into a file its owner alone can read (`intake export`), retrieved since `first`."""
-        app, selection = self.app, self.selection(ctx, "periode", first, None, commune)
-        return export_file(
-            app.engine, app.vault, app.config, ctx.actor, fmt, output, ctx.now, selection
-        )
-
-    def download(
-        self, ctx: Context, fmt: Format, scope: Scope, first: date | None, last: date | None
-    ) -> Download:
-        """The console's export: the file and its name."""
-        written: list[bytes] = []
-        self.write(ctx, fmt, written.append, scope, first, last)
-        name = f"demandes-{ctx.now.astimezone(self.app.config.timezone):%Y-%m-%d-%H%M}.{fmt}"
-        return Download(written[0], name, fmt)
-
-
-@dataclass(frozen=True)
 class Desk:
-    """The console's front page, the journal (admins), the upload of feeds."""
+    """The console's front page and the upload of feeds."""
 
     app: Parts
 
     def dashboard(self, ctx: Context) -> Dashboard:
         return dashboard(self.app.engine, self.app.config, _member(self.app, ctx), ctx.now)
-
-    def journal(self, ctx: Context, filters: JournalFilters, number: int) -> JournalPage:
-        app = self.app
-        return journal_page(app.engine, app.vault, app.config, ctx.actor, filters, number, ctx.now)
-
-    def journal_csv(self, ctx: Context, filters: JournalFilters) -> bytes:
-        app = self.app
-        return journal_csv(app.engine, app.vault, app.config, ctx.actor, filters, ctx.now)
 
     def deposit(self, ctx: Context, uploads: Sequence[tuple[str, BinaryIO]]) -> Deposit:
         from intake.depot import deposit

@@ -12,11 +12,10 @@ from fastapi.responses import Response
 
 from intake import french
 from intake.accounts import Person
-from intake.desk.services import FollowUpForm
 from intake.export_xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from intake.exports import EXPORT_WARNING
 from intake.family.service import SENT
-from intake.followup import FOLLOW_UP, FollowUpError
+from intake.followup import FOLLOW_UP, FollowUpError, FollowUpForm
 from intake.listing import STAGES, Filters
 from intake.vocabulary import STATUS
 from intake.web import notice

@@ -62,7 +62,7 @@ def journal(
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
     app = intake(request)
-    listing = app.desk.journal(app.context(person.email), filters, page_number)
+    listing = app.journal.page(app.context(person.email), filters, page_number)
     return page(
         request,
         "journal.html",
@@ -78,7 +78,7 @@ def journal(
 @router.get("/journal.csv")
 def journal_export(request: Request, person: SignedIn, filters: Filtered) -> Response:
     app = intake(request)
-    content = app.desk.journal_csv(app.context(person.email), filters)
+    content = app.journal.csv(app.context(person.email), filters)
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
