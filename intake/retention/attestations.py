@@ -185,6 +185,11 @@ class Attestations:
             action="signature-attestation", motif=motif, detail={"attestation": attestation_id},
         )  # fmt: skip
 
+    def may_sign(self, email: str) -> bool:
+        """Whether the console offers this person the signature forms."""
+        member = self.config.staff_member(email)
+        return member is not None and "signatory" in member.duties
+
     def signatory(self, email: str, attestation_id: int) -> StaffSection:
         """The person, if they may sign attestations at all (a refusal is audited): checked
         before the terminal asks them who they are."""

@@ -103,7 +103,7 @@ def _attestations_page(
         status_code=422 if refused else 200,
         person=person,
         attestations=app.attestations.visible(person.email),
-        signatory="signatory" in person.member.duties,
+        signatory=app.attestations.may_sign(person.email),
         refused=refused,
     )
 
