@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from intake import followup
 from intake.app import App
 from intake.clock import FixedClock
+from intake.context import Context
 from intake.daemon import Daemon
+from intake.followup import FollowUpForm
 from intake.sandbox.families import SandboxDemande
 from intake.sandbox.state import SandboxState
 
@@ -68,11 +69,13 @@ def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> 
     demo.jobs(daemon, "extranet", "courriels")  # the late one's daily alert
     demo.say(moment, f"{late.numero} est en retard : l'agent est alerté chaque jour.")
 
-    followup.mark_treated(app.engine, app.vault, app.config, first[0].numero, AGENT, moment)
-    followup.record_follow_up(
-        app.engine, app.vault, app.config, first[1].numero, AGENT, moment,
-        outcome="contactee", contacted_on=moment.date(), means="telephone",
-    )  # fmt: skip
+    acting = Context(AGENT, moment)
+    app.followups.mark_treated(acting, first[0].numero)
+    app.followups.record(
+        acting,
+        first[1].numero,
+        FollowUpForm(outcome="contactee", contacted_on=moment.date(), means="telephone"),
+    )
     demo.say(
         moment,
         f"Laetitia Feuga marque {first[0].numero} comme traitée et note le suivi de "

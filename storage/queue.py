@@ -88,6 +88,7 @@ def page(
     them). Reads only: locks nothing."""
     conditions = _where(criteria)
     total = session.exec(select(func.count()).select_from(DemandeRow).where(*conditions)).one()
+    order: list[Any]
     if newest_first:
         order = [col(DemandeRow.transmitted_at).desc(), col(DemandeRow.numero).desc()]
     elif oldest_first:
