@@ -16,8 +16,8 @@ from storage.health import Snapshot, failing_since, quick_read, read_engine
 if TYPE_CHECKING:  # a supervision probe runs `intake status` every minute: no SQLAlchemy
     from sqlalchemy import Engine
 
-    from intake.app import App
     from intake.config import Config
+    from intake.wiring import Parts
 
 WORDS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
 FAILING_TOO_LONG = timedelta(days=1)
@@ -66,7 +66,7 @@ def service_state(workers: list[Any], now: datetime) -> str:
     return "silent" if silent else "running"
 
 
-def lieu_health(app: App, now: datetime) -> Health:
+def lieu_health(app: Parts, now: datetime) -> Health:
     """What `intake status` reports. On an SQLite database ready to be read, it is read with
     the standard library's driver alone (`storage.health.quick_read`); anything else goes
     through the app's engine, which makes, migrates or tightens the database first."""

@@ -92,7 +92,7 @@ def test_version_and_help_load_nothing_heavy() -> None:
 
 def test_the_probe_sees_what_a_handler_loads() -> None:
     """The probe above can fail: a command's handler does load its libraries."""
-    loaded = _loaded_after("import intake.cli.service_cmds")
+    loaded = _loaded_after("import intake.cli.reading_cmds")
     assert {"sqlalchemy", "intake.config"} <= loaded
 
 
