@@ -24,8 +24,8 @@ from sqlalchemy import insert
 
 from bench.common import NOW, machine, peak_rss_mib, timed
 from intake import config as configuration
-from intake import deadlines
 from intake.clock import FixedClock
+from intake.convention import deadlines
 from intake.retention import Retention
 from storage.db import make_engine, transaction, upgrade
 from storage.keystore import KeyStore

@@ -19,18 +19,18 @@ from intake.clock import Clock, SystemClock
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from intake import coverage
-    from intake.account_admin import AccountAdmin
-    from intake.accounts import Accounts
     from intake.config import Config
     from intake.context import Context
+    from intake.convention import coverage
+    from intake.convention.notices import Notices
+    from intake.desk.account_admin import AccountAdmin
+    from intake.desk.accounts import Accounts
+    from intake.desk.exports import Exports
+    from intake.desk.followup import FollowUps
+    from intake.desk.journal import Journal
     from intake.desk.services import Desk, Reading
-    from intake.exports import Exports
     from intake.family.service import FamilyEmails
     from intake.feed import FeedSchema
-    from intake.followup import FollowUps
-    from intake.journal import Journal
-    from intake.notices import Notices
     from intake.pipeline import Ingestor, Line, MailboxPass, Poller
     from intake.pipeline.notify import Notified
     from intake.pipeline.rounds import Retrieval
@@ -92,19 +92,19 @@ class App:
 
     @cached_property
     def followups(self) -> FollowUps:
-        from intake.followup import FollowUps
+        from intake.desk.followup import FollowUps
 
         return FollowUps(self.config, self.engine, self.vault)
 
     @cached_property
     def exports(self) -> Exports:
-        from intake.exports import Exports
+        from intake.desk.exports import Exports
 
         return Exports(self.config, self.engine, self.vault)
 
     @cached_property
     def journal(self) -> Journal:
-        from intake.journal import Journal
+        from intake.desk.journal import Journal
 
         return Journal(self.config, self.engine, self.vault)
 
@@ -116,13 +116,13 @@ class App:
 
     @cached_property
     def accounts(self) -> Accounts:
-        from intake.accounts import Accounts
+        from intake.desk.accounts import Accounts
 
         return Accounts(self.config, self.engine, self.vault, self.clock)
 
     @cached_property
     def account_admin(self) -> AccountAdmin:
-        from intake.account_admin import AccountAdmin
+        from intake.desk.account_admin import AccountAdmin
 
         return AccountAdmin(self.config, self.engine, self.vault, self.clock)
 
@@ -146,7 +146,7 @@ class App:
 
     def today(self) -> date:
         """The lieu's date (its time zone), from the app's clock."""
-        from intake import deadlines
+        from intake.convention import deadlines
 
         return deadlines.local_date(self.clock.now(), self.config.timezone)
 
@@ -158,7 +158,7 @@ class App:
 
     def pollers(self, only: str | None = None, stop: threading.Event | None = None) -> list[Poller]:
         """One retrieval pass per habilitated person's account, each for its communes."""
-        from intake import coverage, deadlines
+        from intake.convention import coverage, deadlines
 
         config = self.config
         if config.raw.extranet is None:
@@ -247,7 +247,7 @@ class App:
 
     @cached_property
     def notices(self) -> Notices:
-        from intake.notices import Notices
+        from intake.convention.notices import Notices
 
         return Notices(self.config)
 

@@ -27,8 +27,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from intake import calendar, systemd
 from intake.app import App
+from intake.convention import calendar
+from intake.ops import systemd
 from intake.pipeline.poll import PollReport
 from intake.sources.dropbox import Dropbox
 from intake.trail import verify_and_alert

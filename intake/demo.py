@@ -25,13 +25,14 @@ from zoneinfo import ZoneInfo
 from aiosmtpd.controller import Controller
 
 from intake import config as configuration
-from intake import deadlines, logs
-from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
+from intake.convention import deadlines
 from intake.daemon import ACTOR, Daemon
 from intake.demo_lieu import CONFIG, CONSOLE_PASSWORD, STAFF, EmlFiler
 from intake.demo_today import current_weeks
+from intake.desk.accounts import Accounts
+from intake.ops import logs
 from intake.reports import MONTH
 from intake.sandbox.certificates import signatory
 from intake.sandbox.server import free_port, start

@@ -17,7 +17,7 @@ from intake.app import App
 from intake.clock import FixedClock
 from intake.context import Context
 from intake.daemon import Daemon
-from intake.followup import FollowUpForm
+from intake.desk.followup import FollowUpForm
 from intake.sandbox.families import SandboxDemande
 from intake.sandbox.state import SandboxState
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from intake import deadlines
+from intake.convention import deadlines
 from intake.french import month_name
 
 if TYPE_CHECKING:  # `intake status` reads without SQLAlchemy (storage.health) and calls assess

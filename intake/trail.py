@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from intake import deadlines
 from intake.config import Config
+from intake.convention import deadlines
 from storage import anchors, audit, audit_coverage
 from storage.db import transaction
 
 if TYPE_CHECKING:  # the vault's anchoring imports this module: no emails' templates for it
-    from intake.notices import Notices
+    from intake.convention.notices import Notices
     from storage.vault import Vault
 
 # Events that reveal personal data (a reading, with or without its PDF; an export; the

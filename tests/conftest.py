@@ -47,7 +47,7 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
     """The product's hasher, for the test that checks it."""
-    from intake import accounts
+    from intake.desk import accounts
 
     production = accounts._HASHER
     monkeypatch.setattr(accounts, "_HASHER", CHEAP_HASHER)

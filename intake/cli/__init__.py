@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO, TypeGuard
 
-from intake import logs
 from intake.cli.exit_codes import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from intake.cli.parser import build_parser
 from intake.clock import Clock, SystemClock
 from intake.errors import ConfigError, IntakeError
+from intake.ops import logs
 from storage.errors import StorageError
 
 if TYPE_CHECKING:

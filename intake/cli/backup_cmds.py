@@ -8,10 +8,10 @@ import getpass
 import sys
 from typing import TextIO
 
-from intake import backups
 from intake.app import App
 from intake.cli.common import EXIT_OK, UsageError, actor, load_app
 from intake.clock import Clock
+from intake.ops import backups
 
 
 def _who(app: App, agent: str | None, action: str) -> str:

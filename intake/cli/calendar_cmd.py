@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from intake import annexe1, deadlines
-from intake.calendar import calendar
 from intake.cli.common import EXIT_OK, dump_json, load_app
 from intake.clock import Clock
+from intake.convention import annexe1, deadlines
+from intake.convention.calendar import calendar
 
 
 def cmd_calendar(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -45,7 +45,7 @@ def dump_json(value: object, out: TextIO) -> None:
 
 def actor(config: Config, agent: str | None, now: datetime) -> str:
     """Who a command acts for: the system account, or a person habilitated at `now`."""
-    from intake.access import authorize
+    from intake.desk.access import authorize
 
     if agent is None:
         return f"système:{getpass.getuser()}"

@@ -7,15 +7,15 @@ import getpass
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from intake.accounts import AccountError
 from intake.cli.common import EXIT_OK, UsageError, load_app
 from intake.clock import Clock
+from intake.desk.accounts import AccountError
 from intake.web.server import ListenError, serve, split_listen
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from intake.account_admin import AccountState
+    from intake.desk.account_admin import AccountState
 
 
 def cmd_web(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from intake import deadlines
 from intake.clock import Clock
+from intake.convention import deadlines
 
 if TYPE_CHECKING:  # `intake status` prints dates, and has no use for the pipeline
     from intake.app import App

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from intake import french
-from intake.access import NotHeld
 from intake.app import App
 from intake.cli.common import (
     EXIT_OK,
@@ -24,12 +23,13 @@ from intake.cli.identity import authenticate
 from intake.cli.printing import _fr_date, _ingest_line, _iso
 from intake.clock import Clock
 from intake.config import Config
-from intake.demande_text import render
-from intake.exports import EXPORT_WARNING, Exported
+from intake.desk.access import NotHeld
+from intake.desk.demande_text import render
+from intake.desk.exports import EXPORT_WARNING, Exported
+from intake.desk.listing import Filters, Item
 from intake.feed import FeedHeader
 from intake.files import write_private
 from intake.french import plural
-from intake.listing import Filters, Item
 from intake.pipeline import Line, Result
 from intake.pipeline.handed import Cleared, Handed, Header, Unreadable, ingest_handed
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from intake import deadlines, vocabulary
+from intake import vocabulary
 from intake.app import App
 from intake.cli.calendar_cmd import (
     cmd_annexe1,
@@ -29,6 +29,7 @@ from intake.cli.printing import (
     _print_notified,
 )
 from intake.clock import Clock
+from intake.convention import deadlines
 from intake.files import open_regular
 from intake.retention.attestations import Summary
 from intake.retention.service import PurgeDone

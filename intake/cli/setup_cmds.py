@@ -19,7 +19,7 @@ from intake.config import ConfigError
 def cmd_init(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     if args.system:
         return _init_system(args, clock, out)
-    from intake.install import init_folder
+    from intake.ops.install import init_folder
 
     done = init_folder(Path(args.directory), clock)
     _print_init(
@@ -46,7 +46,7 @@ def _print_init(out: TextIO, written: str, key: Path, database_url: str, next_st
 
 
 def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    from intake.install import InstallError, init_system
+    from intake.ops.install import InstallError, init_system
 
     try:
         done = init_system(Path(args.root), args.owner, clock)
@@ -66,7 +66,7 @@ def _init_system(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    from intake.install import problems
+    from intake.ops.install import problems
 
     config = configuration.load(configuration.locate(args.config))
     found = problems(App(config, clock), args.connect)

@@ -12,7 +12,7 @@ from intake.app import App
 from intake.cli.common import dump_json, load_app
 from intake.cli.printing import _fr_datetime, _iso
 from intake.clock import Clock
-from intake.status import WORDS, Health, lieu_health
+from intake.ops.status import WORDS, Health, lieu_health
 
 
 def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

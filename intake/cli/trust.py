@@ -8,8 +8,8 @@ from typing import TextIO
 
 from intake.cli.common import EXIT_OK, EXIT_REFUSED, UsageError, dump_json, load_app
 from intake.clock import Clock
+from intake.ops.vault_rotation import rotate_master_key
 from intake.trail import TrailCheck, check_trail
-from intake.vault_rotation import rotate_master_key
 
 
 def cmd_audit(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:

@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, BinaryIO
 
-from intake import deadlines
-from intake.access import AccessDenied, Opened, open_demande
 from intake.context import Context
-from intake.dashboard import Dashboard, dashboard
-from intake.listing import PAGE_SIZE, Filters, Page, demandes_page
+from intake.convention import deadlines
+from intake.desk.access import AccessDenied, Opened, open_demande
+from intake.desk.dashboard import Dashboard, dashboard
+from intake.desk.listing import PAGE_SIZE, Filters, Page, demandes_page
 from storage import demandes as store
 from storage.db import transaction
 from storage.status import Status, still_owed
 
 if TYPE_CHECKING:
     from intake.config import StaffSection
-    from intake.depot import Deposit
+    from intake.desk.depot import Deposit
     from intake.wiring import Parts
 
 
@@ -94,6 +94,6 @@ class Desk:
         return dashboard(self.app.engine, self.app.config, _member(self.app, ctx), ctx.now)
 
     def deposit(self, ctx: Context, uploads: Sequence[tuple[str, BinaryIO]]) -> Deposit:
-        from intake.depot import deposit
+        from intake.desk.depot import deposit
 
         return deposit(self.app, ctx.actor, uploads)

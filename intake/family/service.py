@@ -23,9 +23,9 @@ from email.utils import format_datetime
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import Engine
 
-from intake import deadlines
-from intake.access import NotHeld, authorize_for_demande, open_demande, refuse_past_retention
 from intake.config import Config, Problem
+from intake.convention import deadlines
+from intake.desk.access import NotHeld, authorize_for_demande, open_demande, refuse_past_retention
 from intake.family import letters
 from intake.family.letters import Letter, LetterError, Letters
 from intake.feed.model import RECORD, Demande

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from intake.deadlines import past_retention
+from intake.convention.deadlines import past_retention
 from intake.feed.decode import Unreadable, decode_demande, parse_datetime
 from intake.feed.errors import NOTHING_PERSONAL, Code, Violation, ordered
 from intake.feed.guard import crowded, hardened_parser_options

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from intake.deadlines import local_date, past_retention, purge_due
+from intake.convention.deadlines import local_date, past_retention, purge_due
 from intake.feed.errors import Code, Violation
 from intake.feed.model import Demande, Enfant, EnfantANaitre
 

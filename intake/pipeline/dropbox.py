@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from intake.clock import Clock
+from intake.convention.notices import Notices
 from intake.feed import FeedHeader
 from intake.feed.model import DocumentPdf
 from intake.feed.pdf import FolderPdfSource
 from intake.files import NOT_REGULAR
-from intake.notices import Notices
 from intake.pipeline.ingest import Ingestor
 from intake.pipeline.writes import Line, Result
 from intake.sources.dropbox import Dropbox

@@ -10,7 +10,7 @@ from email import policy as email_policy
 
 from sqlmodel import Session
 
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from intake.pipeline.ingest import Ingestor
 from intake.sources import mailbox
 from intake.sources.mailbox import MailboxSettings

@@ -1,5 +1,6 @@
 """The last step of the flow: announce what arrived, raise the alerts that are due, send what
-the outbox holds. Never a personal datum in an email (`intake.notices` decides the texts)."""
+the outbox holds. Never a personal datum in an email (`intake.convention.notices`
+decides the texts)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from intake.clock import Clock
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from notifier.smtp import Delivery, SmtpSettings, deliver
 from storage.db import transaction
 

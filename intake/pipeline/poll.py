@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from intake.convention.notices import Notices
 from intake.feed import (
     Code,
 )
 from intake.feed.model import DocumentPdf
 from intake.feed.pdf import PdfMissingError
-from intake.notices import Notices
 from intake.pipeline.ingest import Ingestor
 from intake.pipeline.writes import Line, Result
 from intake.sources.extranet import ExtranetClient

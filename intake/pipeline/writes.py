@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from intake import deadlines
 from intake.clock import Clock
+from intake.convention import deadlines
 from intake.feed import Accepted, Code, DocumentRefused, Refused
 from intake.sources.mailbox import Notification
 from storage import demandes as store

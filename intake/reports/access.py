@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from intake.access import AccessDenied, authorize_audited, record_refusal, sees_every_commune
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.desk.access import AccessDenied, authorize_audited, record_refusal, sees_every_commune
 from intake.reports.csv import communes_of, only_communes
 from storage import reports as report_store
 from storage.db import transaction

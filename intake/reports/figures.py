@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
-from intake import deadlines
 from intake.config import Config
+from intake.convention import deadlines
 from storage import attestations as attestation_store
 from storage import audit
 from storage import communes as communes_store

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from intake import deadlines
 from intake.config import Config
+from intake.convention import deadlines
+from intake.convention.notices import Notices
 from intake.french import month_name
-from intake.notices import Notices
 from intake.reports.csv import to_csv
 from intake.reports.figures import MONTH, Figures, gather, previous_month
 from storage import anchors, audit

@@ -8,13 +8,13 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from intake import deadlines
-from intake.access import AccessDenied, NotHeld, authorize_audited, record_refusal
-from intake.access import sees_every_commune as sees_all
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.convention import deadlines
+from intake.convention.notices import Notices
+from intake.desk.access import AccessDenied, NotHeld, authorize_audited, record_refusal
+from intake.desk.access import sees_every_commune as sees_all
 from intake.habilitation import outside_period
-from intake.notices import Notices
 from intake.retention import scan, signing
 from intake.retention.signing import SignatureRefused
 from storage import attestations as store

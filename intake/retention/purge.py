@@ -33,9 +33,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from intake import deadlines
 from intake.clock import Clock
 from intake.config import Config
+from intake.convention import deadlines
 from intake.habilitation import habilitated
 from storage import anchors, audit, destruction, keyring
 from storage import attestations as attestation_store

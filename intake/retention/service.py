@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from intake.access import AccessDenied, authorize
 from intake.context import Context
+from intake.desk.access import AccessDenied, authorize
 from intake.retention.purge import Planned, PurgeOutcome
 from storage import attestations as attestation_store
 from storage.db import transaction

@@ -1,6 +1,6 @@
 """The administrators' accounts page (`/comptes`) and the page a one-time link opens to
 choose a password (`/mot-de-passe/{token}`). Each handler parses, calls one method of
-`intake.account_admin` and renders; the rules and the audit are there."""
+`intake.desk.account_admin` and renders; the rules and the audit are there."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
 
-from intake.account_admin import AccountAdmin
-from intake.accounts import AccountError, Person, csrf_matches
+from intake.desk.account_admin import AccountAdmin
+from intake.desk.accounts import AccountError, Person, csrf_matches
 from intake.errors import IntakeError
 from intake.web import notice
 from intake.web.auth import LOGIN_CSRF_COOKIE, BadCsrf, checked, intake, set_cookie, signed_in

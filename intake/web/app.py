@@ -15,11 +15,11 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from intake.access import AccessDenied, NotHeld, PastRetention
-from intake.accounts import dummy_hash
 from intake.app import App
+from intake.desk.access import AccessDenied, NotHeld, PastRetention
+from intake.desk.accounts import dummy_hash
+from intake.desk.followup import FollowUpError
 from intake.errors import IntakeError
-from intake.followup import FollowUpError
 from intake.retention.signing import SignatureRefused
 from intake.web import (
     accessibility_page,

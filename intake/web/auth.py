@@ -1,7 +1,7 @@
 """Who is asking: the session cookie, the CSRF token of every POST, and the sign-in pages.
 
 A handler only parses, calls one service and renders; the rules (passwords, lock-out,
-time-outs, TOTP) are in `intake.accounts`.
+time-outs, TOTP) are in `intake.desk.accounts`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from intake.accounts import Accounts, Person, SignInRefused, csrf_matches
 from intake.app import App
+from intake.desk.accounts import Accounts, Person, SignInRefused, csrf_matches
 from intake.web.notice import safe_next
 from intake.web.render import page
 

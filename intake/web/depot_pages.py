@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from intake.accounts import Person
-from intake.depot import MAX_DEPOT, DepotRefused
+from intake.desk.accounts import Person
+from intake.desk.depot import MAX_DEPOT, DepotRefused
 from intake.web.auth import checked, intake, signed_in
 from intake.web.render import page
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from intake.accounts import Person
+from intake.desk.accounts import Person
 from intake.family.letters import LetterError
 from intake.web import notice
 from intake.web.auth import checked, intake, signed_in

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake.depot import MAX_DEPOT
+from intake.desk.depot import MAX_DEPOT
 
 log = logging.getLogger("intake.web")
 

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from intake import french
-from intake.accounts import Person
-from intake.export_xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
-from intake.exports import EXPORT_WARNING
+from intake.desk.accounts import Person
+from intake.desk.export_xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from intake.desk.exports import EXPORT_WARNING
+from intake.desk.followup import FOLLOW_UP, FollowUpError, FollowUpForm
+from intake.desk.listing import STAGES, Filters
 from intake.family.service import SENT
-from intake.followup import FOLLOW_UP, FollowUpError, FollowUpForm
-from intake.listing import STAGES, Filters
 from intake.vocabulary import STATUS
 from intake.web import notice
 from intake.web.auth import checked, intake, signed_in

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from intake import french
-from intake.accounts import Person
-from intake.journal import JournalFilters, describe, staff_names
+from intake.desk.accounts import Person
+from intake.desk.journal import JournalFilters, describe, staff_names
 from intake.retention.signing import SignatureRefused
 from intake.web import notice
 from intake.web.auth import checked, intake, signed_in

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from intake.account_admin import AccountAdmin
+from intake.desk.account_admin import AccountAdmin
 from intake.reports import previous_month
 from storage.db import transaction
 from storage.models import OutboxMessage

@@ -17,8 +17,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from intake.accounts import TERMINAL_REFUSED
-from intake.throttle import ACCOUNT_FREE
+from intake.desk.accounts import TERMINAL_REFUSED
+from intake.desk.throttle import ACCOUNT_FREE
 from tests.e2e.conftest import CONSOLE_PASSWORD, LAUNCHER, Intake, Run, give_password
 from tests.support.feeds import PERSONAL, SAMPLES
 from tests.support.lieu import NOW

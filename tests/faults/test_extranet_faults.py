@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from storage.db import transaction
 from storage.models import OutboxMessage, Status
 from tests.integration.test_extranet import make_poller, sandbox, stored  # noqa: F401

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from intake.app import App
 from intake.clock import FixedClock
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from intake.pipeline import Line, MailboxPass, Poller, Result
 from intake.pipeline import mailbox as mailbox_pass
 from intake.sandbox.state import SandboxState, notification_email

@@ -4,8 +4,8 @@ a commune no account covers is named by check-config and status."""
 from __future__ import annotations
 
 from intake import config as configuration
-from intake import coverage
-from intake.status import CRITICAL, health
+from intake.convention import coverage
+from intake.ops.status import CRITICAL, health
 from storage import heartbeats
 from storage.db import transaction
 from tests.support.lieu import NOW

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from intake import backups
 from intake.app import App
-from intake.calendar import calendar
 from intake.clock import FixedClock
 from intake.config import Config
+from intake.convention.calendar import calendar
+from intake.ops import backups
 from intake.retention import Retention
 from storage import anchors, audit
 from storage import backup as copies

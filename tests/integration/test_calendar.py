@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
-from intake import annexe1
 from intake import config as configuration
-from intake.calendar import calendar, remind
-from intake.notices import Notices
+from intake.convention import annexe1
+from intake.convention.calendar import calendar, remind
+from intake.convention.notices import Notices
 from storage import communes
 from storage.db import transaction
 from storage.models import OutboxMessage

@@ -10,9 +10,9 @@ import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
-from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
+from intake.desk.accounts import Accounts
 from intake.web.notice import COOKIE, safe_next
 from tests.support.console import (
     AGENT,

@@ -14,9 +14,9 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
+from intake.desk.accounts import Accounts
 from intake.web.app import create_app
 from storage.db import transaction
 from storage.models import AuditEvent, DemandeRow

@@ -207,7 +207,7 @@ def test_after_a_purge_and_its_signature_no_page_shows_a_code(tmp_path: Path):
 def test_the_deadline_email_says_its_day_in_words(lieu: App):
     from sqlmodel import select
 
-    from intake.notices import Notices
+    from intake.convention.notices import Notices
     from storage.models import OutboxMessage
 
     with transaction(lieu.engine) as session:

@@ -254,7 +254,7 @@ def test_a_quarantined_pdf_kept_by_an_earlier_version_is_served_only_if_declared
     a database holding such a copy must not serve it (issue 21, item 1)."""
     from sqlmodel import delete
 
-    from intake.access import open_demande
+    from intake.desk.access import open_demande
     from intake.pipeline import Line
     from storage import demandes as store
     from storage.db import transaction

@@ -111,7 +111,7 @@ def test_a_signed_attestation_goes_to_the_caf_with_its_pdf(tmp_path):
 
 
 def test_the_attestation_lists_the_copies_that_left_the_vault(tmp_path):
-    from intake.access import open_demande
+    from intake.desk.access import open_demande
 
     clock = FixedClock(NOW)
     app = console_lieu(tmp_path, clock)

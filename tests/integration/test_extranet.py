@@ -198,7 +198,7 @@ def technical_alerts(engine) -> list[tuple[str, str]]:
 
 
 def test_admins_are_told_once_per_account_problem(sandbox, ingestor, engine, lieu_config, now):
-    from intake.notices import Notices
+    from intake.convention.notices import Notices
 
     _, url = sandbox
     for _ in range(3):
@@ -211,7 +211,7 @@ def test_admins_are_told_once_per_account_problem(sandbox, ingestor, engine, lie
 
 
 def test_an_outage_is_reported_once_after_the_threshold(ingestor, engine, lieu_config, clock):
-    from intake.notices import Notices
+    from intake.convention.notices import Notices
 
     for hours in (0, 1, 5, 6, 30):
         clock.instant = NOW + timedelta(hours=hours)
@@ -227,7 +227,7 @@ def test_an_outage_is_reported_once_after_the_threshold(ingestor, engine, lieu_c
 
 
 def test_a_refused_commune_is_reported_to_the_admins(sandbox, ingestor, engine, lieu_config, now):
-    from intake.notices import Notices
+    from intake.convention.notices import Notices
 
     state, url = sandbox
     state.accounts[ACCOUNT].communes = frozenset({"69273"})
@@ -267,9 +267,9 @@ def test_an_unexpected_error_is_the_communes_shown_and_told_once(
     """Whatever a pass raises for one commune is that commune's error: recorded, shown by
     `status` (a warning, critical after a day) and on the dashboard, the administrators told
     once per episode, without the exception's text; the other communes are retrieved."""
-    from intake.dashboard import dashboard
-    from intake.notices import Notices
-    from intake.status import CRITICAL, WARNING, health
+    from intake.convention.notices import Notices
+    from intake.desk.dashboard import dashboard
+    from intake.ops.status import CRITICAL, WARNING, health
     from storage import heartbeats
 
     state, url = sandbox

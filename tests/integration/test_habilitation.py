@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from intake import calendar, coverage
-from intake.access import AccessDenied, open_demande
-from intake.accounts import Accounts, IdentityRefused, SignInRefused
 from intake.app import App
 from intake.cli.common import actor
 from intake.clock import FixedClock
-from intake.dashboard import dashboard
+from intake.convention import calendar, coverage
+from intake.desk.access import AccessDenied, open_demande
+from intake.desk.accounts import Accounts, IdentityRefused, SignInRefused
+from intake.desk.dashboard import dashboard
+from intake.ops.status import health
 from intake.retention.signing import SignatureRefused
-from intake.status import health
 from storage import heartbeats
 from storage.db import transaction
 from storage.models import AuditEvent, OutboxMessage

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from intake.pipeline import MailboxPass
 from intake.sandbox.families import make_demande
 from intake.sandbox.state import notification_email

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from notifier import outbox
 from notifier.render import render
 from notifier.smtp import SmtpSettings, deliver

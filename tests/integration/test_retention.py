@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from intake.clock import FixedClock
-from intake.notices import Notices
+from intake.convention.notices import Notices
 from intake.retention import Retention
 from intake.retention import purge as purge_module
 from storage import attestations as attestation_store

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import SQLModel, delete, select
 
-from intake import deadlines
 from intake.clock import FixedClock
+from intake.convention import deadlines
 from intake.retention import Retention
 from storage.db import make_engine, transaction, upgrade
 from storage.models import Attestation, DemandeRow, Status

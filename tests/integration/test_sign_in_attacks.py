@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import select
 
-import intake.accounts as accounts_module
+import intake.desk.accounts as accounts_module
 from intake import config as configuration
-from intake.accounts import Accounts, SignInRefused
 from intake.app import App
 from intake.clock import FixedClock
+from intake.desk.accounts import Accounts, SignInRefused
 from intake.web.app import create_app
 from storage.db import transaction
 from storage.models import AuditEvent, OutboxMessage

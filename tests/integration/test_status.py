@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from intake.status import CRITICAL, OK, WARNING, health
+from intake.ops.status import CRITICAL, OK, WARNING, health
 from storage import attestations, audit, communes, heartbeats, reports
 from storage.db import transaction
 from tests.support.lieu import NOW, PARIS
@@ -116,7 +116,7 @@ def test_a_monthly_report_missed_is_a_warning(engine, lieu_config):
 
 
 def test_the_dashboard_shows_what_is_overdue(engine, vault, lieu_config):
-    from intake.dashboard import dashboard
+    from intake.desk.dashboard import dashboard
 
     hold(engine, vault, "ME-2026-0000001", paris("2026-05-20T09:00"), PARIS)
     member = lieu_config.staff_member("l.feuga@ville-corbas.fr")

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-import intake.accounts as accounts_module
+import intake.desk.accounts as accounts_module
 from intake import config as configuration
-from intake.accounts import Accounts, IdentityRefused
 from intake.clock import FixedClock
+from intake.desk.accounts import Accounts, IdentityRefused
 from storage.db import transaction
 from storage.models import AuditEvent, WebSession
 from storage.vault import Vault

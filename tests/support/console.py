@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from intake import config as configuration
-from intake.accounts import Accounts
 from intake.app import App
 from intake.clock import FixedClock
+from intake.desk.accounts import Accounts
 from storage.db import transaction
 from storage.models import AuditEvent
 from storage.vault import generate_master_key_file

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from intake import deadlines
+from intake.convention import deadlines
 from storage import demandes as store
 from storage.db import transaction
 from storage.models import BlobKind, DemandeRow, Status

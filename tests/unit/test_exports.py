@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.exports import safe_cell
+from intake.desk.exports import safe_cell
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,20 @@ def test_no_import_cycles(graph: grimp.ImportGraph):
 
 @pytest.mark.parametrize(
     ("lower", "upper"),
-    [("storage", "intake"), ("notifier", "intake"), ("intake.feed", "storage")],
+    [
+        ("storage", "intake"),
+        ("notifier", "intake"),
+        ("intake.feed", "storage"),
+        # The console's services and the convention's clocks serve the console and the
+        # commands; they never reach back into either, nor the clocks into the desk.
+        ("intake.desk", "intake.web"),
+        ("intake.desk", "intake.cli"),
+        ("intake.convention", "intake.desk"),
+        ("intake.convention", "intake.web"),
+        ("intake.convention", "intake.cli"),
+        ("intake.ops", "intake.web"),
+        ("intake.web", "intake.cli"),
+    ],
 )
 def test_no_import_runs_back_up(graph: grimp.ImportGraph, lower: str, upper: str):
     chains = graph.find_shortest_chains(importer=lower, imported=upper)

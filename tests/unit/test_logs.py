@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
-from intake import logs
+from intake.ops import logs
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
 

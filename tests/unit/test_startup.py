@@ -14,15 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from intake import accounts
 from intake.cli import build_parser
 from intake.cli.lazy import Lazy
+from intake.desk import accounts
 
 
 def test_importing_the_command_makes_no_password_hash() -> None:
     """The console's dummy Argon2 hash (150 ms, 64 MB) is made when the console starts, not
     by every command that imports the accounts module."""
-    probe = "import intake.cli, intake.accounts as a; print(a.dummy_hash.cache_info().currsize)"
+    probe = (
+        "import intake.cli, intake.desk.accounts as a; print(a.dummy_hash.cache_info().currsize)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
     ).stdout
@@ -130,12 +132,12 @@ NOT_FOR_STATUS = (
     "psycopg",
     "storage.models",
     "storage.db",
-    "intake.dashboard",
+    "intake.desk.dashboard",
     "intake.reports",
     "intake.pipeline",
     "intake.sources",
     "intake.feed",
-    "intake.notices",
+    "intake.convention.notices",
 )
 
 

@@ -1,11 +1,11 @@
-"""The delays of the console's sign-in (intake.throttle): free tries, then one minute doubled
+"""The delays of the console's sign-in (intake.desk.throttle): free tries, then one minute doubled
 at each failure up to fifteen, never reset by the delay itself, forgotten after a quiet hour."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from intake import throttle
+from intake.desk import throttle
 from storage.models import SignInThrottle
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

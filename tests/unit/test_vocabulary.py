@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from intake import vocabulary
-from intake.access import Opened
-from intake.demande_text import render
+from intake.desk.access import Opened
+from intake.desk.demande_text import render
+from intake.desk.journal_text import PHRASES, sentence
 from intake.feed.errors import Code
 from intake.feed.model import Demande
-from intake.journal_text import PHRASES, sentence
 from storage.models import DemandeRow, Status
 from tests.support.vocabulary import raw_words
 

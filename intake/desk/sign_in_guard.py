@@ -1,7 +1,7 @@
 """The sign-in's guard: the throttles of one attempt, locked for its transaction, the
 failures counted on them, and what a new delay sets off (the waiting sessions ended, an audit
 event, the administrators' email once per episode). The rules of the delays are in
-`intake.throttle`; the steps of signing in, in `intake.accounts`."""
+`intake.desk.throttle`; the steps of signing in, in `intake.desk.accounts`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from intake import throttle
 from intake.config import Config, StaffSection
-from intake.notices import Notices
+from intake.convention.notices import Notices
+from intake.desk import throttle
 from storage import accounts as store
 from storage.db import transaction
 from storage.models import SignInThrottle

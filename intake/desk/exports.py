@@ -14,12 +14,12 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from intake import deadlines
-from intake.access import authorize_audited
 from intake.config import Config
 from intake.context import Context
-from intake.export_table import COLUMNS, HEADERS, as_text, cells
-from intake.export_xlsx import workbook
+from intake.convention import deadlines
+from intake.desk.access import authorize_audited
+from intake.desk.export_table import COLUMNS, HEADERS, as_text, cells
+from intake.desk.export_xlsx import workbook
 from intake.feed.model import RECORD, Demande
 from intake.files import RefusedFileError, write_private
 from storage import audit

@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from intake import deadlines
 from intake.config import Config, StaffSection
+from intake.convention import deadlines
 from intake.errors import IntakeError
 from intake.feed.model import RECORD, Demande
 from intake.habilitation import habilitated, outside_period
@@ -153,7 +153,7 @@ class Opened:
     demande: Demande | None  # None for a quarantined demande (only its XML is kept)
     quarantine_xml: bytes | None
     pdf: bytes | None
-    follow_up: bytes | None = None  # the lieu's follow-up, JSON (intake.followup)
+    follow_up: bytes | None = None  # the lieu's follow-up, JSON (intake.desk.followup)
     family_emails: bytes | None = None  # the emails sent to the family, JSON (intake.family)
 
 

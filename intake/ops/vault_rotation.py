@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.access import authorize
 from intake.app import App
+from intake.desk.access import authorize
 from storage import anchors, audit, keyring
 from storage.db import transaction
 from storage.vault import master_key_id, read_master_key_file

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from intake import throttle
-from intake.access import AccessDenied, record_refusal
-from intake.accounts import MIN_PASSWORD, AccountError, Accounts
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.desk import throttle
+from intake.desk.access import AccessDenied, record_refusal
+from intake.desk.accounts import MIN_PASSWORD, AccountError, Accounts
 from intake.habilitation import outside_period
 from notifier import outbox
 from notifier.render import render

@@ -113,7 +113,7 @@ def problems(app: App, connect: bool) -> list[configuration.Problem]:
     """What keeps the configuration from serving: an example left, a secret missing, a
     commune no extranet account retrieves, a key that is not this database's, and with
     `connect` an extranet account that cannot sign in."""
-    from intake import coverage, deadlines
+    from intake.convention import coverage, deadlines
     from storage.vault import VaultError
 
     config = app.config

@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from intake import deadlines, vocabulary
+from intake import vocabulary
 from intake.config import Config
 from intake.config.sections import CommuneSection
+from intake.convention import deadlines
 from storage import queue
 from storage.db import transaction
 from storage.models import DemandeRow, Status

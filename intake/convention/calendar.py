@@ -21,9 +21,9 @@ from datetime import date, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
 
-from intake import annexe1, coverage, deadlines
 from intake.config import Config
-from intake.notices import Notices
+from intake.convention import annexe1, coverage, deadlines
+from intake.convention.notices import Notices
 from storage import attestations as attestation_store
 from storage import audit
 from storage import backup as backup_store

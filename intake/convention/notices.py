@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from intake import deadlines, vocabulary
+from intake import vocabulary
 from intake.config import Config
+from intake.convention import deadlines
 from intake.french import long_day, of_month
 from intake.habilitation import habilitated
 from notifier import outbox

@@ -11,12 +11,12 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from intake import deadlines
-from intake.access import AccessDenied, authorize_audited
 from intake.config import Config, StaffSection
 from intake.context import Context
-from intake.exports import safe_cell
-from intake.journal_text import sentence
+from intake.convention import deadlines
+from intake.desk.access import AccessDenied, authorize_audited
+from intake.desk.exports import safe_cell
+from intake.desk.journal_text import sentence
 from intake.vocabulary import ACTIONS
 from storage import audit
 from storage.db import transaction

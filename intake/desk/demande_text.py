@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from intake import vocabulary as words
-from intake.access import Opened
+from intake.desk.access import Opened
 from intake.feed.model import Enfant
 from intake.french import long_day
 

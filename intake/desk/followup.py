@@ -14,10 +14,10 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy import Engine
 
-from intake import deadlines
-from intake.access import NotHeld, authorize_for_demande, refuse_past_retention
 from intake.config import Config
 from intake.context import Context
+from intake.convention import deadlines
+from intake.desk.access import NotHeld, authorize_for_demande, refuse_past_retention
 from intake.errors import IntakeError
 from intake.french import long_day
 from intake.vocabulary import MEANS, NO_FOLLOW_UP, OUTCOMES

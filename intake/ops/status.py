@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from intake import coverage, deadlines, obligations
+from intake import obligations
+from intake.convention import coverage, deadlines
 from intake.habilitation import outside_period
 from intake.obligations import CRITICAL, OK, WARNING
 from storage.health import Snapshot, failing_since, quick_read, read_engine

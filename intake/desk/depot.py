@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
-from intake.access import AccessDenied, authorize_audited
+from intake.desk.access import AccessDenied, authorize_audited
 from intake.errors import IntakeError
 from intake.feed import Accepted, FeedHeader, Refused, RuleContext, read_feed
 from intake.feed.model import DocumentPdf

@@ -9,11 +9,11 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from intake import coverage, deadlines
 from intake.config import Config, StaffSection
-from intake.listing import Filters, criteria
+from intake.convention import coverage, deadlines
+from intake.desk.listing import Filters, criteria
 from intake.obligations import CRITICAL, Overdue, overdue
-from intake.status import service_state
+from intake.ops.status import service_state
 from notifier import outbox
 from storage import attestations as attestation_store
 from storage import communes as communes_store
@@ -33,7 +33,7 @@ class CommuneLine:
     to_retrieve: int
     late: int
     next_due: date | None
-    uncovered: bool = False  # no usable extranet account retrieves it (intake.coverage)
+    uncovered: bool = False  # no usable extranet account retrieves it (intake.convention.coverage)
 
 
 # What each figure of the dashboard counts: the filters of the list it links to.

@@ -3,8 +3,8 @@ signs in with their own address and password, optionally a TOTP code; sessions t
 
 Only an argon2 hash of each password is kept, the TOTP secret is wrapped by the master
 key, and a session is known by the SHA-256 of its cookie. Guessing is slowed down per account
-and per source address (`intake.throttle`, `intake.sign_in_guard`): each sign-in checks the
-delay, verifies and counts in one step serialised per account, every refusal reads the same
+and per source address (`intake.desk.throttle`, `intake.desk.sign_in_guard`): each sign-in checks
+the delay, verifies and counts in one step serialised per account, every refusal reads the same
 and costs one Argon2 verification, and the administrators are emailed once per episode. A
 session waiting for its TOTP code has a few guesses, obeys the same delay and ends when it is
 set; an accepted code is never accepted again. Every sign-in, failure, delay and sign-out is
@@ -33,9 +33,9 @@ from sqlmodel import Session
 
 from intake.clock import Clock
 from intake.config import Config, StaffSection
+from intake.desk.sign_in_guard import UNKNOWN_ACTOR, Guard
 from intake.errors import IntakeError
 from intake.habilitation import habilitated_member
-from intake.sign_in_guard import UNKNOWN_ACTOR, Guard
 from storage import accounts as store
 from storage.db import transaction
 from storage.models import StaffAccount, WebSession

@@ -14,7 +14,7 @@ from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from intake.export_table import Cell, Column
+from intake.desk.export_table import Cell, Column
 
 FORMATS = {
     "code": "@",
