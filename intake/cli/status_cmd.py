@@ -21,7 +21,12 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     result = lieu_health(app, clock.now())
     if args.json:
         dump_json(_status_json(app, result), out)
-        return result.code
+    else:
+        _print_status(app, result, out)
+    return result.code
+
+
+def _print_status(app: App, result: Health, out: TextIO) -> None:
     print(result.summary(), file=out)
     for level, text in sorted(result.problems, key=lambda p: -p[0]):
         print(f"[{WORDS[level]}] {text}", file=out)
@@ -42,7 +47,6 @@ def cmd_status(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
         + ("" if app.config.raw.smtp else " (pas de [smtp] configuré : ils restent en file)"),
         file=out,
     )
-    return result.code
 
 
 def _status_json(app: App, result: Health) -> dict[str, Any]:

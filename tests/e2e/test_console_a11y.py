@@ -29,7 +29,7 @@ def _password_link(console: Console, email: str) -> str:
     """A one-time link to choose a password, as the colleague's email carries it."""
     app = console.app
     admin = AccountAdmin(app.config, app.engine, app.vault, app.clock)
-    admin.send_password_link(DSI, email, "https://intake.ville-corbas.fr")
+    admin.send_password_link(DSI, email)  # to the configured [web] base_url
     with transaction(app.engine) as session:
         messages = [m for m in session.exec(select(OutboxMessage)) if m.kind == "mot-de-passe"]
     found = re.search(r"(/mot-de-passe/[A-Za-z0-9_-]+)", messages[-1].text_body)

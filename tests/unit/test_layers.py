@@ -188,11 +188,7 @@ def test_the_query_scan_sees_what_it_forbids(tmp_path: Path):
 MAX_HANDLER_LINES = 20
 ROUTE_METHODS = {"get", "post", "put", "patch", "delete"}
 # Handlers allowed past the limit, each with why; keep this empty but for what truly cannot be.
-LONG_HANDLERS = {
-    # Its module belongs to the status work in flight (intake status's speed); it is cut down
-    # with that work rather than edited by two hands at once.
-    "intake/cli/status_cmd.py::cmd_status",
-}
+LONG_HANDLERS: set[str] = set()
 
 
 def _handlers() -> list[tuple[str, int]]:
