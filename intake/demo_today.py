@@ -83,8 +83,9 @@ def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> 
     )
     moment = days_ago(0.1)
     emails = app.family_emails
-    draft = emails.draft(AGENT, moment, second[0].numero, "accuse-reception")
-    emails.send(AGENT, moment, second[0].numero, "accuse-reception", draft.subject, draft.text)
+    ctx = Context(AGENT, moment)
+    draft = emails.draft(ctx, second[0].numero, "accuse-reception")
+    emails.send(ctx, second[0].numero, "accuse-reception", draft.subject, draft.text)
     demo.say(
         moment,
         f"Elle envoie l'accusé de réception à la famille de {second[0].numero} depuis la console.",

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import Engine
 
 from intake.config import Config, Problem
+from intake.context import Context
 from intake.convention import deadlines
 from intake.desk.access import NotHeld, authorize_for_demande, open_demande, refuse_past_retention
 from intake.family import letters
@@ -91,9 +92,10 @@ class FamilyEmails:
         """Read at each use: the lieu edits its letters without restarting the console."""
         return lieu_letters(self.config)
 
-    def draft(self, agent: str, now: datetime, numero: str, letter_id: str | None) -> Draft:
+    def draft(self, ctx: Context, numero: str, letter_id: str | None) -> Draft:
         """The letters to choose from and, once one is chosen, its text for this family. The
         demande is read for it (audited like any reading)."""
+        agent, now = ctx.actor, ctx.now
         available = self.letters()
         opened = open_demande(self.engine, self.vault, self.config, numero, agent, now)
         if opened.demande is None:
@@ -108,10 +110,9 @@ class FamilyEmails:
         subject, text = available.render(letter, self._values(demande, agent, now))
         return Draft(opened.row.numero, to, choices, letter, subject, text)
 
-    def send(
-        self, agent: str, now: datetime, numero: str, letter_id: str, subject: str, text: str
-    ) -> SentEmail:
+    def send(self, ctx: Context, numero: str, letter_id: str, subject: str, text: str) -> SentEmail:
         """Send the (edited) text to the family's address from the demande, then record it."""
+        agent, now = ctx.actor, ctx.now
         subject, text = " ".join(subject.split()), text.replace("\r\n", "\n").strip()
         if not subject or len(subject) > MAX_SUBJECT:
             raise LetterError(f"l’objet est demandé, en {MAX_SUBJECT} caractères au plus")

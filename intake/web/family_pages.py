@@ -27,7 +27,7 @@ def letter_form(
     modele: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     app = intake(request)
-    draft = app.family_emails.draft(person.email, app.clock.now(), numero[:15], modele or None)
+    draft = app.family_emails.draft(app.context(person.email), numero[:15], modele or None)
     return page(
         request, "courriel.html", person=person, draft=draft, subject=draft.subject,
         text=draft.text, error=None,
@@ -44,11 +44,11 @@ def letter_sent(
     texte: Annotated[str, Form(max_length=40_000)] = "",
 ) -> Response:
     app = intake(request)
-    now, numero = app.clock.now(), numero[:15]
+    ctx, numero = app.context(person.email), numero[:15]
     try:
-        app.family_emails.send(person.email, now, numero, modele, objet, texte)
+        app.family_emails.send(ctx, numero, modele, objet, texte)
     except LetterError as refused:  # shown with what was typed, to send again
-        draft = app.family_emails.draft(person.email, now, numero, modele)
+        draft = app.family_emails.draft(ctx, numero, modele)
         return page(
             request, "courriel.html", status_code=422, person=person, draft=draft,
             subject=objet, text=texte, error=str(refused),
