@@ -190,6 +190,16 @@ def test_the_administrator_unlocks_a_colleague(
     sign_in(colleague, BRON)  # at once, the clock not moved
     assert colleague.locator("h1").inner_text() == "Tableau de bord"
 
+    # Then a second factor for the colleague: its QR code is shown once, to this admin only.
+    row = page.locator("tr", has_text=BRON)
+    row.get_by_role("button", name="Activer le second facteur").click()
+    assert "Second facteur activé" in page.content()
+    assert page.get_by_role("img", name=f"QR code du second facteur de {BRON}").is_visible()
+    check(page, screen, "les comptes, un second facteur activé")
+    page.goto("/comptes")
+    assert "Second facteur activé" not in page.content()  # shown once
+    assert "second facteur : oui" in page.locator("tr", has_text=BRON).inner_text()
+
 
 def test_the_session_times_out_after_thirty_minutes(page: Any, console: Console) -> None:
     sign_in(page)
