@@ -17,9 +17,6 @@ from sqlmodel import Session
 
 from storage import outbox as store
 from storage.models import OutboxMessage
-from storage.outbox import Counts, counts, due
-
-__all__ = ["MAX_ATTEMPTS", "Counts", "counts", "due", "enqueue", "next_delay"]
 
 if TYPE_CHECKING:  # only its fields are read here; jinja2 is the senders' import, not status's
     from notifier.render import Rendered

@@ -6,7 +6,6 @@ from datetime import date, datetime, tzinfo
 
 from sqlmodel import Session, col, func, select
 
-from storage.health import failing_since as failing_since  # status reads it without the ORM
 from storage.models import AccountState, CommuneDay, CommuneState, MailboxState
 
 

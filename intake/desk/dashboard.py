@@ -14,11 +14,11 @@ from intake.convention import coverage, deadlines
 from intake.desk.listing import Filters, criteria
 from intake.obligations import CRITICAL, Overdue, overdue
 from intake.ops.status import service_state
-from notifier import outbox
 from storage import attestations as attestation_store
 from storage import communes as communes_store
 from storage import demandes as store
-from storage import heartbeats, queue
+from storage import health, heartbeats, queue
+from storage import outbox as outbox_store
 from storage.db import transaction
 
 
@@ -70,7 +70,7 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
             name: queue.count_by_commune(session, criteria(filters, mine, now, config))
             for name, filters in (("treat", TO_TREAT), ("retrieve", TO_RETRIEVE), ("late", LATE))
         }
-        emails = outbox.counts(session)
+        emails = outbox_store.counts(session)
         unsigned = attestation_store.count_unsigned(session)
         workers = heartbeats.all_workers(session)
     lines = []
@@ -79,7 +79,7 @@ def dashboard(engine: Engine, config: Config, member: StaffSection, now: datetim
             continue
         state = states.get(commune.insee)
         waiting = pending.get(commune.insee, store.Pending(0, 0, None))
-        failing = communes_store.failing_since(state)
+        failing = health.failing_since(state)
         lines.append(
             CommuneLine(
                 insee=commune.insee,

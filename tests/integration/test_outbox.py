@@ -14,6 +14,7 @@ from intake.convention.notices import Notices
 from notifier import outbox
 from notifier.render import render
 from notifier.smtp import SmtpSettings, deliver
+from storage import outbox as outbox_store
 from storage.db import transaction
 from storage.models import DemandeRow, OutboxMessage, Status
 from tests.support.smtp import SmtpServer
@@ -98,7 +99,7 @@ def test_a_message_fails_for_good_after_bounded_attempts_and_stays_counted(engin
     queue(engine, "fine", now)
     assert len(deliver(engine, smtp.settings, now).sent) == 1
     with transaction(engine) as session:
-        assert outbox.counts(session) == outbox.Counts(queued=0, failed=1)
+        assert outbox_store.counts(session) == outbox_store.Counts(queued=0, failed=1)
 
 
 def _held(engine, numero: str, commune: str, due: date, status: Status = Status.QUARANTINED):
