@@ -1,13 +1,23 @@
 """`intake run`: the schedule and the stopping; no business rule lives here.
 
-APScheduler 3.11 runs one job per duty. Every job runs once at start-up (what
-fell due while the worker was down is done at once, coalesced, never skipped),
-then on its trigger; a job never overlaps itself. With several workers on one
-PostgreSQL database each run of a job takes an advisory lock, so each thing is
-done by one worker at a time (`storage.locks`); on SQLite a second worker
-refuses to start. SIGTERM or SIGINT stop the schedule, interrupt waits between
-retries, let the demande under way finish, and the process exits 0 within
-`GRACE` seconds. A heartbeat row tells `intake status` the worker is alive.
+APScheduler 3.11 keeps one job per duty; each run of a job is done by a runner: for the
+service, a process of its own that ends with the job (`intake.ops.children`), so that the
+long-lived process holds only the schedule, its heartbeat and its few statements
+(`storage.pulse`), never the pipeline, the ORM or a job's caches; for the demo, the duties in
+its own process (`intake.ops.duties`). Every job runs once at start-up (what fell due while the
+worker was down is done at once, coalesced, never skipped), then on its trigger; a job never
+overlaps itself. With several workers on one PostgreSQL database each run of a job takes an
+advisory lock, so each thing is done by one worker at a time (`storage.locks`); on SQLite a
+second worker refuses to start.
+
+The emails' pass is asked every minute, and runs when mail waits (a message due, a demande not
+announced), when a job brought news, when the day changed (the alerts count days), and at least
+every `MAIL_PASS_MINUTES` (an attestation drafted by hand, a reminder): one pass at a time.
+The drop folder is watched from here, and a pass started once a feed has settled.
+
+SIGTERM or SIGINT stop the schedule, ask the jobs under way to stop (the demande under way is
+finished), and the process exits 0 within `GRACE` seconds. A heartbeat row tells `intake
+status` the worker is alive.
 """
 
 from __future__ import annotations
@@ -19,48 +29,59 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from intake.app import App
-from intake.convention import calendar
+from intake.clock import Clock, SystemClock
+from intake.config import Config
 from intake.ops import systemd
-from intake.pipeline.poll import PollReport
-from intake.sources.dropbox import Dropbox
-from intake.trail import verify_and_alert
-from storage import heartbeats
-from storage.db import transaction
-from storage.locks import job_lock, single_instance
+from intake.ops.stopping import install_stop_signals
+from storage.pulse import Pulse
+
+if TYPE_CHECKING:
+    from intake.app import App
+    from intake.sources.dropbox import Dropbox
 
 log = logging.getLogger("intake.daemon")
 
 GRACE = 8.0  # seconds given to the job under way after a stop signal
 MAILBOX_MINUTES = 5
 NOTIFY_MINUTES = 1
+MAIL_PASS_MINUTES = 15  # the emails' pass runs at least this often, mail waiting or not
 DROPBOX_SECONDS = 30
 HEARTBEAT_SECONDS = 20
 SHORTEST_INTERVAL = 60  # the emails' minute: `intake status` worries after twice that
-ACTOR = "système:intake-run"
 
 Job = tuple[str, Callable[[], None], BaseTrigger]
 
 
-def install_stop_signals(stop: threading.Event) -> None:
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+class Runner(Protocol):
+    """Who does a job: in a process of its own (the service) or in this one (the demo)."""
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    def __call__(self, name: str) -> bool:
+        """Do the job `name` now; whether the staff have news to hear."""
+        ...
+
+    def interrupt(self) -> None:
+        """Ask the jobs under way to stop, and start no new one."""
+        ...
+
+    def abandon(self) -> None:
+        """The grace period is over: end the jobs still running, if that can be done."""
+        ...
 
 
 @dataclass
 class Daemon:
-    app: App
+    config: Config
+    runner: Runner
+    clock: Clock = field(default_factory=SystemClock)
     stop: threading.Event = field(default_factory=threading.Event)
     # A job still running after the grace period (a network call that will not end): the
     # process must exit anyway, since nothing it holds is committed and unacknowledged.
@@ -69,54 +90,68 @@ class Daemon:
     reload_requested: bool = False  # SIGHUP: stop cleanly, systemd restarts with the new config
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
-    # Two jobs notify (the minute's, and the poll's own at its end): one delivery at a time.
-    _notifying: threading.Lock = field(default_factory=threading.Lock)
+    _mailing: threading.Lock = field(default_factory=threading.Lock)  # one emails' pass at once
+    _last_mail_pass: datetime | None = None
+    _last_mail_day: date | None = None
+    _pulse: Pulse | None = None
     _dropbox: Dropbox | None = None
 
+    @classmethod
+    def in_process(cls, app: App, stop: threading.Event | None = None) -> Daemon:
+        """The schedule with its jobs done in this process (the demo's live service)."""
+        from intake.ops.duties import InProcess
+
+        stop = stop or threading.Event()
+        return cls(app.config, InProcess.of(app, stop), app.clock, stop)
+
+    @property
+    def pulse(self) -> Pulse:
+        if self._pulse is None:
+            self._pulse = Pulse(self.config.database_url)
+        return self._pulse
+
     def jobs(self) -> list[Job]:
-        config = self.app.config
-        tz = config.timezone
+        tz = self.config.timezone
+        raw = self.config.raw
+
+        def duty(name: str) -> Callable[[], None]:
+            return lambda: self._duty(name)
+
         jobs: list[Job] = [
             ("pouls", self._beat, IntervalTrigger(seconds=HEARTBEAT_SECONDS, timezone=tz)),
-            ("courriels", self._notify, IntervalTrigger(minutes=NOTIFY_MINUTES, timezone=tz)),
+            ("courriels", self._mail, IntervalTrigger(minutes=NOTIFY_MINUTES, timezone=tz)),
             # Daily at night: the 1st's run is the monthly batch, the others catch up.
-            ("purge", self._purge, CronTrigger(hour=2, minute=30, timezone=tz, jitter=300)),
-            ("rapport", self._report, CronTrigger(hour=6, minute=0, timezone=tz, jitter=300)),
-            ("journal", self._prune_audit, CronTrigger(day=1, hour=3, timezone=tz, jitter=300)),
-            ("verification", self._verify_trail, CronTrigger(hour=4, timezone=tz, jitter=300)),
-            ("calendrier", self._calendar, CronTrigger(hour=7, timezone=tz, jitter=300)),
+            ("purge", duty("purge"), CronTrigger(hour=2, minute=30, timezone=tz, jitter=300)),
+            ("rapport", duty("rapport"), CronTrigger(hour=6, timezone=tz, jitter=300)),
+            ("journal", duty("journal"), CronTrigger(day=1, hour=3, timezone=tz, jitter=300)),
+            ("verification", duty("verification"), CronTrigger(hour=4, timezone=tz, jitter=300)),
+            ("calendrier", duty("calendrier"), CronTrigger(hour=7, timezone=tz, jitter=300)),
         ]
-        if config.raw.mailbox is not None:
+        if raw.mailbox is not None:
             trigger = IntervalTrigger(minutes=MAILBOX_MINUTES, timezone=tz, jitter=20)
-            jobs.append(("boite", self._mailbox, trigger))
-        if config.raw.dropbox is not None:
-            self._dropbox = self.app.dropbox()
-            jobs.append(("depot", self._scan_dropbox, IntervalTrigger(seconds=DROPBOX_SECONDS)))
-        if config.raw.extranet is not None:
-            minutes = config.raw.extranet.poll_minutes
+            jobs.append(("boite", duty("boite"), trigger))
+        if raw.dropbox is not None:
+            from intake.sources.dropbox import Dropbox
+
+            self._dropbox = Dropbox(self.config.resolve_path(raw.dropbox.path))
+            jobs.append(("depot", self._watch_dropbox, IntervalTrigger(seconds=DROPBOX_SECONDS)))
+        if raw.extranet is not None:
+            minutes = raw.extranet.poll_minutes
             trigger = IntervalTrigger(minutes=minutes, timezone=tz, jitter=min(60, minutes * 6))
-            jobs.append(("extranet", self._poll, trigger))
+            jobs.append(("extranet", duty("extranet"), trigger))
         return jobs
 
-    def run_job(self, name: str) -> None:
-        """Run one job now, as the schedule would (the demo and tests drive time themselves)."""
-        for job_name, job, _ in self.jobs():
-            if job_name == name:
-                self._guarded(job_name, job)()
-                return
-        raise KeyError(name)
-
     def run(self) -> int:
-        with single_instance(self.app.config.database_url):
-            return self._run()
-
-    def _run(self) -> int:
+        """Keep the schedule until a stop signal (`intake.ops.serve` starts it)."""
         self._install_signals()
         scheduler, names = self.scheduled()
         scheduler.start()
         log.info("intake run : démarré (%s)", ", ".join(names))
         systemd.notify("READY=1", f"STATUS=en marche : {', '.join(names)}")
-        self.stop.wait()
+        # Awake each second: a signal the kernel gives to another thread has its handler run
+        # only when this one runs, which a wait without end would never do.
+        while not self.stop.wait(timeout=1.0):
+            pass
         systemd.notify("STOPPING=1")
         finished = self.wind_down(scheduler)
         (log.info if finished else log.warning)(
@@ -130,10 +165,10 @@ class Daemon:
         """Every job on a scheduler, each due at once, not yet started: `intake run`'s, and the
         demo's, which runs the service beside its console. The first heartbeat is written."""
         scheduler = BackgroundScheduler(
-            timezone=self.app.config.timezone,
+            timezone=self.config.timezone,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        start = datetime.now(self.app.config.timezone)  # the scheduler's own clock
+        start = datetime.now(self.config.timezone)  # the scheduler's own clock
         jobs = self.jobs()
         self._beat(started=True)
         for name, job, trigger in jobs:
@@ -143,14 +178,17 @@ class Daemon:
         return scheduler, [name for name, _, _ in jobs]
 
     def wind_down(self, scheduler: BackgroundScheduler) -> bool:
-        """Stop the scheduler, give the job under way its grace period, forget the heartbeat
-        (the service is stopped, not silent); whether every job finished."""
+        """Stop the scheduler, give the jobs under way their grace period, forget the
+        heartbeat (the service is stopped, not silent); whether every job finished."""
         self.stop.set()
         scheduler.shutdown(wait=False)
+        self.runner.interrupt()
         with self._idle:
             finished = self._idle.wait_for(lambda: self._running == 0, timeout=GRACE)
-        with transaction(self.app.engine) as session:
-            heartbeats.forget(session, self.worker)
+        if not finished:
+            self.runner.abandon()
+        self.pulse.forget(self.worker)
+        self.pulse.close()
         return finished
 
     def _install_signals(self) -> None:
@@ -186,143 +224,32 @@ class Daemon:
     # --- the jobs --------------------------------------------------------------------------
 
     def _beat(self, started: bool = False) -> None:
-        with transaction(self.app.engine) as session:
-            heartbeats.beat(
-                session, self.worker, self.app.clock.now(), SHORTEST_INTERVAL, started=started
-            )
+        self.pulse.beat(self.worker, self.clock.now(), SHORTEST_INTERVAL, started=started)
         # From the scheduler's own job, after a committed write: a hung scheduler or database
         # stops the pings, and systemd's watchdog restarts the service.
         systemd.notify("WATCHDOG=1")
 
-    def _poll(self) -> None:
-        for poller in self.app.pollers(stop=self.stop):
-            if self.stop.is_set():
-                break
-            self._log_pass(poller.poll())
-        if not self.stop.is_set():
-            self._notify()  # the staff hear of a batch at once, not at the next minute
+    def _duty(self, name: str) -> None:
+        if self.runner(name) and not self.stop.is_set():
+            self._mail(news=True)  # the staff hear of a batch at once, not at the next minute
 
-    def _log_pass(self, report: PollReport) -> None:
-        for commune in report.communes:
-            if commune.error:
-                log.warning("extranet %s : erreur %s", commune.insee, commune.error.code)
-            else:
-                # A pass that found nothing is no event for the journal (every 30 minutes,
-                # all day): the heartbeat and `intake status` say the service is alive.
-                (log.info if commune.lines or commune.acknowledged else log.debug)(
-                    "extranet %s : %d demande(s), %d acquittée(s)",
-                    commune.insee,
-                    len(commune.lines),
-                    commune.acknowledged,
-                )
-        if report.sign_in_error is not None:
-            log.warning("extranet : connexion refusée (%s)", report.sign_in_error.code)
-
-    def _mailbox(self) -> None:
-        with job_lock(self.app.engine, "boite") as mine:
-            reader = self.app.mailbox_pass() if mine else None
-            if reader is None:
-                return
-            report = reader.run()
-        if report.error:
-            log.warning("boîte aux lettres : %s", report.error)
-        elif report.notified or report.unreadable:
-            (log.warning if report.unreadable else log.info)(
-                "boîte aux lettres : %d notification(s), %d illisible(s)",
-                len(report.notified),
-                report.unreadable,
-            )
-
-    def _scan_dropbox(self) -> None:
+    def _watch_dropbox(self) -> None:
         assert self._dropbox is not None
-        with job_lock(self.app.engine, "depot") as mine:
-            if not mine:
-                return
-            lines = self.app.ingest_dropbox(self._dropbox)
-        if lines:
-            refused = sum(1 for line in lines if line.result == "refused")
-            (log.warning if refused else log.info)(
-                "dépôt : %d demande(s) lue(s), %d refus", len(lines), refused
+        if self._dropbox.due():
+            self._duty("depot")
+
+    def _mail(self, news: bool = False) -> None:
+        """The emails' pass, when it has something to do (see the module's docstring)."""
+        with self._mailing:
+            now = self.clock.now()
+            today = now.astimezone(self.config.timezone).date()
+            due = (
+                news
+                or self._last_mail_pass is None
+                or now - self._last_mail_pass >= timedelta(minutes=MAIL_PASS_MINUTES)
+                or today != self._last_mail_day
+                or self.pulse.mail_waiting(now)
             )
-            self._notify()
-
-    def _purge(self) -> None:
-        with job_lock(self.app.engine, "purge") as mine:
-            if not mine:
-                return
-            outcome = self.app.retention(ACTOR).purge()
-            if self._dropbox is not None:
-                self._dropbox.clean_legacy()
-        if outcome.purged:
-            log.info(
-                "purge : %d demande(s) détruite(s), attestation n° %s",
-                outcome.purged,
-                outcome.attestation,
-            )
-            self._notify()
-
-    def _report(self) -> None:
-        with job_lock(self.app.engine, "rapport") as mine:
-            made = self.app.monthly_reports() if mine else []
-        for done in made:
-            if done.late_since is None:
-                log.info("rapport mensuel %s établi", done.report.month)
-            else:
-                log.warning(
-                    "rapport mensuel %s établi en rattrapage : dû le %s, le service était arrêté",
-                    done.report.month,
-                    f"{done.late_since:%d/%m/%Y}",
-                )
-        if made:
-            self._notify()
-
-    def _prune_audit(self) -> None:
-        with job_lock(self.app.engine, "journal") as mine:
-            gone = self.app.prune_audit(ACTOR) if mine else 0
-        if gone:
-            log.info("journal d'audit : %d événement(s) de plus de 12 mois élagués", gone)
-
-    def _calendar(self) -> None:
-        with job_lock(self.app.engine, "calendrier") as mine:
-            if not mine:
-                return
-            app = self.app
-            queued = calendar.remind(
-                app.engine, app.vault, app.config, app.notices, app.clock.now()
-            )
-        if queued:
-            log.info("calendrier : %d rappel(s) mis en file", queued)
-            self._notify()
-
-    def _verify_trail(self) -> None:
-        with job_lock(self.app.engine, "verification") as mine:
-            if not mine:
-                return
-            app = self.app
-            result = verify_and_alert(
-                app.engine, app.vault, app.config, app.notices, app.clock.now()
-            )
-        if not result.ok:
-            log.error("journal d'audit altéré : %d anomalie(s)", len(result.problems()))
-            self._notify()
-
-    def _notify(self) -> None:
-        with self._notifying, job_lock(self.app.engine, "courriels") as mine:
-            if not mine:
-                return
-            notified = self.app.notify()
-        delivery = notified.delivery
-        if (
-            notified.announced
-            or notified.alerts
-            or (delivery and (delivery.sent or delivery.error))
-        ):
-            (log.warning if delivery and delivery.error else log.info)(
-                "courriels : %d annonce(s), %d alerte(s), %s",
-                notified.announced,
-                notified.alerts,
-                "pas de [smtp]"
-                if delivery is None
-                else f"{len(delivery.sent)} envoyé(s)"
-                + (f" ; {delivery.error}" if delivery.error else ""),
-            )
+            if due and not self.stop.is_set():
+                self.runner("courriels")
+                self._last_mail_pass, self._last_mail_day = now, today

@@ -1,12 +1,12 @@
 """`intake demo`: the whole cycle on made-up families, in a fresh folder, in about a minute.
 
 The sandbox extranet and a local SMTP server (which files each email as a `.eml`) run in this
-process; the worker is the real one — the daemon's own jobs (`Daemon.run_job`), the real
-database, vault, outbox and PDFs — driven over a compressed timeline by a clock the demo moves
-forward. The story starts eight months ago: demandes arrive and are retrieved, a deadline is
-missed, six months pass, the data is destroyed, the attestation is drafted and signed with a
-demo certificate, the monthly reports are written. Then the last weeks up to today
-(`intake.demo_today`): the console opens on live demandes, due dates relative to today.
+process; the worker is the real one — the service's own jobs (`Duties`, as `intake run` runs
+them), the real database, vault, outbox and PDFs — driven over a compressed timeline by a clock
+the demo moves forward. The story starts eight months ago: demandes arrive and are retrieved, a
+deadline is missed, six months pass, the data is destroyed, the attestation is drafted and
+signed with a demo certificate, the monthly reports are written. Then the last weeks up to
+today (`intake.demo_today`): the console opens on live demandes, due dates relative to today.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from intake import config as configuration
 from intake.app import App
 from intake.clock import FixedClock
 from intake.convention import deadlines
-from intake.daemon import ACTOR, Daemon
+from intake.daemon import Daemon
 from intake.demo_lieu import CONFIG, CONSOLE_PASSWORD, STAFF, EmlFiler
 from intake.demo_today import current_weeks
 from intake.desk.accounts import Accounts
 from intake.ops import logs
+from intake.ops.duties import ACTOR, Duties
 from intake.reports import MONTH
 from intake.sandbox.certificates import signatory
 from intake.sandbox.server import free_port, start
@@ -70,7 +71,7 @@ class Demo:
 
     # --- set-up -----------------------------------------------------------------------------
 
-    def prepare(self) -> tuple[App, Daemon, SandboxState, EmlFiler]:
+    def prepare(self) -> tuple[App, Duties, SandboxState, EmlFiler]:
         if self.folder.exists():
             if any(self.folder.iterdir()) and not (self.folder / MARKER).exists():
                 raise FileExistsError(
@@ -121,7 +122,7 @@ class Demo:
             AGENT, CONSOLE_PASSWORD
         )
         self.say(start_day, f"Lieu de démonstration prêt dans {self.folder}/ (extranet {url}).")
-        return app, Daemon(app), state, filer
+        return app, Duties(app), state, filer
 
     def close(self) -> None:
         for cleanup in reversed(self._cleanups):
@@ -130,11 +131,11 @@ class Demo:
     # --- the timeline ---------------------------------------------------------------------------
 
     def run(self) -> int:
-        app, daemon, state, filer = self.prepare()
+        app, duties, state, filer = self.prepare()
         try:
             with self._journal():
-                self._story(app, daemon, state)
-                current_weeks(self, app, daemon, state)
+                self._story(app, duties, state)
+                current_weeks(self, app, duties, state)
                 self._artefacts(filer)
                 self._console(app)
         finally:
@@ -176,7 +177,7 @@ class Demo:
         )
         self.out.flush()
         live = App(app.config)  # the story is over: the console and the service in real time
-        service = Daemon(live)
+        service = Daemon.in_process(live)
         scheduler, _ = service.scheduled()
         scheduler.start()
         try:
@@ -188,11 +189,11 @@ class Demo:
         self.clock.instant = moment
         return moment
 
-    def jobs(self, daemon: Daemon, *names: str) -> None:
+    def jobs(self, duties: Duties, *names: str) -> None:
         for name in names:
-            daemon.run_job(name)
+            duties.guarded(name)
 
-    def _story(self, app: App, daemon: Daemon, state: SandboxState) -> None:
+    def _story(self, app: App, duties: Duties, state: SandboxState) -> None:
         day0 = self.at(self.clock.now())
         made = state.add_demandes(4, "69273", age=timedelta(hours=20))
         self.say(
@@ -200,7 +201,7 @@ class Demo:
             f"{len(made)} familles déposent une demande ; l'extranet les met à "
             "disposition du lieu.",
         )
-        self.jobs(daemon, "extranet", "courriels")
+        self.jobs(duties, "extranet", "courriels")
         self.say(day0, "Le service les récupère, les chiffre, les acquitte et prévient l'agent.")
 
         day1 = self.at(day0 + timedelta(days=1))
@@ -216,7 +217,7 @@ class Demo:
             moment = self.at(day0 + timedelta(days=offset))
             if offset == 19:
                 state.pending["69273"][late.numero] = held_back
-            self.jobs(daemon, "extranet", "courriels")
+            self.jobs(duties, "extranet", "courriels")
             if offset == 17:
                 self.say(
                     moment,
@@ -230,17 +231,17 @@ class Demo:
                     "mensuel dira.",
                 )
             if moment.astimezone(PARIS).day == 1:
-                self.monthly_report(app, daemon, moment)
+                self.monthly_report(app, duties, moment)
         last = deadlines.local_date(self.clock.now(), PARIS)
-        self.monthly_report(app, daemon, _morning(last.replace(day=1) + MONTH))
+        self.monthly_report(app, duties, _morning(last.replace(day=1) + MONTH))
 
-        self._six_months_later(app, daemon, made[0].transmitted_at)
+        self._six_months_later(app, duties, made[0].transmitted_at)
 
-    def _six_months_later(self, app: App, daemon: Daemon, first_transmitted: datetime) -> None:
+    def _six_months_later(self, app: App, duties: Duties, first_transmitted: datetime) -> None:
         purge_due = deadlines.purge_due(first_transmitted, PARIS)
         batch_day = purge_due.replace(day=1)
         moment = self.at(_night(batch_day))
-        self.jobs(daemon, "purge", "courriels")
+        self.jobs(duties, "purge", "courriels")
         summary = app.attestations.listing()[-1]
         self.say(
             moment,
@@ -271,12 +272,12 @@ class Demo:
         )
         for offset in range(1, 32):  # the rest of the month: the daemon's catch-up runs
             self.at(_night(batch_day + timedelta(days=offset)))
-            self.jobs(daemon, "purge", "courriels")
-        self.monthly_report(app, daemon, _morning(batch_day + MONTH))
+            self.jobs(duties, "purge", "courriels")
+        self.monthly_report(app, duties, _morning(batch_day + MONTH))
 
-    def monthly_report(self, app: App, daemon: Daemon, moment: datetime) -> None:
+    def monthly_report(self, app: App, duties: Duties, moment: datetime) -> None:
         self.at(moment)
-        self.jobs(daemon, "rapport", "courriels")
+        self.jobs(duties, "rapport", "courriels")
         month = deadlines.local_date(moment, PARIS).replace(day=1) - MONTH
         self._save_report(app, month)
         self.say(

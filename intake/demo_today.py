@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from intake.app import App
 from intake.clock import FixedClock
 from intake.context import Context
-from intake.daemon import Daemon
 from intake.desk.followup import FollowUpForm
+from intake.ops.duties import Duties
 from intake.sandbox.families import SandboxDemande
 from intake.sandbox.state import SandboxState
 
@@ -29,10 +29,10 @@ class Demo(Protocol):
     clock: FixedClock
 
     def at(self, moment: datetime) -> datetime: ...
-    def jobs(self, daemon: Daemon, *names: str) -> None: ...
+    def jobs(self, duties: Duties, *names: str) -> None: ...
     def say(self, when: datetime | None, text: str) -> None: ...
     def read_notification(self, app: App, demande: Any) -> None: ...
-    def monthly_report(self, app: App, daemon: Daemon, moment: datetime) -> None: ...
+    def monthly_report(self, app: App, duties: Duties, moment: datetime) -> None: ...
 
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -40,7 +40,7 @@ COMMUNE = "69273"
 AGENT = "l.feuga@ville-corbas.fr"
 
 
-def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> None:
+def current_weeks(demo: Demo, app: App, duties: Duties, state: SandboxState) -> None:
     # This month's report, on the 1st at 6:00 as the daemon makes it, in its place in time.
     local = demo.started.astimezone(PARIS)
     reports = [datetime(local.year, local.month, 1, 6, 0, tzinfo=PARIS)]
@@ -48,11 +48,11 @@ def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> 
     def days_ago(days: float) -> datetime:
         moment = demo.started - timedelta(days=days)
         if reports and reports[0] <= moment:
-            demo.monthly_report(app, daemon, reports.pop())
+            demo.monthly_report(app, duties, reports.pop())
         return demo.at(moment)
 
     moment = days_ago(20)
-    first = _arrive(demo, daemon, state, 3)
+    first = _arrive(demo, duties, state, 3)
     demo.say(moment, "Ces dernières semaines : 3 nouvelles demandes, récupérées le jour même.")
     late = _announced_only(demo, app, state, days_ago(16))
     soon = [_announced_only(demo, app, state, days_ago(d)) for d in (12, 11)]
@@ -62,11 +62,11 @@ def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> 
         "absentes du flux : à récupérer à la main sur l'extranet.",
     )
     days_ago(9)
-    second = _arrive(demo, daemon, state, 2)
+    second = _arrive(demo, duties, state, 2)
     days_ago(2)
-    third = _arrive(demo, daemon, state, 2)
+    third = _arrive(demo, duties, state, 2)
     moment = days_ago(1)
-    demo.jobs(daemon, "extranet", "courriels")  # the late one's daily alert
+    demo.jobs(duties, "extranet", "courriels")  # the late one's daily alert
     demo.say(moment, f"{late.numero} est en retard : l'agent est alerté chaque jour.")
 
     acting = Context(AGENT, moment)
@@ -91,7 +91,7 @@ def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> 
         f"Elle envoie l'accusé de réception à la famille de {second[0].numero} depuis la console.",
     )
     days_ago(0)
-    demo.jobs(daemon, "extranet", "courriels")
+    demo.jobs(duties, "extranet", "courriels")
     held = len(first) + len(second) + len(third)
     demo.say(
         demo.started,
@@ -100,9 +100,9 @@ def current_weeks(demo: Demo, app: App, daemon: Daemon, state: SandboxState) -> 
     )
 
 
-def _arrive(demo: Demo, daemon: Daemon, state: SandboxState, count: int) -> list[SandboxDemande]:
+def _arrive(demo: Demo, duties: Duties, state: SandboxState, count: int) -> list[SandboxDemande]:
     made = state.add_demandes(count, COMMUNE, age=timedelta(hours=3))
-    demo.jobs(daemon, "extranet", "courriels")
+    demo.jobs(duties, "extranet", "courriels")
     return made
 
 

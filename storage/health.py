@@ -15,7 +15,6 @@ tests/integration/test_status_reads.py compares both on the same rows.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,13 +23,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.revision import HEAD_REVISION
 from storage.status import Status
+from storage.urls import sqlite_file
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-# The URLs the configuration writes for an SQLite file (an absolute path, nothing to decode):
-# any other form is left to SQLAlchemy.
-_SQLITE_FILE = re.compile(r"sqlite(?:\+pysqlite)?:///(/[^?#%]+)")
 _BUSY_SECONDS = 30  # as storage.db's busy_timeout: a writer holding the lock is waited for
 
 
@@ -93,11 +90,8 @@ def failing_since(state: _State | None) -> datetime | None:
 def quick_read(url: str, today: date) -> Snapshot | None:
     """The snapshot read with `sqlite3` alone, or None when the engine must open the database
     (not an SQLite file, no file yet, a file others may read, a schema to migrate)."""
-    match = _SQLITE_FILE.fullmatch(url)
-    if match is None:
-        return None
-    database = Path(match.group(1))
-    if not _private_file(database):
+    database = sqlite_file(url)
+    if database is None or not _private_file(database):
         return None
     connection = sqlite3.connect(database, timeout=_BUSY_SECONDS, isolation_level=None)
     try:

@@ -16,12 +16,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
-
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import make_url
+from typing import IO, TYPE_CHECKING
 
 from storage.errors import StorageError
+from storage.urls import sqlite_database
+
+if TYPE_CHECKING:  # the service's scheduler takes `single_instance` and stays without SQLAlchemy
+    from sqlalchemy import Connection, Engine
 
 
 def lock_key(name: str, schema: str | None = None) -> int:
@@ -37,6 +38,8 @@ def lock_key(name: str, schema: str | None = None) -> int:
 
 def current_schema(connection: Connection) -> str | None:
     """The schema this session creates its tables in (the first of its search_path)."""
+    from sqlalchemy import text
+
     return connection.execute(text("SELECT current_schema()")).scalar()
 
 
@@ -46,6 +49,8 @@ def job_lock(engine: Engine, name: str) -> Iterator[bool]:
     if engine.dialect.name != "postgresql":
         yield True
         return
+    from sqlalchemy import text
+
     with engine.connect() as connection:
         key = lock_key(name, current_schema(connection))
         held = bool(
@@ -68,11 +73,11 @@ class AlreadyRunning(StorageError):
 def single_instance(database_url: str) -> Iterator[None]:
     """On SQLite, one `intake run` per database file: an exclusive lock on `<file>.run.lock`
     for the life of the process (released by the kernel if it dies)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    database = sqlite_database(database_url)
+    if database is None:
         yield
         return
-    path = Path(str(url.database) + ".run.lock")
+    path = Path(f"{database}.run.lock")
     stream: IO[str] = path.open("a+", encoding="utf-8")
     try:
         try:
@@ -84,7 +89,7 @@ def single_instance(database_url: str) -> Iterator[None]:
             holder = stream.read().strip() or "?"
             raise AlreadyRunning(
                 f"un autre « intake run » (processus {holder}) utilise déjà la base "
-                f"{url.database} ; une base SQLite ne sert qu'un seul service à la fois. "
+                f"{database} ; une base SQLite ne sert qu'un seul service à la fois. "
                 "Pour plusieurs services, utilisez PostgreSQL ([database] url)."
             ) from None
         stream.seek(0)

@@ -42,6 +42,7 @@ def main(
     # is its owner's alone, whatever umask the shell or the unit left.
     os.umask(0o077)
     args = build_parser().parse_args(argv)
+    args.entry_point = argv is None  # the program itself, not a call from another (a test)
     logs.configure(args.verbose, args.log_json, service=args.command in ("run", "web"))
     handler: Callable[..., int] = args.func  # each command's parser names it (cli/parser.py)
     try:

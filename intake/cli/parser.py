@@ -18,6 +18,7 @@ from intake.cli.admin_parsers import (
 )
 from intake.cli.exit_codes import EXIT_USAGE
 from intake.cli.lazy import Lazy
+from intake.ops.job_names import JOB_NAMES, PREPARATION
 from storage.status import Status
 
 STATUSES = [s.value for s in Status]
@@ -155,6 +156,8 @@ def configure_service_parsers(commands: Any) -> None:
     """`run`, `deadlines`, `poll` and `status`."""
     run = commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
     run.set_defaults(func=Lazy("service_cmds", "cmd_run"))
+    # One job of the service in a process of its own, started by the service itself.
+    run.add_argument("--tache", choices=(PREPARATION, *JOB_NAMES), help=argparse.SUPPRESS)
 
     deadline = commands.add_parser("deadlines", help="échéances de récupération")
     deadline.set_defaults(func=Lazy("service_cmds", "cmd_deadlines"))

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from intake.app import App
@@ -20,7 +17,6 @@ from intake.cli.common import (
 )
 from intake.cli.printing import _ingest_line, _print_notified
 from intake.clock import Clock
-from intake.config import ConfigError
 
 if TYPE_CHECKING:  # `intake deadlines` has no use for the pipeline, nor `intake run` for exports
     from intake.desk.services import Deadline
@@ -136,37 +132,15 @@ def _print_commune_deadlines(insee: str, name: str, items: list[Deadline], out: 
 
 
 def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    import threading
+    """The service (a small scheduler); with --tache, one of its jobs, in this process."""
+    if args.tache is not None:
+        from intake.ops.duties import run_as_job
 
-    from intake.daemon import Daemon, install_stop_signals
+        return run_as_job(load_app(args, clock), args.tache)
+    from intake import config as configuration
+    from intake.ops.children import options, program
+    from intake.ops.serve import serve
 
-    stop = threading.Event()
-    install_stop_signals(stop)  # a stop during start-up (migrations...) is a clean stop too
-    app = load_app(args, clock)
-    _ready(app)
-    if stop.is_set():
-        return EXIT_OK
-    daemon = Daemon(app, stop=stop)
-    code = daemon.run()
-    if daemon.abandoned:
-        _leave_now(code)
-    return code
-
-
-def _ready(app: App) -> None:
-    """Everything the service needs, checked before its first job."""
-    app.config.refuse_example()
-    missing = app.config.missing_secrets()  # the service uses every one of them
-    if missing:
-        raise ConfigError(app.config.path, missing)
-    app.ensure_open()  # also migrates and reaches the database before the first job
-    app.vault  # noqa: B018  (a wrong key file stops the service before any job runs)
-
-
-def _leave_now(code: int) -> None:
-    """The scheduler's worker threads are joined at exit: one stuck in a system call would
-    hold the process past systemd's stop timeout. Whatever it was doing is not committed, so
-    it is simply done again at the next start."""
-    logging.shutdown()
-    sys.stdout.flush()
-    os._exit(code)
+    path = configuration.locate(args.config).resolve()
+    command = program(args.entry_point) + options(path, args.verbose, args.log_json)
+    return serve(path, command, clock)

@@ -18,8 +18,9 @@ JOURNALD = "%(levelname)s %(name)s: %(message)s"  # journald stamps each line it
 UTC_ISO = "%Y-%m-%dT%H:%M:%SZ"
 # Libraries whose INFO is their own machinery, not the lieu's events: APScheduler says
 # "Running job" and "executed successfully" for every run of every job (the heartbeat runs
-# each minute: some 8,600 lines a day). Their warnings and errors always get through.
-CHATTY = ("apscheduler",)
+# each minute: some 8,600 lines a day); fontTools lists every glyph it keeps when a PDF is
+# made (a report, an attestation). Their warnings and errors always get through.
+CHATTY = ("apscheduler", "fontTools")
 
 
 class JsonLines(logging.Formatter):

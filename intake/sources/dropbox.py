@@ -54,6 +54,11 @@ class Dropbox:
         xmls = [self.folder / name for name in snapshot if name.lower().endswith(".xml")]
         return sorted(xmls, key=lambda p: (snapshot[p.name][1], p.name))
 
+    def due(self) -> bool:
+        """Whether a pass has work: feeds settled, or files left too long without one. The
+        service's scheduler asks it every 30 seconds and starts a pass only then."""
+        return bool(self.ready() or self.stale_orphans())
+
     def _files(self) -> Iterator[tuple[Path, os.stat_result]]:
         """Every entry but folders and hidden names, with its own `lstat` (never its target's)."""
         with os.scandir(self.folder) as entries:

@@ -13,8 +13,11 @@ import pytest
 
 from tests.e2e.conftest import LAUNCHER, Intake
 from tests.e2e.test_poll import configure, rows
+from tests.support.processes import children, running, shared_objects
 from tests.support.smtp import SmtpServer
 
+# C extensions of what only the jobs need: the database layer, the vault, the feed's parser.
+JOB_LIBRARIES = ("/sqlalchemy/", "/cryptography/", "/lxml/", "/psycopg")
 PERSONAL = ["Martin", "Bernard", "Nguyễn", "N'Diaye", "example.org", "rue des", "place de"]
 
 
@@ -106,3 +109,49 @@ def test_stopped_mid_poll_nothing_is_acknowledged_without_being_stored(
         assert stop(process)[0] == 0
     assert sorted(numero for numero, _ in rows(initialised)) == sorted(state.known)
     assert all(count == 1 for count in state.public_state()["acknowledged"].values())
+
+
+def test_the_service_keeps_only_its_schedule_each_job_runs_and_ends_apart(
+    initialised: Intake, sandbox
+):
+    """The long-lived process holds the schedule, the heartbeat and the emails' question: the
+    feed, the vault and the database layer are loaded by each job's process, which ends."""
+    state, url = sandbox
+    configure(initialised, url)
+    made = {d.numero for d in state.add_demandes(2, age=timedelta(days=1))}
+    process = start_daemon(initialised)
+    try:
+        assert wait_for(lambda: set(state.public_state()["acknowledged"]) == made)
+        assert wait_for(lambda: not children(process.pid), 60)  # the start's jobs are done
+        mapped = shared_objects(process.pid)
+        assert any("pydantic_core" in path for path in mapped)  # the probe sees libraries
+        loaded = [p for p in mapped if any(lib in p for lib in JOB_LIBRARIES)]
+        assert loaded == []
+    finally:
+        code, _ = stop(process)
+    assert code == 0
+
+
+def test_a_job_ends_with_the_service_killed_and_stores_what_it_acknowledged(
+    initialised: Intake, sandbox
+):
+    """Killed without a word (SIGKILL), the service cannot stop its jobs: the kernel tells
+    them (SIGTERM), and each stops as on a stop request, the demande under way finished."""
+    state, url = sandbox
+    configure(initialised, url)
+    state.add_demandes(4, age=timedelta(days=1))
+    state.faults.ack_delay = 2.0  # the poll's process is still at work when the service dies
+    process = start_daemon(initialised)
+    jobs: set[int] = set()
+    try:
+        assert wait_for(lambda: bool(rows(initialised)))
+        jobs = children(process.pid)
+        assert jobs
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert wait_for(lambda: not any(running(pid) for pid in jobs), 20)
+    time.sleep(state.faults.ack_delay + 0.5)
+    stored = {numero for numero, _ in rows(initialised)}
+    assert set(state.public_state()["acknowledged"]) <= stored
+    assert len(state.public_state()["acknowledged"]) < 4  # it stopped before the feed's end

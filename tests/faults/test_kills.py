@@ -18,6 +18,7 @@ from tests.e2e.test_poll import configure
 from tests.e2e.test_run import start_daemon, stop, wait_for
 from tests.faults.invariants import check_storage
 from tests.support.feeds import Dem, numero, write_feed
+from tests.support.processes import children
 
 INGEST_KILLS = 30
 RUN_KILLS = 20  # 50 random moments in all
@@ -82,21 +83,6 @@ def test_run_killed_at_random_moments(initialised: Intake, sandbox):
     assert initialised("audit", "verify").code == 0
 
 
-def _children(pid: int) -> set[int]:
-    """The processes `pid` started, by any of its threads (a thread may end meanwhile)."""
-    found: set[int] = set()
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except FileNotFoundError:  # the process itself ended
-        return found
-    for task in tasks:
-        try:
-            found |= {int(c) for c in (task / "children").read_text().split()}
-        except FileNotFoundError:
-            continue
-    return found
-
-
 def test_ingest_killed_while_its_workers_decide(initialised: Intake, tmp_path):
     """A large feed is read by worker processes: killing the ingest kills them too (none
     left waiting forever on its queue), and the next ingest stores the feed whole."""
@@ -107,7 +93,7 @@ def test_ingest_killed_while_its_workers_decide(initialised: Intake, tmp_path):
     workers: set[int] = set()
     deadline = time.monotonic() + 30
     while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
-        workers = _children(process.pid)
+        workers = children(process.pid)
         time.sleep(0.02)
     assert len(workers) >= 2, "the ingest never started its workers"
     process.send_signal(signal.SIGKILL)

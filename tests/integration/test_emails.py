@@ -64,16 +64,16 @@ def test_the_monthly_report_email_says_d_avril(tmp_path):
 def test_an_altered_trail_found_at_night_alerts_the_admins_once_a_day(tmp_path):
     from sqlalchemy import text
 
-    from intake.daemon import Daemon
+    from intake.ops.duties import Duties
 
     clock = FixedClock(NOW)
     app = console_lieu(tmp_path, clock)
-    daemon = Daemon(app)
-    daemon.run_job("verification")  # intact: nothing to say
+    duties = Duties(app)
+    duties.guarded("verification")  # intact: nothing to say
     with app.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_event WHERE action = 'reception'"))
-    daemon.run_job("verification")
-    daemon.run_job("verification")  # the same day: one email
+    duties.guarded("verification")
+    duties.guarded("verification")  # the same day: one email
     with transaction(app.engine) as session:
         alerts = [
             m for m in session.exec(select(OutboxMessage)) if "Journal d'audit altéré" in m.subject

@@ -115,7 +115,7 @@ def test_the_months_missed_while_down_are_reported_at_the_next_start(tmp_path, c
     from sqlmodel import select
 
     from intake.clock import FixedClock
-    from intake.daemon import Daemon
+    from intake.ops.duties import Duties
     from storage.models import OutboxMessage
     from tests.support.console import console_lieu
     from tests.support.lieu import NOW
@@ -124,7 +124,7 @@ def test_the_months_missed_while_down_are_reported_at_the_next_start(tmp_path, c
     app = console_lieu(tmp_path, clock)  # the trail begins in November 2026
     clock.instant = at("2027-02-10T09:00:00+01:00")
     with caplog.at_level("INFO", logger="intake.daemon"):
-        Daemon(app).run_job("rapport")
+        Duties(app).guarded("rapport")
     assert [month for month, _ in app.reports.stored()] == ["2027-01", "2026-12", "2026-11"]
     assert "rapport mensuel 2026-11 établi en rattrapage : dû le 01/12/2026" in caplog.text
     assert "rapport mensuel 2027-01 établi en rattrapage : dû le 01/02/2027" in caplog.text

@@ -45,7 +45,7 @@ def _one_day_of_scheduling(config, verbose: bool, capsys) -> list[str]:  # type:
     logs.configure(verbose=verbose, as_json=False, service=True)
     capsys.readouterr()
     scheduler = BackgroundScheduler()  # never started: it only names the jobs' owner
-    for name, _, trigger in Daemon(App(config)).jobs():
+    for name, _, trigger in Daemon.in_process(App(config)).jobs():
         job = Job(scheduler, id=name, name=name, func=lambda: None, trigger=trigger,
                   executor="default", args=(), kwargs={}, misfire_grace_time=None,
                   coalesce=True, max_instances=1, next_run_time=None)  # fmt: skip

@@ -229,3 +229,27 @@ def test_the_configuration_resolves_an_sqlite_file_as_sqlalchemy_does(url: str) 
             hide_password=False
         )
     assert resolve_database_url(url, base) == expected
+
+
+# What the service's long-lived process (`intake run`: its schedule, heartbeat and the
+# emails' question) must not load: each job runs in a process of its own that loads what it
+# needs and ends (intake.ops.children). tests/e2e/test_run.py checks the running service.
+NOT_FOR_THE_SCHEDULER = (
+    *(name for name in NOT_FOR_STATUS if name not in ("apscheduler", "intake.sources")),
+    "intake.sources.extranet",
+    "intake.sources.mailbox",
+    "pyhanko",
+    "storage.vault",
+    "intake.ops.duties",
+    "intake.retention",
+    "intake.desk",
+)
+
+
+def test_the_services_scheduler_loads_nothing_of_its_jobs() -> None:
+    loaded = _loaded_after(
+        "import intake.cli.service_cmds, intake.ops.serve, intake.daemon, storage.pulse, "
+        "intake.ops.children, intake.sources.dropbox"
+    )
+    assert {"apscheduler", "intake.config", "storage.pulse"} <= loaded
+    assert sorted(name for name in NOT_FOR_THE_SCHEDULER if name in loaded) == []

@@ -1,0 +1,128 @@
+"""Each job of `intake run` in a process of its own: started, told to stop, or ended.
+
+The service's scheduler stays small (a few dozen MiB) by never loading what the jobs need: a
+job is `intake … run --tache NOM`, the same program with the same configuration and journal
+options, which builds the app, does its one thing and exits (`intake.ops.duties`). Its exit
+status says how it went: 0 done, NEWS done and the staff have news to hear, anything else a
+failure (logged by the job itself, by its exception's type).
+
+A job dies with the scheduler: the kernel sends it SIGTERM if the scheduler is killed
+(`PR_SET_PDEATHSIG`), and it then stops as on any stop request, the demande under way
+finished, nothing acknowledged that is not stored.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intake.ops.job_names import NEWS, PREPARATION
+
+log = logging.getLogger("intake.daemon")
+
+PARENT_ENV = "INTAKE_RUN_PID"  # the scheduler's pid, which a job outlives by no more than a signal
+_PR_SET_PDEATHSIG = 1
+
+
+def program(entry_point: bool) -> list[str]:
+    """How to start this same program again: the way this process was started, up to its own
+    arguments (the console script, `python -m intake`, or a launcher), or `python -m intake`
+    when the command runs inside another program (a test calling `intake.cli.main`)."""
+    if not entry_point:
+        return [sys.executable, "-m", "intake"]
+    return sys.orig_argv[: len(sys.orig_argv) - len(sys.argv) + 1]
+
+
+def options(config: Path, verbose: bool, as_json: bool) -> list[str]:
+    """The global options a job gets from the scheduler: its configuration and its journal."""
+    return ["--config", str(config)] + ["-v"] * verbose + ["--log-json"] * as_json
+
+
+def bind_to_parent() -> None:
+    """In a job: die (by SIGTERM, so cleanly) with the scheduler that started it. The parent
+    may have died before the binding: then stop at once."""
+    expected = os.environ.get(PARENT_ENV)
+    if expected is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if str(os.getppid()) != expected:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+@dataclass
+class Children:
+    """Runs the jobs as processes; `interrupt` and `abandon` reach every one under way."""
+
+    command: Sequence[str]  # the program and its global options, up to the command
+    _live: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: bool = False
+
+    def __call__(self, name: str) -> bool:
+        """Run the job `name` in a process of its own, until it ends; whether there is news."""
+        code = self._wait(name)
+        if code not in (0, NEWS, 1, None) and not self._stopping:
+            log.error("tâche %s : processus terminé anormalement (statut %s)", name, code)
+        return code == NEWS
+
+    def prepare(self) -> int:
+        """The start-up checks (database, migrations, key, convention) in a process of their
+        own; its exit status, 0 when the service may start. What it says is said here."""
+        done = subprocess.run(
+            [*self.command, "run", "--tache", PREPARATION],
+            env={**os.environ, PARENT_ENV: str(os.getpid())},
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        sys.stderr.write(done.stderr)
+        return done.returncode
+
+    def interrupt(self) -> None:
+        """Ask every job under way to stop (the demande under way is finished), and start no
+        new one."""
+        with self._lock:
+            self._stopping = True
+            for child in self._live:
+                _signal(child, signal.SIGTERM)
+
+    def abandon(self) -> None:
+        """The grace period is over: end the jobs still running. Nothing they hold is
+        committed and unacknowledged; what they were doing is done again at the next start."""
+        with self._lock:
+            for child in self._live:
+                _signal(child, signal.SIGKILL)
+
+    def _wait(self, name: str) -> int | None:
+        """The job's exit status, or None if the service is stopping and it was not started."""
+        with self._lock:
+            if self._stopping:
+                return None
+            child = subprocess.Popen(
+                [*self.command, "run", "--tache", name],
+                env={**os.environ, PARENT_ENV: str(os.getpid())},
+                stdin=subprocess.DEVNULL,
+            )
+            self._live.add(child)
+        try:
+            return child.wait()
+        finally:
+            with self._lock:
+                self._live.discard(child)
+
+
+def _signal(child: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        child.send_signal(signum)
+    except ProcessLookupError:  # it ended meanwhile
+        pass
