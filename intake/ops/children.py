@@ -6,6 +6,9 @@ options, which builds the app, does its one thing and exits (`intake.ops.duties`
 status says how it went: 0 done, NEWS done and the staff have news to hear, anything else a
 failure (logged by the job itself, by its exception's type).
 
+At most `AT_ONCE` jobs run at a time: at start-up every job is due at once, and eight
+processes of some 80 MiB each would pass the unit's `MemoryMax`; the others wait their turn.
+
 A job dies with the scheduler: the kernel sends it SIGTERM if the scheduler is killed
 (`PR_SET_PDEATHSIG`), and it then stops as on any stop request, the demande under way
 finished, nothing acknowledged that is not stored.
@@ -28,6 +31,7 @@ from intake.ops.job_names import NEWS, PREPARATION
 
 log = logging.getLogger("intake.daemon")
 
+AT_ONCE = 2  # jobs running at the same time, each in its process
 PARENT_ENV = "INTAKE_RUN_PID"  # the scheduler's pid, which a job outlives by no more than a signal
 _PR_SET_PDEATHSIG = 1
 
@@ -65,6 +69,9 @@ class Children:
     command: Sequence[str]  # the program and its global options, up to the command
     _live: set[subprocess.Popen[bytes]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(AT_ONCE)
+    )
     _stopping: bool = False
 
     def __call__(self, name: str) -> bool:
@@ -105,20 +112,26 @@ class Children:
 
     def _wait(self, name: str) -> int | None:
         """The job's exit status, or None if the service is stopping and it was not started."""
-        with self._lock:
+        while not self._slots.acquire(timeout=0.5):  # its turn, unless the service stops
             if self._stopping:
                 return None
-            child = subprocess.Popen(
-                [*self.command, "run", "--tache", name],
-                env={**os.environ, PARENT_ENV: str(os.getpid())},
-                stdin=subprocess.DEVNULL,
-            )
-            self._live.add(child)
         try:
-            return child.wait()
-        finally:
             with self._lock:
-                self._live.discard(child)
+                if self._stopping:
+                    return None
+                child = subprocess.Popen(
+                    [*self.command, "run", "--tache", name],
+                    env={**os.environ, PARENT_ENV: str(os.getpid())},
+                    stdin=subprocess.DEVNULL,
+                )
+                self._live.add(child)
+            try:
+                return child.wait()
+            finally:
+                with self._lock:
+                    self._live.discard(child)
+        finally:
+            self._slots.release()
 
 
 def _signal(child: subprocess.Popen[bytes], signum: int) -> None:

@@ -66,11 +66,14 @@ class Duties:
     def _poll(self) -> bool:
         if self.app.config.raw.extranet is None:
             return False
+        news = False
         for poller in self.app.pollers(stop=self.stop):
             if self.stop.is_set():
                 break
-            self._log_pass(poller.poll())
-        return not self.stop.is_set()  # the staff hear of a batch at once
+            report = poller.poll()
+            self._log_pass(report)
+            news = news or any(commune.lines for commune in report.communes)
+        return news  # the staff hear of a batch at once
 
     def _log_pass(self, report: PollReport) -> None:
         for commune in report.communes:
