@@ -2,18 +2,18 @@
 
 APScheduler 3.11 keeps one job per duty; each run of a job is done by a runner: for the
 service, a process of its own that ends with the job (`intake.ops.children`), so that the
-long-lived process holds only the schedule, its heartbeat and its few statements
-(`storage.pulse`), never the pipeline, the ORM or a job's caches; for the demo, the duties in
-its own process (`intake.ops.duties`). Every job runs once at start-up (what fell due while the
-worker was down is done at once, coalesced, never skipped), then on its trigger; a job never
-overlaps itself. With several workers on one PostgreSQL database each run of a job takes an
-advisory lock, so each thing is done by one worker at a time (`storage.locks`); on SQLite a
-second worker refuses to start.
+long-lived process holds only the schedule, its heartbeat and its few statements (`storage.pulse`),
+never the pipeline, the ORM or a job's caches; for the demo, the duties in its own process
+(`intake.ops.duties`). Every job runs once at start-up (what fell due while the worker was down
+is done at once, coalesced, never skipped; the nightly ones together, in one process), then on
+its trigger; a job never overlaps itself. With several workers on one PostgreSQL database each
+run of a job takes an advisory lock, so each thing is done by one worker at a time
+(`storage.locks`); on SQLite a second worker refuses to start.
 
 The emails' pass is asked every minute, and runs when mail waits (a message due, a demande not
 announced), when a job brought news, when the day changed (the alerts count days), and at least
-every `MAIL_PASS_MINUTES` (an attestation drafted by hand, a reminder): one pass at a time.
-The drop folder is watched from here, and a pass started once a feed has settled.
+every `MAIL_PASS_MINUTES` (an attestation drafted by hand, a reminder): one pass at a time. The
+drop folder is watched from here, and a pass started once a feed has settled.
 
 SIGTERM or SIGINT stop the schedule, ask the jobs under way to stop (the demande under way is
 finished), and the process exits 0 within `GRACE` seconds. A heartbeat row tells `intake
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Protocol
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from intake.clock import Clock, SystemClock
@@ -59,13 +60,17 @@ HEARTBEAT_SECONDS = 20
 SHORTEST_INTERVAL = 60  # the emails' minute: `intake status` worries after twice that
 
 Job = tuple[str, Callable[[], None], BaseTrigger]
+# The nightly jobs: at start-up, what fell due while the service was down is done by one
+# process for them all (`CATCH_UP`), then each keeps its own hour.
+NIGHTLY = ("purge", "rapport", "journal", "verification", "calendrier")
+CATCH_UP = "rattrapage"
 
 
 class Runner(Protocol):
     """Who does a job: in a process of its own (the service) or in this one (the demo)."""
 
-    def __call__(self, name: str) -> bool:
-        """Do the job `name` now; whether the staff have news to hear."""
+    def __call__(self, *names: str) -> bool:
+        """Do these jobs now, in order; whether the staff have news to hear."""
         ...
 
     def interrupt(self) -> None:
@@ -91,6 +96,7 @@ class Daemon:
     _running: int = 0
     _idle: threading.Condition = field(default_factory=threading.Condition)
     _mailing: threading.Lock = field(default_factory=threading.Lock)  # one emails' pass at once
+    _busy: set[str] = field(default_factory=set)  # the jobs under way (the catch-up's among them)
     _last_mail_pass: datetime | None = None
     _last_mail_day: date | None = None
     _pulse: Pulse | None = None
@@ -172,9 +178,10 @@ class Daemon:
         jobs = self.jobs()
         self._beat(started=True)
         for name, job, trigger in jobs:
-            scheduler.add_job(
-                self._guarded(name, job), trigger, id=name, name=name, next_run_time=start
-            )
+            first = {} if name in NIGHTLY else {"next_run_time": start}  # theirs: CATCH_UP
+            scheduler.add_job(self._guarded(name, job), trigger, id=name, name=name, **first)
+        catch_up = self._guarded(CATCH_UP, lambda: self._duty(*NIGHTLY))
+        scheduler.add_job(catch_up, DateTrigger(start), id=CATCH_UP, name=CATCH_UP)
         return scheduler, [name for name, _, _ in jobs]
 
     def wind_down(self, scheduler: BackgroundScheduler) -> bool:
@@ -229,8 +236,18 @@ class Daemon:
         # stops the pings, and systemd's watchdog restarts the service.
         systemd.notify("WATCHDOG=1")
 
-    def _duty(self, name: str) -> None:
-        if self.runner(name) and not self.stop.is_set():
+    def _duty(self, *names: str) -> None:
+        with self._idle:
+            if self._busy.intersection(names):  # a job never overlaps itself
+                log.debug("tâche %s déjà en cours", ", ".join(names))
+                return
+            self._busy.update(names)
+        try:
+            news = self.runner(*names)
+        finally:
+            with self._idle:
+                self._busy.difference_update(names)
+        if news and not self.stop.is_set():
             self._mail(news=True)  # the staff hear of a batch at once, not at the next minute
 
     def _watch_dropbox(self) -> None:

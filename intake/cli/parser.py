@@ -156,8 +156,10 @@ def configure_service_parsers(commands: Any) -> None:
     """`run`, `deadlines`, `poll` and `status`."""
     run = commands.add_parser("run", help="le service : récupérations, boîte, échéances, courriels")
     run.set_defaults(func=Lazy("service_cmds", "cmd_run"))
-    # One job of the service in a process of its own, started by the service itself.
-    run.add_argument("--tache", choices=(PREPARATION, *JOB_NAMES), help=argparse.SUPPRESS)
+    # Jobs of the service in a process of their own, started by the service itself.
+    run.add_argument(
+        "--tache", action="append", choices=(PREPARATION, *JOB_NAMES), help=argparse.SUPPRESS
+    )
 
     deadline = commands.add_parser("deadlines", help="échéances de récupération")
     deadline.set_defaults(func=Lazy("service_cmds", "cmd_deadlines"))

@@ -132,7 +132,7 @@ def _print_commune_deadlines(insee: str, name: str, items: list[Deadline], out: 
 
 
 def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
-    """The service (a small scheduler); with --tache, one of its jobs, in this process."""
+    """The service (a small scheduler); with --tache, some of its jobs, in this process."""
     if args.tache is not None:
         from intake.ops.duties import run_as_job
 

@@ -74,11 +74,14 @@ class Children:
     )
     _stopping: bool = False
 
-    def __call__(self, name: str) -> bool:
-        """Run the job `name` in a process of its own, until it ends; whether there is news."""
-        code = self._wait(name)
+    def __call__(self, *names: str) -> bool:
+        """Run these jobs, in order, in a process of their own until it ends; whether there is
+        news."""
+        code = self._wait(names)
         if code not in (0, NEWS, 1, None) and not self._stopping:
-            log.error("tâche %s : processus terminé anormalement (statut %s)", name, code)
+            log.error(
+                "tâche %s : processus terminé anormalement (statut %s)", ", ".join(names), code
+            )
         return code == NEWS
 
     def prepare(self) -> int:
@@ -110,7 +113,7 @@ class Children:
             for child in self._live:
                 _signal(child, signal.SIGKILL)
 
-    def _wait(self, name: str) -> int | None:
+    def _wait(self, names: Sequence[str]) -> int | None:
         """The job's exit status, or None if the service is stopping and it was not started."""
         while not self._slots.acquire(timeout=0.5):  # its turn, unless the service stops
             if self._stopping:
@@ -120,7 +123,7 @@ class Children:
                 if self._stopping:
                     return None
                 child = subprocess.Popen(
-                    [*self.command, "run", "--tache", name],
+                    [*self.command, "run", *(f"--tache={name}" for name in names)],
                     env={**os.environ, PARENT_ENV: str(os.getpid())},
                     stdin=subprocess.DEVNULL,
                 )

@@ -231,8 +231,11 @@ class InProcess:
     def of(cls, app: App, stop: threading.Event) -> InProcess:
         return cls(Duties(app, stop))
 
-    def __call__(self, name: str) -> bool:
-        return self.duties.guarded(name)
+    def __call__(self, *names: str) -> bool:
+        news = False
+        for name in names:
+            news = self.duties.guarded(name) or news
+        return news
 
     def interrupt(self) -> None:
         self.duties.stop.set()
@@ -241,9 +244,10 @@ class InProcess:
         """A thread cannot be ended: the process exits without waiting for it."""
 
 
-def run_as_job(app: App, name: str) -> int:
-    """`intake run --tache NOM`: one job in this process, started by the service's scheduler
-    (`intake.ops.children`); its exit status: 0 done, NEWS done with news, 1 failed."""
+def run_as_job(app: App, names: list[str]) -> int:
+    """`intake run --tache NOM…`: jobs in this process, one after the other, started by the
+    service's scheduler (`intake.ops.children`); its exit status: 0 done, NEWS done with news,
+    1 one failed (the others were done all the same)."""
     from intake.ops.children import bind_to_parent
     from intake.ops.job_names import NEWS, PREPARATION
     from intake.ops.stopping import install_stop_signals
@@ -251,16 +255,20 @@ def run_as_job(app: App, name: str) -> int:
     stop = threading.Event()
     install_stop_signals(stop)
     bind_to_parent()
-    if name == PREPARATION:
+    if PREPARATION in names:
         prepare(app)
         return 0
     duties = Duties(app, stop)
-    try:
-        news = duties.run(name)
-    except Exception as exc:  # the type only: a driver's message may quote parameters
-        log.error("tâche %s en échec : %s", name, type(exc).__name__)
-        return 1
-    return NEWS if news else 0
+    news = failed = False
+    for name in names:
+        if stop.is_set():
+            break
+        try:
+            news = duties.run(name) or news
+        except Exception as exc:  # the type only: a driver's message may quote parameters
+            log.error("tâche %s en échec : %s", name, type(exc).__name__)
+            failed = True
+    return 1 if failed else NEWS if news else 0
 
 
 def prepare(app: App) -> None:

@@ -13,7 +13,7 @@ from intake.ops.job_names import NEWS
 # A stand-in for `intake … run --tache NOM`: the job's name is its last argument.
 JOB = (
     "import sys, time\n"
-    "name = sys.argv[-1]\n"
+    "name = sys.argv[-1].split('=')[-1]\n"
     f"if name == 'news': sys.exit({NEWS})\n"
     "if name == 'fails': sys.exit(1)\n"
     "time.sleep(float(name))\n"

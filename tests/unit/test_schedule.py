@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from intake.clock import FixedClock
-from intake.daemon import MAIL_PASS_MINUTES, Daemon
+from intake.daemon import CATCH_UP, MAIL_PASS_MINUTES, NIGHTLY, Daemon
 from intake.sources.dropbox import Dropbox
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
@@ -22,9 +22,9 @@ class Recorder:
     news: set[str] = field(default_factory=set)  # the jobs that say they bring news
     ran: list[str] = field(default_factory=list)
 
-    def __call__(self, name: str) -> bool:
-        self.ran.append(name)
-        return name in self.news
+    def __call__(self, *names: str) -> bool:
+        self.ran.append("+".join(names))
+        return bool(self.news.intersection(names))
 
     def interrupt(self) -> None: ...
 
@@ -41,6 +41,8 @@ class Mailbag:
     def mail_waiting(self, now: datetime) -> bool:
         self.asked += 1
         return self.waiting
+
+    def beat(self, worker: str, now: datetime, interval: int, started: bool) -> None: ...
 
 
 def _daemon(config, recorder: Recorder, clock: FixedClock, mailbag: Mailbag) -> Daemon:  # type: ignore[no-untyped-def]
@@ -106,3 +108,20 @@ def test_a_dropbox_pass_starts_once_a_feed_has_settled(lieu_config, tmp_path: Pa
     assert recorder.ran == []
     daemon._watch_dropbox()  # it stood still between two looks, long enough
     assert recorder.ran == ["depot"]
+
+
+def test_at_start_the_nightly_jobs_catch_up_together_and_never_twice_at_once(lieu_config):
+    clock, recorder = FixedClock(NOW), Recorder(news={"rapport"})
+    daemon = _daemon(lieu_config, recorder, clock, Mailbag())
+    scheduler, names = daemon.scheduled()
+    assert set(NIGHTLY) <= set(names)
+    jobs = {job.id: job for job in scheduler.get_jobs()}  # not started: times still to come
+    due_now = {
+        name for name, job in jobs.items() if job.trigger.__class__.__name__ != "CronTrigger"
+    }
+    assert CATCH_UP in due_now and not due_now.intersection(NIGHTLY)
+    jobs[CATCH_UP].func()
+    assert recorder.ran == ["+".join(NIGHTLY), "courriels"]  # one process, then the news
+    daemon._busy.add("purge")  # the catch-up still at work when the night's purge comes
+    daemon._duty("purge")
+    assert recorder.ran[-1] == "courriels"
