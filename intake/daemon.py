@@ -22,12 +22,13 @@ status` the worker is alive.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import FrameType
@@ -42,6 +43,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.ops import systemd
+from intake.ops.job_names import DROPBOX_ENV
 from intake.ops.stopping import install_stop_signals
 from storage.pulse import Pulse
 
@@ -69,8 +71,9 @@ CATCH_UP = "rattrapage"
 class Runner(Protocol):
     """Who does a job: in a process of its own (the service) or in this one (the demo)."""
 
-    def __call__(self, *names: str) -> bool:
-        """Do these jobs now, in order; whether the staff have news to hear."""
+    def __call__(self, *names: str, env: Mapping[str, str] | None = None) -> bool:
+        """Do these jobs now, in order (`env`: what a job's process is told besides); whether
+        the staff have news to hear."""
         ...
 
     def interrupt(self) -> None:
@@ -236,14 +239,14 @@ class Daemon:
         # stops the pings, and systemd's watchdog restarts the service.
         systemd.notify("WATCHDOG=1")
 
-    def _duty(self, *names: str) -> None:
+    def _duty(self, *names: str, env: Mapping[str, str] | None = None) -> None:
         with self._idle:
             if self._busy.intersection(names):  # a job never overlaps itself
                 log.debug("tâche %s déjà en cours", ", ".join(names))
                 return
             self._busy.update(names)
         try:
-            news = self.runner(*names)
+            news = self.runner(*names, env=env)
         finally:
             with self._idle:
                 self._busy.difference_update(names)
@@ -252,8 +255,8 @@ class Daemon:
 
     def _watch_dropbox(self) -> None:
         assert self._dropbox is not None
-        if self._dropbox.due():
-            self._duty("depot")
+        if self._dropbox.due():  # the pass goes on from this look: nothing may move after it
+            self._duty("depot", env={DROPBOX_ENV: json.dumps(self._dropbox.last_scan())})
 
     def _mail(self, news: bool = False) -> None:
         """The emails' pass, when it has something to do (see the module's docstring)."""

@@ -70,12 +70,13 @@ class AlreadyRunning(StorageError):
 
 
 @contextmanager
-def single_instance(database_url: str) -> Iterator[None]:
+def single_instance(database_url: str) -> Iterator[int | None]:
     """On SQLite, one `intake run` per database file: an exclusive lock on `<file>.run.lock`
-    for the life of the process (released by the kernel if it dies)."""
+    for the life of the process (released by the kernel if it dies). The lock's descriptor is
+    given, for the service's jobs to hold it with it (None: no lock, PostgreSQL)."""
     database = sqlite_database(database_url)
     if database is None:
-        yield
+        yield None
         return
     path = Path(f"{database}.run.lock")
     stream: IO[str] = path.open("a+", encoding="utf-8")
@@ -96,6 +97,6 @@ def single_instance(database_url: str) -> Iterator[None]:
         stream.truncate()
         stream.write(f"{os.getpid()}\n")
         stream.flush()
-        yield
+        yield stream.fileno()
     finally:
         stream.close()

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from storage.status import Status
-from storage.urls import sqlite_file
+from storage.urls import sqlite_database
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -43,7 +43,7 @@ class Pulse:
     """The scheduler's own connection to the lieu's database (one at a time, short-lived)."""
 
     def __init__(self, url: str) -> None:
-        self._file = sqlite_file(url)
+        self._file = sqlite_database(url)  # any SQLite URL: its file, by sqlite3
         self._engine: Engine | None = None
         if self._file is None:
             from sqlalchemy import create_engine

@@ -136,7 +136,7 @@ def cmd_run(args: argparse.Namespace, clock: Clock, out: TextIO) -> int:
     if args.tache is not None:
         from intake.ops.duties import run_as_job
 
-        return run_as_job(load_app(args, clock), args.tache)
+        return run_as_job(args.config, args.tache, clock)
     from intake import config as configuration
     from intake.ops.children import options, program
     from intake.ops.serve import serve

@@ -62,6 +62,7 @@ class Config:
     database_url: str
     key_file: Path
     keys_dir: Path  # the key store: one key per purge day, never inside the database
+    text: str = ""  # as read: the service hands it to its jobs, which never read the file again
 
     @property
     def lieu(self) -> LieuSection:
@@ -210,4 +211,5 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
             if raw.vault.keys_dir
             else resolved(base, raw.vault.key_file).parent / "cles"
         ),
+        text=text,
     )

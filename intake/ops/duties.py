@@ -12,13 +12,17 @@ failure is logged by its exception's type only (a driver's message may quote par
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from intake.app import App
+from intake.clock import Clock
+from intake.ops.job_names import DROPBOX_ENV
 from storage.locks import job_lock
 
 if TYPE_CHECKING:
@@ -122,9 +126,13 @@ class Duties:
         with job_lock(self.app.engine, "depot") as mine:
             if not mine:
                 return False
-            # The scheduler saw the folder stand still between two of its scans: this first
-            # look of the pass's own checks it has not moved since (`Dropbox.ready`).
-            dropbox.ready()
+            # The scheduler saw the folder stand still between two of its looks: the pass
+            # goes on from its last one, and takes nothing that moved since (`Dropbox.ready`).
+            seen = os.environ.get(DROPBOX_ENV)
+            if seen is None:
+                dropbox.ready()  # run by hand or in one process: a look of its own
+            else:
+                dropbox.resume(json.loads(seen))
             lines = self.app.ingest_dropbox(dropbox)
         if lines:
             refused = sum(1 for line in lines if line.result == "refused")
@@ -231,7 +239,7 @@ class InProcess:
     def of(cls, app: App, stop: threading.Event) -> InProcess:
         return cls(Duties(app, stop))
 
-    def __call__(self, *names: str) -> bool:
+    def __call__(self, *names: str, env: Mapping[str, str] | None = None) -> bool:
         news = False
         for name in names:
             news = self.duties.guarded(name) or news
@@ -244,14 +252,16 @@ class InProcess:
         """A thread cannot be ended: the process exits without waiting for it."""
 
 
-def run_as_job(app: App, names: list[str]) -> int:
+def run_as_job(config_path: str | None, names: list[str], clock: Clock) -> int:
     """`intake run --tache NOM…`: jobs in this process, one after the other, started by the
     service's scheduler (`intake.ops.children`); its exit status: 0 done, NEWS done with news,
     1 one failed (the others were done all the same)."""
-    from intake.ops.children import bind_to_parent
+    from intake import config as configuration
+    from intake.ops.children import bind_to_parent, job_config
     from intake.ops.job_names import NEWS, PREPARATION
     from intake.ops.stopping import install_stop_signals
 
+    app = App(job_config(configuration.locate(config_path)), clock)
     stop = threading.Event()
     install_stop_signals(stop)
     bind_to_parent()
@@ -268,7 +278,7 @@ def run_as_job(app: App, names: list[str]) -> int:
         except Exception as exc:  # the type only: a driver's message may quote parameters
             log.error("tâche %s en échec : %s", name, type(exc).__name__)
             failed = True
-    return 1 if failed else NEWS if news else 0
+    return NEWS if news else 1 if failed else 0  # a failure is in the journal already
 
 
 def prepare(app: App) -> None:

@@ -16,3 +16,7 @@ JOB_NAMES = (  # `intake.ops.duties` does them
     "extranet",
 )
 NEWS = 10  # a job's exit status: done, and the staff have news to hear
+# What the service hands its jobs' processes, in their environment.
+PARENT_ENV = "INTAKE_RUN_PID"  # the scheduler's pid, which a job outlives by no more than a signal
+CONFIG_ENV = "INTAKE_RUN_CONFIG"  # the configuration's text as the service read it at start
+DROPBOX_ENV = "INTAKE_RUN_DEPOT"  # the drop folder as the scheduler last saw it stand still

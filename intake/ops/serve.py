@@ -30,8 +30,8 @@ def serve(path: Path, command: list[str], clock: Clock) -> int:
     missing = config.missing_secrets()  # the service uses every one of them
     if missing:
         raise ConfigError(config.path, missing)
-    runner = Children(command)
-    with single_instance(config.database_url):
+    with single_instance(config.database_url) as lock:
+        runner = Children(command, config.text, () if lock is None else (lock,))
         code = runner.prepare()
         if stop.is_set():
             return 0

@@ -54,6 +54,15 @@ class Dropbox:
         xmls = [self.folder / name for name in snapshot if name.lower().endswith(".xml")]
         return sorted(xmls, key=lambda p: (snapshot[p.name][1], p.name))
 
+    def last_scan(self) -> dict[str, tuple[int, int]]:
+        """The folder as the last look saw it (name: size, modification time in ns)."""
+        return dict(self._last_scan or {})
+
+    def resume(self, scan: dict[str, tuple[int, int]]) -> None:
+        """Go on from a look taken elsewhere (the service's scheduler hands its own to the
+        pass's process): the next look takes the feeds only if nothing moved since."""
+        self._last_scan = {name: (int(size), int(mtime)) for name, (size, mtime) in scan.items()}
+
     def due(self) -> bool:
         """Whether a pass has work: feeds settled, or files left too long without one. The
         service's scheduler asks it every 30 seconds and starts a pass only then."""

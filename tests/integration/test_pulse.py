@@ -94,3 +94,14 @@ def test_mail_waits_when_the_orm_finds_mail_to_send_or_demandes_to_announce(engi
     assert not agree()
     assert True in cases and False in cases
     pulse.close()
+
+
+def test_an_sqlite_url_with_options_is_read_by_sqlite3_too(engine):
+    """Any SQLite URL the configuration may hold (options, encoded characters) is the file's."""
+    if engine.dialect.name != "sqlite":
+        return
+    pulse = Pulse(_url(engine) + "?timeout=30")
+    assert pulse._engine is None
+    pulse.beat("hote:3", NOW, 60, started=True)
+    assert _workers(engine) == [("hote:3", NOW, NOW, 60)]
+    assert not pulse.mail_waiting(NOW)

@@ -3,13 +3,16 @@ something to do, at once after a job that brought news; a dropbox pass once a fe
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from intake.clock import FixedClock
 from intake.daemon import CATCH_UP, MAIL_PASS_MINUTES, NIGHTLY, Daemon
+from intake.ops.job_names import DROPBOX_ENV
 from intake.sources.dropbox import Dropbox
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+01:00")
@@ -21,9 +24,11 @@ class Recorder:
 
     news: set[str] = field(default_factory=set)  # the jobs that say they bring news
     ran: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # the last job's
 
-    def __call__(self, *names: str) -> bool:
+    def __call__(self, *names: str, env: Mapping[str, str] | None = None) -> bool:
         self.ran.append("+".join(names))
+        self.env = dict(env or {})
         return bool(self.news.intersection(names))
 
     def interrupt(self) -> None: ...
@@ -108,6 +113,7 @@ def test_a_dropbox_pass_starts_once_a_feed_has_settled(lieu_config, tmp_path: Pa
     assert recorder.ran == []
     daemon._watch_dropbox()  # it stood still between two looks, long enough
     assert recorder.ran == ["depot"]
+    assert json.loads(recorder.env[DROPBOX_ENV]) == {"flux.xml": [7, int(wall[0] - 30) * 10**9]}
 
 
 def test_at_start_the_nightly_jobs_catch_up_together_and_never_twice_at_once(lieu_config):
@@ -125,3 +131,25 @@ def test_at_start_the_nightly_jobs_catch_up_together_and_never_twice_at_once(lie
     daemon._busy.add("purge")  # the catch-up still at work when the night's purge comes
     daemon._duty("purge")
     assert recorder.ran[-1] == "courriels"
+
+
+def test_a_dropbox_pass_goes_on_from_the_schedulers_look(tmp_path: Path):
+    """The pass's process takes the feeds only if nothing moved since the scheduler saw the
+    folder stand still (a copy that began meanwhile and stalled is left for later)."""
+    wall = [1_000_000.0]
+    feed = tmp_path / "flux.xml"
+    feed.write_bytes(b"<flux/>")
+    os.utime(feed, (wall[0] - 60, wall[0] - 60))
+    scheduler = Dropbox(tmp_path, wall_clock=lambda: wall[0])
+    scheduler.ready()
+    assert scheduler.due()
+    seen = json.loads(json.dumps(scheduler.last_scan()))  # as handed over, in JSON
+    still = Dropbox(tmp_path, wall_clock=lambda: wall[0])
+    still.resume(seen)
+    assert still.ready() == [feed]
+    late = tmp_path / "autre.xml"  # a copy begun after the look, stalled since
+    late.write_bytes(b"<fl")
+    os.utime(late, (wall[0] - 30, wall[0] - 30))
+    moved = Dropbox(tmp_path, wall_clock=lambda: wall[0])
+    moved.resume(seen)
+    assert moved.ready() == []
