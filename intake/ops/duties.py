@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,15 @@ class Duties:
         except Exception as exc:
             log.error("tâche %s en échec : %s", name, type(exc).__name__)
             return False
+
+    def run_all(self, names: Sequence[str]) -> bool:
+        """Each job in turn, guarded, until a stop request; whether any brought news."""
+        news = False
+        for name in names:
+            if self.stop.is_set():
+                break
+            news = self.guarded(name) or news
+        return news
 
     # --- the jobs --------------------------------------------------------------------------
 
@@ -240,10 +249,7 @@ class InProcess:
         return cls(Duties(app, stop))
 
     def __call__(self, *names: str, env: Mapping[str, str] | None = None) -> bool:
-        news = False
-        for name in names:
-            news = self.duties.guarded(name) or news
-        return news
+        return self.duties.run_all(names)
 
     def interrupt(self) -> None:
         self.duties.stop.set()
@@ -254,8 +260,8 @@ class InProcess:
 
 def run_as_job(config_path: str | None, names: list[str], clock: Clock) -> int:
     """`intake run --tache NOM…`: jobs in this process, one after the other, started by the
-    service's scheduler (`intake.ops.children`); its exit status: 0 done, NEWS done with news,
-    1 one failed (the others were done all the same)."""
+    service's scheduler (`intake.ops.children`); its exit status: NEWS if one brought news,
+    else 0 (a failed job is in the journal, and the others were done all the same)."""
     from intake import config as configuration
     from intake.ops.children import bind_to_parent, job_config
     from intake.ops.job_names import NEWS, PREPARATION
@@ -268,17 +274,7 @@ def run_as_job(config_path: str | None, names: list[str], clock: Clock) -> int:
     if PREPARATION in names:
         prepare(app)
         return 0
-    duties = Duties(app, stop)
-    news = failed = False
-    for name in names:
-        if stop.is_set():
-            break
-        try:
-            news = duties.run(name) or news
-        except Exception as exc:  # the type only: a driver's message may quote parameters
-            log.error("tâche %s en échec : %s", name, type(exc).__name__)
-            failed = True
-    return NEWS if news else 1 if failed else 0  # a failure is in the journal already
+    return NEWS if Duties(app, stop).run_all(names) else 0
 
 
 def prepare(app: App) -> None:
